@@ -1,0 +1,2 @@
+/** Allocators that live inside shared memory segments and hand out offsets. */
+package io.shmkit.alloc;

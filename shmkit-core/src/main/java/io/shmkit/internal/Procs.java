@@ -1,0 +1,76 @@
+package io.shmkit.internal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Process identity for dead-owner detection. A process is identified by its pid together with
+ * its start time (field 22 of {@code /proc/<pid>/stat}, clock ticks since boot), so a pid that
+ * the kernel reused for another process is not mistaken for the original.
+ */
+public final class Procs {
+
+    private Procs() {
+    }
+
+    /** This process's pid. */
+    public static final int PID = (int) ProcessHandle.current().pid();
+
+    /** This process's start time in clock ticks since boot. */
+    public static final long START_TIME = startTime(PID);
+
+    /** The kernel's {@code pid_max}; pids are in {@code [1, PID_MAX)}. */
+    public static final int PID_MAX = readPidMax();
+
+    /** Start time (clock ticks since boot) of {@code pid}, or -1 if no such process exists. */
+    public static long startTime(long pid) {
+        if (pid <= 0 || pid >= Integer.MAX_VALUE) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
+            int close = stat.lastIndexOf(')');
+            if (close < 0) {
+                return -1;
+            }
+            String[] f = stat.substring(close + 2).split(" ");
+            // f[0] is field 3 (state); field 22 (starttime) is f[19]
+            if (f.length < 20) {
+                return -1;
+            }
+            if (f[0].equals("Z") || f[0].equals("X")) {
+                return -1; // a zombie holds no memory and will never unlock anything
+            }
+            return Long.parseLong(f[19]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Whether the process {@code pid} that started at {@code startTime} still runs. A start time
+     * of 0 means "unknown": then only the pid is checked.
+     */
+    public static boolean isAlive(long pid, long startTime) {
+        long actual = startTime(pid);
+        if (actual < 0) {
+            return false;
+        }
+        return startTime == 0 || actual == startTime;
+    }
+
+    /** Whether a pid value is plausible at all (inside {@code [1, pid_max)}). */
+    public static boolean isValidPid(long pid) {
+        return pid > 0 && pid < PID_MAX;
+    }
+
+    private static int readPidMax() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/pid_max")).trim());
+        } catch (IOException | RuntimeException e) {
+            return 4 * 1024 * 1024; // PID_MAX_LIMIT on 64-bit Linux
+        }
+    }
+}

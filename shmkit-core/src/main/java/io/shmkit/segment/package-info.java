@@ -1,0 +1,2 @@
+/** Named shared memory segments: POSIX, file, System V and anonymous backends, with a validated header. */
+package io.shmkit.segment;

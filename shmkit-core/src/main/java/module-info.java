@@ -1,0 +1,9 @@
+/**
+ * shmkit: shared memory for the JVM on the Foreign Function &amp; Memory API.
+ *
+ * <p>Needs {@code --enable-native-access=io.shmkit} (or {@code ALL-UNNAMED} on the class path).
+ */
+module io.shmkit {
+    exports io.shmkit;
+    exports io.shmkit.segment;
+}
