@@ -6,4 +6,5 @@
 module io.shmkit {
     exports io.shmkit;
     exports io.shmkit.segment;
+    exports io.shmkit.alloc;
 }
