@@ -1,0 +1,48 @@
+package io.shmkit.cli;
+
+import io.shmkit.segment.AttachedProcess;
+import io.shmkit.segment.Backend;
+import io.shmkit.segment.Segment;
+import io.shmkit.segment.SegmentInfo;
+import io.shmkit.segment.SegmentName;
+import io.shmkit.segment.Segments;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+@Command(name = "rm", mixinStandardHelpOptions = true,
+        description = "Remove a segment. Refuses while live processes are attached, unless --force.")
+final class RmCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--backend", paramLabel = "posix|file|sysv", converter = Main.BackendConverter.class)
+    Backend backend;
+
+    @Option(names = "--force", description = "Remove even if live processes are attached (they keep their mapping).")
+    boolean force;
+
+    @Override
+    public Integer call() {
+        SegmentName n = Main.resolve(name, backend);
+        SegmentInfo info = Segments.inspect(n); // not found / not shmkit -> clear error
+        String live = info.attached().stream().filter(AttachedProcess::alive)
+                .map(p -> Long.toString(p.pid())).collect(Collectors.joining(", "));
+        if (!live.isEmpty() && !force) {
+            throw new IllegalStateException("segment " + n + " has live attached processes (pid " + live
+                    + "); stop them or use --force");
+        }
+        Segment.unlink(n);
+        spec.commandLine().getOut().println("removed " + n + (live.isEmpty() ? "" : " (still mapped by pid " + live + ")"));
+        return 0;
+    }
+}
