@@ -758,7 +758,8 @@ public final class Segment implements AutoCloseable {
         long address = Libc.MAP_FAILED;
         long length = 0;
         try {
-            long deadline = System.nanoTime() + CREATOR_WAIT_NANOS;
+            // inspection (read-only) never waits: listing must not stall on foreign zero-filled files
+            long deadline = System.nanoTime() + (ro ? 0 : CREATOR_WAIT_NANOS);
             while (true) {
                 Libc.Stat st = Libc.fstat(fd);
                 if (st == null) {
@@ -821,7 +822,7 @@ public final class Segment implements AutoCloseable {
         }
         try {
             MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(ds.size());
-            awaitMagic(raw, System.nanoTime() + CREATOR_WAIT_NANOS);
+            awaitMagic(raw, System.nanoTime() + (options.readOnly() ? 0 : CREATOR_WAIT_NANOS));
             validateHeader(name, raw, ds.size(), options);
             return new Segment(name, options, false, -1, id, address, ds.size(), false);
         } catch (RuntimeException | Error e) {

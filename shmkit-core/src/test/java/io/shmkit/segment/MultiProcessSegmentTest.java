@@ -82,4 +82,41 @@ class MultiProcessSegmentTest {
             assertThat(s.memory().get(ValueLayout.JAVA_LONG, (1 << 20) - 8)).isEqualTo(31337L);
         }
     }
+
+    @Test
+    void racingCreatorsAgreeOnExactlyOneCreator() throws Exception {
+        SegmentName name = posix("race");
+        List<ChildJvm> children = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                children.add(ChildJvm.start(SegmentChild.class, "race", name.toString()));
+            }
+            int createdCount = 0;
+            for (ChildJvm c : children) {
+                String line = c.awaitLine("RACE", T);
+                assertThat(line).contains("size=65536");
+                if (line.contains("created=true")) {
+                    createdCount++;
+                }
+                assertThat(c.waitFor(T)).isZero();
+            }
+            assertThat(createdCount).isEqualTo(1);
+        } finally {
+            for (ChildJvm c : children) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void aCreatorThatDiedBeforePublishingTheHeaderIsReportedNotAwaitedForever() throws Exception {
+        SegmentName name = posix("halfmade");
+        // what a creator killed between ftruncate and the magic store leaves behind
+        java.nio.file.Files.write(name.path(), new byte[8192]);
+        long t0 = System.nanoTime();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Segment.open(name))
+                .isInstanceOf(io.shmkit.NotAShmkitSegmentException.class)
+                .hasMessageContaining("never finished initialising");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    }
 }

@@ -37,6 +37,11 @@ public final class SegmentChild {
                     System.out.println("GREW size=" + s.size());
                 }
             }
+            case "race" -> {
+                try (Segment s = Segment.openOrCreate(name, 65536, SegmentOptions.defaults())) {
+                    System.out.println("RACE created=" + s.created() + " size=" + s.size());
+                }
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
         System.out.flush();
