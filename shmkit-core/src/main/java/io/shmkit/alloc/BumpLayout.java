@@ -1,0 +1,79 @@
+package io.shmkit.alloc;
+
+/**
+ * Binary layout of a {@link BumpAllocator}. All offsets are relative to the start of the
+ * allocator's range, which is 64-byte aligned. Page {@code i} starts at {@code i * pageSize}.
+ *
+ * <pre>
+ * range start = page 0
+ * +-------------------------------------------------------------------------+
+ * | +0   MAGIC      u64  'SHMBUMP1', stored last with release on create      |
+ * | +8   VERSION    u32                                                      |
+ * | +12  FLAGS      u32  bit 0 = single-threaded                             |
+ * | +16  PAGE_SIZE  u64                                                      |
+ * | +24  PAGE_COUNT u64  pages that fit in the range                         |
+ * | +32  LENGTH     u64  range length                                        |
+ * +-- line 1 ---------------------------------------------------------------+
+ * | +64  CURRENT    u64  index of the page allocation starts from (a hint)   |
+ * +-- line 2 ---------------------------------------------------------------+
+ * | +128 REQUESTS   u64  allocation requests (advisory after a crash)        |
+ * | +136 FAILURES   u64  failed requests                                     |
+ * +-- STRUCT_HEADER_SIZE = 192 ---------------------------------------------+
+ * | page header of page 0 (PAGE_HEADER_SIZE bytes, see below)               |
+ * +-- FIRST_PAGE_DATA = 256 -------------------------------------------------+
+ * | data of page 0 ... up to pageSize                                       |
+ * +=========================================================================+
+ * page i (i >= 1), at i * pageSize:
+ * | +0   NEXT       u64  index of the next page in the chain, 0 = none       |
+ * | +8   USED       u64  bytes handed out from this page's data (commit word)|
+ * | +16 .. +64      padding (the header has its own cache line)             |
+ * | +64  data ... up to pageSize                                            |
+ * </pre>
+ *
+ * Usable bytes: page 0 has {@code pageSize - 256}, every later page {@code pageSize - 64}.
+ */
+final class BumpLayout {
+
+    private BumpLayout() {
+    }
+
+    static final long MAGIC_VALUE = 0x3150_4D55_424D_4853L; // "SHMBUMP1" little-endian
+    static final int VERSION_VALUE = 1;
+    static final int FLAG_SINGLE_THREADED = 1;
+
+    static final long MAGIC = 0;
+    static final long VERSION = 8;
+    static final long FLAGS = 12;
+    static final long PAGE_SIZE = 16;
+    static final long PAGE_COUNT = 24;
+    static final long LENGTH = 32;
+    static final long CURRENT = 64;
+    static final long REQUESTS = 128;
+    static final long FAILURES = 136;
+    static final long STRUCT_HEADER_SIZE = 192;
+
+    /** Page header fields, relative to the page header. */
+    static final long PAGE_NEXT = 0;
+    static final long PAGE_USED = 8;
+    static final long PAGE_HEADER_SIZE = 64;
+
+    /** Where page 0's data starts. */
+    static final long FIRST_PAGE_DATA = STRUCT_HEADER_SIZE + PAGE_HEADER_SIZE;
+
+    static final long MIN_PAGE_SIZE = 512;
+
+    /** Offset (relative to the range) of page {@code index}'s header. */
+    static long pageHeader(long pageSize, long index) {
+        return index == 0 ? STRUCT_HEADER_SIZE : index * pageSize;
+    }
+
+    /** Offset (relative to the range) of page {@code index}'s first data byte. */
+    static long pageData(long pageSize, long index) {
+        return pageHeader(pageSize, index) + PAGE_HEADER_SIZE;
+    }
+
+    /** Usable data bytes of page {@code index}. */
+    static long usable(long pageSize, long index) {
+        return index == 0 ? pageSize - FIRST_PAGE_DATA : pageSize - PAGE_HEADER_SIZE;
+    }
+}
