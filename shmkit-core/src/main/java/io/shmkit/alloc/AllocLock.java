@@ -1,0 +1,53 @@
+package io.shmkit.alloc;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The lock an allocator takes around each operation: a robust cross-process lock, or nothing
+ * in single-threaded mode. Package-private so the robust implementation can be swapped without
+ * touching the allocators.
+ */
+interface AllocLock {
+
+    /** Bytes reserved for the lock's state in shared memory (one or two cache lines). */
+    long RESERVED = 128;
+
+    /**
+     * Takes the lock.
+     *
+     * @return {@code true} if the previous owner died holding it: the caller must repair the
+     *         structure from its source of truth and then call {@link #markConsistent()}
+     */
+    boolean lock();
+
+    /** Declares the structure repaired after {@link #lock()} returned {@code true}. */
+    void markConsistent();
+
+    void unlock();
+
+    /** Creates the robust lock at {@code offset} (64-byte aligned, {@link #RESERVED} bytes). */
+    static AllocLock createRobust(MemorySegment memory, long offset) {
+        return RobustAllocLock.create(memory, offset);
+    }
+
+    /** Opens the robust lock created at {@code offset}. */
+    static AllocLock openRobust(MemorySegment memory, long offset) {
+        return RobustAllocLock.open(memory, offset);
+    }
+
+    /** No locking: the caller serialises every call (single-threaded mode). */
+    AllocLock NONE = new AllocLock() {
+        @Override
+        public boolean lock() {
+            return false;
+        }
+
+        @Override
+        public void markConsistent() {
+        }
+
+        @Override
+        public void unlock() {
+        }
+    };
+}
