@@ -1,11 +1,14 @@
 package io.shmkit.alloc;
 
+import io.shmkit.sync.LockResult;
+import io.shmkit.sync.ShmMutex;
+
 import java.lang.foreign.MemorySegment;
 
 /**
  * The lock an allocator takes around each operation: a robust cross-process lock, or nothing
- * in single-threaded mode. Package-private so the robust implementation can be swapped without
- * touching the allocators.
+ * in single-threaded mode ({@link #NONE}). The robust one is a {@link ShmMutex}: a process that
+ * dies holding it is detected by the next acquirer, which is told so and repairs.
  */
 interface AllocLock {
 
@@ -27,12 +30,38 @@ interface AllocLock {
 
     /** Creates the robust lock at {@code offset} (64-byte aligned, {@link #RESERVED} bytes). */
     static AllocLock createRobust(MemorySegment memory, long offset) {
-        return RobustAllocLock.create(memory, offset);
+        return new Robust(ShmMutex.create(memory, offset));
     }
 
     /** Opens the robust lock created at {@code offset}. */
     static AllocLock openRobust(MemorySegment memory, long offset) {
-        return RobustAllocLock.open(memory, offset);
+        return new Robust(ShmMutex.open(memory, offset));
+    }
+
+    /** A {@link ShmMutex} behind this interface. */
+    record Robust(ShmMutex mutex) implements AllocLock {
+
+        Robust {
+            if (ShmMutex.SIZE > RESERVED) {
+                throw new IllegalStateException("ShmMutex.SIZE=" + ShmMutex.SIZE + " exceeds the " + RESERVED
+                        + " bytes allocators reserve for their lock");
+            }
+        }
+
+        @Override
+        public boolean lock() {
+            return mutex.lock() == LockResult.OWNER_DIED;
+        }
+
+        @Override
+        public void markConsistent() {
+            mutex.markConsistent();
+        }
+
+        @Override
+        public void unlock() {
+            mutex.unlock();
+        }
     }
 
     /** No locking: the caller serialises every call (single-threaded mode). */
