@@ -41,7 +41,7 @@ interface AllocLock {
     /** A {@link ShmMutex} behind this interface. */
     record Robust(ShmMutex mutex) implements AllocLock {
 
-        Robust {
+        public Robust {
             if (ShmMutex.SIZE > RESERVED) {
                 throw new IllegalStateException("ShmMutex.SIZE=" + ShmMutex.SIZE + " exceeds the " + RESERVED
                         + " bytes allocators reserve for their lock");
