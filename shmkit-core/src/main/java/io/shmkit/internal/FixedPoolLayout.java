@@ -1,0 +1,78 @@
+package io.shmkit.internal;
+
+/**
+ * Binary layout of a {@code FixedPool} inside its reserved range. All offsets are relative to
+ * the start of the range (which is 64-byte aligned); offsets handed to users are relative to
+ * the start of the segment.
+ *
+ * <pre>
+ *  range start
+ *  +0    magic         u64   {@link #MAGIC_VALUE}, stored last with a release store
+ *  +8    slice size    u64   bytes per slice (multiple of the alignment)
+ *  +16   slice count   u64
+ *  +24   alignment     u64   power of two, slices start on it (relative to the segment start)
+ *  +32   flags         u64   bit 0: single-threaded (no lock)
+ *  +40   slices at     u64   offset of slice 0 from the range start
+ *  +48   next at       u64   offset of the next[] array
+ *  +56   state at      u64   offset of the state[] array
+ *  +64   lock          128 bytes (robust lock, own cache lines)
+ *  +192  head          s32   index of the first free slice, -1 = none   \
+ *  +196  (pad)         s32                                               |
+ *  +200  used          u64   slices handed out                           | own cache line
+ *  +208  requests      u64                                               |
+ *  +216  failures      u64                                               /
+ *  +256  next[count]   s32   free-list link of each free slice, -1 = end
+ *  ...   state[count]  u8    0 = free, 1 = used: the source of truth for repair
+ *  ...   (pad to alignment)
+ *  ...   slices[count] slice size bytes each
+ * </pre>
+ */
+public final class FixedPoolLayout {
+
+    /** "SHMKFXP1" as a little-endian long. */
+    public static final long MAGIC_VALUE = 0x3150584B464D4853L;
+
+    public static final long MAGIC = 0;
+    public static final long SLICE_SIZE = 8;
+    public static final long SLICE_COUNT = 16;
+    public static final long ALIGN = 24;
+    public static final long FLAGS = 32;
+    public static final long SLICES_AT = 40;
+    public static final long NEXT_AT = 48;
+    public static final long STATE_AT = 56;
+    public static final long LOCK = 64;
+    public static final long LOCK_BYTES = 128;
+    public static final long HEAD = 192;
+    public static final long USED = 200;
+    public static final long REQUESTS = 208;
+    public static final long FAILURES = 216;
+    public static final long NEXT_ARRAY = 256;
+
+    public static final long FLAG_SINGLE_THREADED = 1;
+
+    public static final byte STATE_FREE = 0;
+    public static final byte STATE_USED = 1;
+    public static final int NONE = -1;
+
+    private FixedPoolLayout() {
+    }
+
+    /** Offset of the state[] array for {@code count} slices. */
+    public static long stateArray(long count) {
+        return NEXT_ARRAY + 4 * count;
+    }
+
+    /**
+     * Offset of slice 0 from the range start, such that {@code rangeStart + result} is a
+     * multiple of {@code align}.
+     */
+    public static long slicesStart(long rangeStart, long count, long align) {
+        long end = rangeStart + stateArray(count) + count;
+        return ((end + align - 1) & -align) - rangeStart;
+    }
+
+    /** Bytes a pool needs when its range starts at {@code rangeStart}. */
+    public static long bytesNeeded(long rangeStart, long sliceSize, long count, long align) {
+        return slicesStart(rangeStart, count, align) + sliceSize * count;
+    }
+}
