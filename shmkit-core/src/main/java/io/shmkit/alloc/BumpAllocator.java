@@ -29,14 +29,14 @@ import static io.shmkit.alloc.BumpLayout.*;
  * used again until {@link #reset()}. Sizes are rounded up to a multiple of 8.
  *
  * <h2>Thread and process safety, crash consistency</h2>
- * In {@link Concurrency#SHARED} mode the allocator is lock-free. Every allocation commits with
+ * In shared mode (the default) the allocator is lock-free. Every allocation commits with
  * one compare-and-set on the {@code USED} word of its page; chaining a new page commits with one
  * compare-and-set on the {@code NEXT} word of the page before it, and nothing else needs to be
  * initialised because an unused page's words are all 0. A process killed at any instruction
  * therefore leaves either its allocation committed (the CAS happened) or not made at all; the
  * {@code CURRENT} page index is only a hint that may lag behind the chain. The request and
  * failure counters are advisory: a kill between the CAS and the counter update leaves them off
- * by one. In {@link Concurrency#SINGLE_THREADED} mode plain stores are used in the same order.
+ * by one. In single-threaded mode ({@code singleThreaded = true}: no lock, the caller serialises every call) plain stores are used in the same order.
  *
  * <p>{@link #reset()} is <em>not</em> safe against concurrent users: the caller must make sure
  * no thread in any process allocates or uses allocated memory while it runs. A kill during
@@ -78,14 +78,14 @@ public final class BumpAllocator implements SharedAllocator {
 
     /** Creates a process-safe bump allocator of {@code length} bytes in {@code segment}. */
     public static BumpAllocator create(Segment segment, String name, long length, long pageSize) {
-        return create(segment, name, length, pageSize, Concurrency.SHARED);
+        return create(segment, name, length, pageSize, false);
     }
 
     /** Creates a bump allocator of {@code length} bytes in {@code segment}, registered as {@code name}. */
-    public static BumpAllocator create(Segment segment, String name, long length, long pageSize, Concurrency concurrency) {
+    public static BumpAllocator create(Segment segment, String name, long length, long pageSize, boolean singleThreaded) {
         checkGeometry(length, pageSize);
         DirectoryEntry e = segment.reserve(name, KIND, length, 64);
-        return init(segment.memory(), name, e.offset(), e.length(), pageSize, concurrency);
+        return init(segment.memory(), name, e.offset(), e.length(), pageSize, singleThreaded);
     }
 
     /** Opens the bump allocator registered as {@code name} in {@code segment}. */
@@ -95,9 +95,9 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     /** Creates a bump allocator in the raw range {@code [offset, offset + length)} of {@code memory}. */
-    public static BumpAllocator create(MemorySegment memory, long offset, long length, long pageSize, Concurrency concurrency) {
+    public static BumpAllocator create(MemorySegment memory, long offset, long length, long pageSize, boolean singleThreaded) {
         checkGeometry(length, pageSize);
-        return init(memory, "bump@" + offset, offset, length, pageSize, concurrency);
+        return init(memory, "bump@" + offset, offset, length, pageSize, singleThreaded);
     }
 
     /** Opens the bump allocator created in the raw range at {@code offset}. */
@@ -135,7 +135,7 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     private static BumpAllocator init(MemorySegment memory, String name, long offset, long length, long pageSize,
-                                      Concurrency concurrency) {
+                                      boolean singleThreaded) {
         Structures.checkRange(memory, offset, length, "bump allocator '" + name + "'");
         long pageCount = length / pageSize;
         // Clear every page header (the range may hold old data), then the structure header.
@@ -145,7 +145,7 @@ public final class BumpAllocator implements SharedAllocator {
             LONG.set(memory, h + PAGE_USED, 0L);
         }
         INT.set(memory, offset + VERSION, VERSION_VALUE);
-        INT.set(memory, offset + FLAGS, concurrency == Concurrency.SINGLE_THREADED ? FLAG_SINGLE_THREADED : 0);
+        INT.set(memory, offset + FLAGS, singleThreaded ? FLAG_SINGLE_THREADED : 0);
         LONG.set(memory, offset + PAGE_SIZE, pageSize);
         LONG.set(memory, offset + PAGE_COUNT, pageCount);
         LONG.set(memory, offset + LENGTH, length);
@@ -313,11 +313,11 @@ public final class BumpAllocator implements SharedAllocator {
         if (need > largestPage() || need < size) {
             return "bump allocator '" + name + "': request size=" + size + " align=" + align
                     + " exceeds the largest page's usable size=" + largestPage() + " (pageSize=" + pageSize
-                    + ", first page usable=" + usable(pageSize, 0) + ")";
+                    + ", first page usable=" + usable(pageSize, 0) + "); free=" + stats().free() + " bytes in total";
         }
         AllocatorStats s = stats();
         return "bump allocator '" + name + "': out of memory for size=" + size + " align=" + align + "; left="
-                + s.free() + " bytes in total, " + leftInCurrentPage() + " in the current page, pages=" + pageCount;
+                + s.free() + " bytes in total (free=" + s.free() + "), " + leftInCurrentPage() + " in the current page, pages=" + pageCount;
     }
 
     private long leftInCurrentPage() {

@@ -22,7 +22,7 @@ import static io.shmkit.alloc.RingLayout.*;
  * holds back all space behind it. The ring suits FIFO-like lifetimes (messages, requests).
  *
  * <h2>Thread and process safety</h2>
- * In {@link Concurrency#SHARED} mode, allocation (with collection) runs under a robust
+ * In shared mode (the default), allocation (with collection) runs under a robust
  * process-shared lock; {@code free} is lock-free: one compare-and-set on the block's tag word
  * turns {@code USED} into {@code FREE}. Double free and freeing an offset that is not a live
  * block (wrong alignment, outside the live part of the ring, a header with the wrong magic,
@@ -55,27 +55,28 @@ public final class RingAllocator implements SharedAllocator {
     private final boolean shared;
     private final AllocLock lock;
 
-    private RingAllocator(MemorySegment memory, String name, long base) {
+    private RingAllocator(MemorySegment memory, String name, long base, boolean created) {
         this.memory = memory;
         this.name = name;
         this.base = base;
         this.data = base + DATA;
         this.cap = (long) LONG.get(memory, base + CAPACITY);
         this.shared = ((int) INT.get(memory, base + FLAGS) & FLAG_SINGLE_THREADED) == 0;
-        this.lock = shared ? new RobustSpinLock(memory, base + LOCK) : AllocLock.NONE;
+        this.lock = !shared ? AllocLock.NONE
+                : created ? AllocLock.createRobust(memory, base + LOCK) : AllocLock.openRobust(memory, base + LOCK);
     }
 
     // ------------------------------------------------------------------ create / open
 
     /** Creates a process-safe ring allocator of {@code length} bytes (headers included) in {@code segment}. */
     public static RingAllocator create(Segment segment, String name, long length) {
-        return create(segment, name, length, Concurrency.SHARED);
+        return create(segment, name, length, false);
     }
 
-    public static RingAllocator create(Segment segment, String name, long length, Concurrency concurrency) {
+    public static RingAllocator create(Segment segment, String name, long length, boolean singleThreaded) {
         checkLength(length);
         DirectoryEntry e = segment.reserve(name, KIND, length, 64);
-        return init(segment.memory(), name, e.offset(), e.length(), concurrency);
+        return init(segment.memory(), name, e.offset(), e.length(), singleThreaded);
     }
 
     /** Opens the ring allocator registered as {@code name} in {@code segment}. */
@@ -85,9 +86,9 @@ public final class RingAllocator implements SharedAllocator {
     }
 
     /** Creates a ring allocator in the raw range {@code [offset, offset + length)} of {@code memory}. */
-    public static RingAllocator create(MemorySegment memory, long offset, long length, Concurrency concurrency) {
+    public static RingAllocator create(MemorySegment memory, long offset, long length, boolean singleThreaded) {
         checkLength(length);
-        return init(memory, "ring@" + offset, offset, length, concurrency);
+        return init(memory, "ring@" + offset, offset, length, singleThreaded);
     }
 
     public static RingAllocator open(MemorySegment memory, long offset, long length) {
@@ -106,20 +107,21 @@ public final class RingAllocator implements SharedAllocator {
         }
     }
 
-    private static RingAllocator init(MemorySegment memory, String name, long offset, long length, Concurrency c) {
+    private static RingAllocator init(MemorySegment memory, String name, long offset, long length, boolean singleThreaded) {
         Structures.checkRange(memory, offset, length, "ring allocator '" + name + "'");
         INT.set(memory, offset + VERSION, VERSION_VALUE);
-        INT.set(memory, offset + FLAGS, c == Concurrency.SINGLE_THREADED ? FLAG_SINGLE_THREADED : 0);
+        INT.set(memory, offset + FLAGS, singleThreaded ? FLAG_SINGLE_THREADED : 0);
         LONG.set(memory, offset + CAPACITY, capacityFor(length));
         LONG.set(memory, offset + LENGTH, length);
         memory.asSlice(offset + LOCK, LOCK_SIZE).fill((byte) 0);
+        RingAllocator ring = new RingAllocator(memory, name, offset, true); // creates the lock
         LONG.set(memory, offset + HEAD, 0L);
         LONG.set(memory, offset + TAIL, 0L);
         LONG.set(memory, offset + REQUESTS, 0L);
         LONG.set(memory, offset + FAILURES, 0L);
         // release: an opener that sees the magic sees every field above
         LONG.setRelease(memory, offset + MAGIC, MAGIC_VALUE);
-        return new RingAllocator(memory, name, offset);
+        return ring;
     }
 
     private static RingAllocator open(MemorySegment memory, String name, long offset, long length) {
@@ -135,7 +137,7 @@ public final class RingAllocator implements SharedAllocator {
             throw new SegmentCorruptedException("ring allocator '" + name + "' at offset " + offset + ": CAPACITY="
                     + capacity + " LENGTH=" + stored + " do not match the range length=" + length);
         }
-        return new RingAllocator(memory, name, offset);
+        return new RingAllocator(memory, name, offset, false);
     }
 
     // ------------------------------------------------------------------ SharedAllocator
@@ -444,7 +446,7 @@ public final class RingAllocator implements SharedAllocator {
         long tail = (long) LONG.getAcquire(memory, base + TAIL);
         return "ring allocator '" + name + "': cannot allocate size=" + size + " align=" + align + "; capacity=" + cap
                 + " (largest request " + maxAllocation() + "), left=" + (cap - (tail - head))
-                + " bytes not yet in the live part, in use=" + s.used() + " bytes in " + s.allocations() + " blocks";
+                + " (free=" + (cap - (tail - head)) + ") bytes outside the live part, in use=" + s.used() + " bytes in " + s.allocations() + " blocks";
     }
 
     @Override

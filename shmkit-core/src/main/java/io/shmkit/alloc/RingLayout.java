@@ -10,7 +10,7 @@ package io.shmkit.alloc;
  * +12   FLAGS     u32  bit 0 = single-threaded
  * +16   CAPACITY  u64  bytes of the data area (multiple of 16)
  * +24   LENGTH    u64  range length
- * +64   LOCK      LOCK_SIZE bytes: the robust lock (own cache lines)
+ * +64   LOCK      LOCK_SIZE (128) bytes: the robust ShmMutex (own cache lines)
  * +192  HEAD      u64  virtual position of the oldest block not yet collected
  * +200  TAIL      u64  virtual position one past the newest block (allocation commit word)
  * +256  REQUESTS  u64  allocation requests (advisory after a crash)
@@ -47,7 +47,7 @@ final class RingLayout {
     static final long CAPACITY = 16;
     static final long LENGTH = 24;
     static final long LOCK = 64;
-    static final long LOCK_SIZE = 128;
+    static final long LOCK_SIZE = AllocLock.RESERVED;
     static final long HEAD = 192;
     static final long TAIL = 200;
     static final long REQUESTS = 256;

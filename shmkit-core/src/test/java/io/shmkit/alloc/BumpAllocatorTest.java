@@ -40,7 +40,7 @@ class BumpAllocatorTest {
 
     @Test
     void firstPageHoldsExactlyItsUsableSizeAndHeadersAreAccounted() {
-        BumpAllocator single = BumpAllocator.create(mem, 0, PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator single = BumpAllocator.create(mem, 0, PAGE, PAGE, false);
         long usable0 = single.maxAllocation(0);
         assertEquals(PAGE - BumpLayout.FIRST_PAGE_DATA, usable0);
         assertTrue(usable0 < PAGE - BumpLayout.PAGE_HEADER_SIZE, "first page must account for the allocator header");
@@ -57,7 +57,7 @@ class BumpAllocatorTest {
 
     @Test
     void firstPageUsableSizeFitsThereOneMoreMovesToTheNextPage() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, false);
         long off = bump.allocate(bump.maxAllocation(0));
         assertEquals(BumpLayout.FIRST_PAGE_DATA, off);
         assertEquals(1, bump.chainedPages());
@@ -70,7 +70,7 @@ class BumpAllocatorTest {
 
     @Test
     void laterPageHoldsExactlyItsUsableSizeAndOneByteMoreFails() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, false);
         long usable1 = bump.maxAllocation(1);
         assertEquals(PAGE - BumpLayout.PAGE_HEADER_SIZE, usable1);
         bump.allocate(8); // page 0 is now partly used
@@ -89,7 +89,7 @@ class BumpAllocatorTest {
 
     @Test
     void outOfMemoryMessageNamesRequestAndWhatIsLeft() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, false);
         bump.allocate(bump.maxAllocation(0));
         bump.allocate(bump.maxAllocation(1) - 64);
         OutOfSharedMemoryException e = assertThrows(OutOfSharedMemoryException.class, () -> bump.allocate(100));
@@ -103,7 +103,7 @@ class BumpAllocatorTest {
 
     @Test
     void honoursPerCallAlignment() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
         bump.allocate(8);
         for (long align : new long[]{16, 64, 256, 1024}) {
             long off = bump.allocate(24, align);
@@ -116,7 +116,7 @@ class BumpAllocatorTest {
 
     @Test
     void resetGivesEverythingBack() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
         long first = bump.allocate(100);
         for (int i = 0; i < 40; i++) { // 12 + 13 + 13 + 2 blocks of 304 bytes
             bump.allocate(300);
@@ -131,7 +131,7 @@ class BumpAllocatorTest {
 
     @Test
     void freeIsUnsupported() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, false);
         long off = bump.allocate(16);
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> bump.free(off));
         assertThat(e.getMessage()).contains("offset=" + off).contains("reset()");
@@ -139,17 +139,17 @@ class BumpAllocatorTest {
 
     @Test
     void rejectsBadArguments() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, false);
         assertThrows(IllegalArgumentException.class, () -> bump.allocate(0));
         assertThrows(IllegalArgumentException.class, () -> bump.allocate(8, 12));
-        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, PAGE, 1000, Concurrency.SHARED));
-        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 100, 512, Concurrency.SHARED));
-        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 8, PAGE, 512, Concurrency.SHARED));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, PAGE, 1000, false));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 100, 512, false));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 8, PAGE, 512, false));
     }
 
     @Test
     void verifyNamesACorruptedNextLinkAndAllocateDoesNotLoop() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
         bump.allocate(bump.maxAllocation(0));
         bump.allocate(64);
         long nextField = PAGE + BumpLayout.PAGE_NEXT; // page 1's NEXT
@@ -162,7 +162,7 @@ class BumpAllocatorTest {
 
     @Test
     void verifyNamesACorruptedUsedWordAndAllocateRefusesIt() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
         bump.allocate(64);
         long usedField = BumpLayout.STRUCT_HEADER_SIZE + BumpLayout.PAGE_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, 0x7FFF_0000_0000L);
@@ -173,7 +173,7 @@ class BumpAllocatorTest {
 
     @Test
     void verifyFindsUsedBytesInAPageOutsideTheChain() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
         bump.allocate(64);
         long usedField = 3 * PAGE + BumpLayout.PAGE_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, 128L);
@@ -183,7 +183,7 @@ class BumpAllocatorTest {
 
     @Test
     void openRejectsBadMagicAndWrongKind() {
-        BumpAllocator.create(mem, 0, PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator.create(mem, 0, PAGE, PAGE, false);
         mem.set(ValueLayout.JAVA_LONG, 0, 0x1234L);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, () -> BumpAllocator.open(mem, 0, PAGE));
         assertThat(e.getMessage()).contains("bad magic").contains("offset 0");
@@ -215,7 +215,7 @@ class BumpAllocatorTest {
 
     @Test
     void singleThreadedModeIsStoredAndBehavesTheSame() {
-        BumpAllocator st = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, Concurrency.SINGLE_THREADED);
+        BumpAllocator st = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, true);
         long a = st.allocate(st.maxAllocation(0));
         long b = st.allocate(st.maxAllocation(1));
         assertEquals(BumpLayout.FIRST_PAGE_DATA, a);
@@ -228,7 +228,7 @@ class BumpAllocatorTest {
 
     @Test
     void threadsNeverReceiveOverlappingBlocks() throws Exception {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 64 * PAGE, PAGE, Concurrency.SHARED);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 64 * PAGE, PAGE, false);
         ConcurrentLinkedQueue<long[]> got = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {

@@ -39,7 +39,7 @@ class RingAllocatorTest {
     }
 
     private RingAllocator ring(long length) {
-        return RingAllocator.create(mem, 0, length, Concurrency.SHARED);
+        return RingAllocator.create(mem, 0, length, false);
     }
 
     @Test
@@ -218,7 +218,7 @@ class RingAllocatorTest {
 
     @Test
     void singleThreadedModeBehavesTheSame() {
-        RingAllocator r = RingAllocator.create(mem, 0, LEN, Concurrency.SINGLE_THREADED);
+        RingAllocator r = RingAllocator.create(mem, 0, LEN, true);
         long a = r.allocate(100);
         r.free(a);
         assertThrows(IllegalArgumentException.class, () -> r.free(a));
