@@ -391,6 +391,29 @@ public final class BumpAllocator implements SharedAllocator {
         return new AllocatorStats("bump", name, capacity, used, requests - failures, requests, failures);
     }
 
+    /**
+     * Whether {@code offset} lies in memory handed out and not reset: inside a chained page,
+     * below its {@code USED} mark. Bump allocation keeps no per-block records, so any offset
+     * inside an allocated block answers {@code true}. For tests and diagnostics.
+     */
+    public boolean isAllocated(long offset) {
+        long page = 0;
+        for (long steps = 0; steps < pageCount; steps++) {
+            long h = base + pageHeader(pageSize, page);
+            long data = base + pageData(pageSize, page);
+            long used = (long) LONG.getAcquire(memory, h + PAGE_USED); // acquire: committed allocations
+            if (offset >= data && offset < data + used) {
+                return true;
+            }
+            long next = (long) LONG.getAcquire(memory, h + PAGE_NEXT);
+            if (next != page + 1 || next >= pageCount) {
+                return false;
+            }
+            page = next;
+        }
+        return false;
+    }
+
     /** Pages currently in the chain (at least 1). */
     public long chainedPages() {
         long page = 0;

@@ -364,6 +364,38 @@ public final class RingAllocator implements SharedAllocator {
         return v < tail && (long) LONG.getAcquire(memory, data + rel + BLOCK_TAG) == tag(USED, v);
     }
 
+    /**
+     * Payload offsets of every block that is allocated now, oldest first. For diagnostics and
+     * for reclaiming blocks a dead process allocated but never recorded (a leaked block at the
+     * head of a ring holds back all space behind it). Takes the lock.
+     */
+    public long[] allocatedBlocks() {
+        lockAndRepair();
+        try {
+            long[] w = walk(false);
+            long[] out = new long[(int) w[1]];
+            long head = (long) LONG.getAcquire(memory, base + HEAD);
+            long tail = (long) LONG.getAcquire(memory, base + TAIL);
+            int n = 0;
+            for (long v = head; v < tail && n < out.length; ) {
+                long p = v % cap;
+                long size = (long) LONG.get(memory, data + p + BLOCK_SIZE);
+                if (tagState((long) LONG.getAcquire(memory, data + p + BLOCK_TAG)) == USED) {
+                    out[n++] = data + p + BLOCK_HEADER;
+                }
+                v += size;
+            }
+            return n == out.length ? out : java.util.Arrays.copyOf(out, n);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Times the lock was taken over from a dead owner (0 in single-threaded mode). */
+    public int lockTakeovers() {
+        return lock instanceof AllocLock.Robust r ? r.mutex().takeovers() : 0;
+    }
+
     /** Walks the chain HEAD..TAIL; returns {used bytes, used blocks}. Lock held. */
     private long[] walk(boolean strict) {
         MemorySegment m = memory;
