@@ -886,6 +886,11 @@ public final class SlabAllocator implements SharedAllocator {
         }
     }
 
+    /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */
+    int lockTakeovers() {
+        return lock.takeovers();
+    }
+
     @Override
     public String toString() {
         return "SlabAllocator[" + name + ", pages=" + pageCount + " x " + pageSize + "]";
