@@ -28,6 +28,11 @@ interface AllocLock {
 
     void unlock();
 
+    /** How often a dead owner's lock was taken over (0 without a lock). */
+    default int takeovers() {
+        return 0;
+    }
+
     /** Creates the robust lock at {@code offset} (64-byte aligned, {@link #RESERVED} bytes). */
     static AllocLock createRobust(MemorySegment memory, long offset) {
         return new Robust(ShmMutex.create(memory, offset));
@@ -61,6 +66,11 @@ interface AllocLock {
         @Override
         public void unlock() {
             mutex.unlock();
+        }
+
+        @Override
+        public int takeovers() {
+            return mutex.takeovers();
         }
     }
 

@@ -440,6 +440,11 @@ public final class FixedPool implements SharedAllocator {
         m.set(ValueLayout.JAVA_LONG, base + USED, used);
     }
 
+    /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */
+    int lockTakeovers() {
+        return lock.takeovers();
+    }
+
     @Override
     public String toString() {
         return "FixedPool[" + name + ", sliceSize=" + sliceSize + ", slices=" + count + "]";

@@ -728,7 +728,7 @@ public final class SlabAllocator implements SharedAllocator {
             int len = gi(dh + D_INFO);
             if (gi(dh + D_KIND) != KIND_FREE || len < 1 || len > pageCount - h || seen.get(h)) {
                 throw corrupt("free page list link at offset=" + where + " points at page " + h + " (kind="
-                        + gi(dh + D_KIND) + " run=" + len + (seen.get(h) ? ", listed twice" : "") + ")");
+                        + gi(dh + D_KIND) + " run=" + len + (seen.get(h) ? ", listed twice: the list has a cycle" : "") + ")");
             }
             if (gi(dh + D_PREV) != prev) {
                 throw corrupt("free run at page " + h + ": back link at offset=" + (dh + D_PREV) + " is "
@@ -884,6 +884,11 @@ public final class SlabAllocator implements SharedAllocator {
             addl(base + FREE_PAGES, q - p);
             p = q;
         }
+    }
+
+    /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */
+    int lockTakeovers() {
+        return lock.takeovers();
     }
 
     @Override

@@ -6,228 +6,155 @@ import io.shmkit.segment.SegmentName;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Child JVM for the multi-process and crash tests of {@link BumpAllocator} and
- * {@link RingAllocator}. Usage: {@code AllocatorChild MODE SEGMENT ID SECONDS}, modes
- * {@code bump-crash}, {@code ring-crash}, {@code bump-stress}, {@code ring-stress}.
+ * Child JVM for multi-process allocator tests. Arguments:
+ * {@code <segment> <allocator name> <fixed|slab> <slot> <threads> <millis, 0 = until killed>}.
  *
- * <p>Crash modes loop forever (until SIGKILL) and record every allocation whose call returned
- * in the segment's {@code log} structure: a block's pattern is written first, then its size,
- * then its offset with a release store; before a free the offset is cleared first.
+ * <p>Each thread owns {@link #ENTRIES} entries of the commit log (a range named {@code log}
+ * in the segment) and loops: pick an entry; if empty, allocate a block, fill it with a pattern
+ * derived from its offset, then record {@code size} and then {@code offset} in the entry
+ * (release); if full, check the block's pattern, clear the entry's offset (release), then free
+ * the block. So at any instant, every entry with a non-zero offset names a block whose
+ * {@code allocate} returned and whose {@code free} has not started.
+ *
+ * <p>Prints {@code READY} once every thread has done some work, and with a time limit
+ * {@code DONE ops=N errors=E} after freeing everything it holds.
  */
 public final class AllocatorChild {
 
-    static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    /** Ring crash mode: slots per thread in the log; each slot is {offset, size}. */
-    static final int RING_SLOTS = 64;
-    static final int RING_THREADS = 2;
-    /** Bump crash mode log: COUNT word, then {offset, size} pairs. */
-    static final int BUMP_SLOTS = 4096;
-    static final long LOG_LENGTH = 16 + BUMP_SLOTS * 16L;
+    static final int ENTRIES = 64;
+    static final long ENTRY_BYTES = 16;
+    static final int LOG_KIND = 0x7F01;
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
-    private AllocatorChild() {
+    /** Offset of thread {@code t} of slot {@code slot}'s first log entry. */
+    static long entries(long logBase, int slot, int threads, int t) {
+        return logBase + ((long) slot * threads + t) * ENTRIES * ENTRY_BYTES;
     }
 
-    static byte pattern(long offset, long k) {
-        return (byte) ((offset >>> 4) * 131 + k * 7 + 3);
+    static long logBytes(int slots, int threads) {
+        return (long) slots * threads * ENTRIES * ENTRY_BYTES;
     }
 
-    static void write(MemorySegment m, long off, long size) {
-        for (long k = 0; k < size; k++) {
-            m.set(ValueLayout.JAVA_BYTE, off + k, pattern(off, k));
+    static long token(long offset, long word) {
+        return (offset * 0x9E3779B97F4A7C15L) ^ word;
+    }
+
+    static void fill(MemorySegment m, long off, long size) {
+        for (long w = 0; w + 8 <= size; w += 8) {
+            m.set(ValueLayout.JAVA_LONG, off + w, token(off, w));
         }
     }
 
-    static long mismatch(MemorySegment m, long off, long size) {
-        for (long k = 0; k < size; k++) {
-            if (m.get(ValueLayout.JAVA_BYTE, off + k) != pattern(off, k)) {
-                return k;
+    /** Word index of the first corrupted word of the block, or -1. */
+    static long check(MemorySegment m, long off, long size) {
+        for (long w = 0; w + 8 <= size; w += 8) {
+            if (m.get(ValueLayout.JAVA_LONG, off + w) != token(off, w)) {
+                return w;
             }
         }
         return -1;
     }
 
+    static SharedAllocator open(Segment seg, String name, String type) {
+        return switch (type) {
+            case "fixed" -> FixedPool.open(seg, name);
+            case "slab" -> SlabAllocator.open(seg, name);
+            default -> throw new IllegalArgumentException("type=" + type);
+        };
+    }
+
+    static long randomSize(String type, SplittableRandom r) {
+        if (type.equals("fixed")) {
+            return 64;
+        }
+        int k = r.nextInt(100);
+        if (k < 3) {
+            return 4097 + r.nextInt(8192);
+        }
+        return 8 + r.nextInt(2041);
+    }
+
     public static void main(String[] args) throws Exception {
-        String mode = args[0];
-        int id = Integer.parseInt(args[2]);
-        double seconds = Double.parseDouble(args[3]);
-        try (Segment seg = Segment.open(SegmentName.posix(args[1]))) {
-            switch (mode) {
-                case "bump-crash" -> bumpCrash(seg);
-                case "ring-crash" -> ringCrash(seg);
-                case "bump-stress" -> bumpStress(seg, id, seconds);
-                case "ring-stress" -> ringStress(seg, id, seconds);
-                default -> throw new IllegalArgumentException(mode);
-            }
-        }
-        System.out.flush();
-    }
-
-    private static long logOffset(Segment seg) {
-        return seg.lookup("log").orElseThrow().offset();
-    }
-
-    private static void bumpCrash(Segment seg) {
-        BumpAllocator bump = BumpAllocator.open(seg, "b");
+        String segName = args[0];
+        String name = args[1];
+        String type = args[2];
+        int slot = Integer.parseInt(args[3]);
+        int threads = Integer.parseInt(args[4]);
+        long millis = Long.parseLong(args[5]);
+        Segment seg = Segment.open(SegmentName.posix(segName));
+        SharedAllocator a = open(seg, name, type);
         MemorySegment m = seg.memory();
-        long log = logOffset(seg);
-        System.out.println("READY");
-        System.out.flush();
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        while (true) {
-            long count = (long) LONG.getAcquire(m, log);
-            long size = 1 + r.nextInt(512);
-            long off = count < BUMP_SLOTS ? bump.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8) : 0;
-            if (off == 0) {
-                // full: forget the log first, then reset (only this process uses the allocator)
-                LONG.setRelease(m, log, 0L);
-                bump.reset();
-                continue;
-            }
-            write(m, off, size);
-            long slot = log + 16 + count * 16;
-            LONG.set(m, slot + 8, size);
-            LONG.setRelease(m, slot, off);
-            LONG.setRelease(m, log, count + 1); // the allocation is now recorded as committed
-        }
-    }
-
-    private static void ringCrash(Segment seg) throws InterruptedException {
-        RingAllocator ring = RingAllocator.open(seg, "r");
-        MemorySegment m = seg.memory();
-        long log = logOffset(seg);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < RING_THREADS; t++) {
-            long base = log + (long) t * RING_SLOTS * 16;
-            threads.add(Thread.ofPlatform().start(() -> {
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                while (true) {
-                    long slot = base + r.nextInt(RING_SLOTS) * 16L;
-                    long off = (long) LONG.getAcquire(m, slot);
-                    if (off != 0) {
-                        long size = (long) LONG.get(m, slot + 8);
-                        if (mismatch(m, off, size) >= 0) {
-                            System.out.println("CORRUPT " + off);
-                            System.out.flush();
-                            Runtime.getRuntime().halt(3);
-                        }
-                        LONG.setRelease(m, slot, 0L); // forget first, then free
-                        ring.free(off);
-                    } else {
-                        long size = 1 + r.nextInt(400);
-                        long a = ring.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8);
-                        if (a != 0) {
-                            write(m, a, size);
-                            LONG.set(m, slot + 8, size);
-                            LONG.setRelease(m, slot, a); // recorded as committed
-                        }
-                    }
-                }
-            }));
-        }
-        System.out.println("READY");
-        System.out.flush();
-        for (Thread t : threads) {
-            t.join();
-        }
-    }
-
-    private static void awaitGo(Segment seg) {
-        long go = seg.lookup("go").orElseThrow().offset();
-        System.out.println("READY");
-        System.out.flush();
-        while ((long) LONG.getAcquire(seg.memory(), go) == 0) {
-            Thread.onSpinWait();
-        }
-    }
-
-    private static void bumpStress(Segment seg, int id, double seconds) throws InterruptedException {
-        BumpAllocator bump = BumpAllocator.open(seg, "b");
-        MemorySegment m = seg.memory();
-        AtomicLong blocks = new AtomicLong();
-        AtomicLong corrupt = new AtomicLong();
-        awaitGo(seg);
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
-            threads.add(Thread.ofPlatform().start(() -> {
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                List<long[]> mine = new ArrayList<>();
-                while (System.nanoTime() < deadline) {
-                    long size = 1 + r.nextInt(128);
-                    long off = bump.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8);
-                    if (off == 0) {
-                        break;
-                    }
-                    write(m, off, size);
-                    mine.add(new long[]{off, size});
-                }
-                for (long[] b : mine) {
-                    if (mismatch(m, b[0], b[1]) >= 0) {
-                        corrupt.incrementAndGet();
-                    }
-                }
-                blocks.addAndGet(mine.size());
-            }));
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
-        System.out.println("DONE blocks=" + blocks.get() + " corrupt=" + corrupt.get());
-    }
-
-    private static void ringStress(Segment seg, int id, double seconds) throws InterruptedException {
-        RingAllocator ring = RingAllocator.open(seg, "r");
-        MemorySegment m = seg.memory();
+        long logBase = seg.lookup("log").orElseThrow().offset();
         AtomicLong ops = new AtomicLong();
-        AtomicLong corrupt = new AtomicLong();
-        awaitGo(seg);
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
-            threads.add(Thread.ofPlatform().start(() -> {
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                long[] offs = new long[32];
-                long[] sizes = new long[32];
-                long n = 0;
-                while (System.nanoTime() < deadline) {
-                    int i = r.nextInt(offs.length);
-                    if (offs[i] != 0) {
-                        if (mismatch(m, offs[i], sizes[i]) >= 0) {
-                            corrupt.incrementAndGet();
-                        }
-                        ring.free(offs[i]);
-                        offs[i] = 0;
-                    } else {
-                        long size = 1 + r.nextInt(300);
-                        long off = ring.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8);
-                        if (off != 0) {
-                            write(m, off, size);
-                            offs[i] = off;
-                            sizes[i] = size;
-                        }
-                    }
-                    n++;
-                }
-                for (int i = 0; i < offs.length; i++) {
-                    if (offs[i] != 0) {
-                        if (mismatch(m, offs[i], sizes[i]) >= 0) {
-                            corrupt.incrementAndGet();
-                        }
-                        ring.free(offs[i]);
-                    }
-                }
-                ops.addAndGet(n);
-            }));
+        AtomicLong errors = new AtomicLong();
+        AtomicLong warm = new AtomicLong();
+        long deadline = millis == 0 ? Long.MAX_VALUE : System.nanoTime() + millis * 1_000_000;
+        Thread[] ts = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            long log = entries(logBase, slot, threads, t);
+            ts[t] = new Thread(() -> work(a, m, log, type, deadline, ops, errors, warm), "worker-" + t);
+            ts[t].start();
         }
-        for (Thread t : threads) {
+        while (warm.get() < threads) {
+            Thread.sleep(1);
+        }
+        System.out.println("READY");
+        System.out.flush();
+        for (Thread t : ts) {
             t.join();
         }
-        System.out.println("DONE ops=" + ops.get() + " corrupt=" + corrupt.get());
+        System.out.println("DONE ops=" + ops.get() + " errors=" + errors.get());
+        System.out.flush();
+        seg.close();
+    }
+
+    private static void work(SharedAllocator a, MemorySegment m, long log, String type, long deadline,
+                             AtomicLong ops, AtomicLong errors, AtomicLong warm) {
+        SplittableRandom r = new SplittableRandom();
+        long n = 0;
+        while (true) {
+            if ((n & 255) == 0 && System.nanoTime() - deadline > 0) {
+                break;
+            }
+            long e = log + ENTRY_BYTES * r.nextInt(ENTRIES);
+            long off = (long) LONG.getAcquire(m, e + 8);
+            if (off == 0) {
+                long size = randomSize(type, r);
+                long got = a.tryAllocate(size);
+                if (got != 0) {
+                    fill(m, got, size);
+                    m.set(ValueLayout.JAVA_LONG, e, size);
+                    LONG.setRelease(m, e + 8, got); // release: size and contents before the commit record
+                }
+            } else {
+                long size = m.get(ValueLayout.JAVA_LONG, e);
+                if (check(m, off, size) >= 0) {
+                    errors.incrementAndGet();
+                    System.out.println("CORRUPT offset=" + off + " size=" + size);
+                }
+                LONG.setRelease(m, e + 8, 0L); // release: the record is gone before the free starts
+                a.free(off);
+            }
+            n++;
+            if (n == 500) {
+                warm.incrementAndGet();
+            }
+        }
+        for (int i = 0; i < ENTRIES; i++) {
+            long e = log + ENTRY_BYTES * i;
+            long off = (long) LONG.getAcquire(m, e + 8);
+            if (off != 0) {
+                if (check(m, off, m.get(ValueLayout.JAVA_LONG, e)) >= 0) {
+                    errors.incrementAndGet();
+                }
+                LONG.setRelease(m, e + 8, 0L);
+                a.free(off);
+            }
+        }
+        ops.addAndGet(n);
     }
 }

@@ -42,7 +42,7 @@ class BumpRingCrashTest {
     }
 
     private void killAfterRandomDelay(String mode) throws Exception {
-        try (ChildJvm child = ChildJvm.start(AllocatorChild.class, mode, name, "0", "0")) {
+        try (ChildJvm child = ChildJvm.start(BumpRingChild.class, mode, name, "0", "0")) {
             child.awaitLine("READY", Duration.ofSeconds(30));
             Thread.sleep(5 + random.nextInt(56));
             assertTrue(child.process().isAlive(), "child died by itself: " + child.stderr());
@@ -53,22 +53,22 @@ class BumpRingCrashTest {
     @Test
     void bumpKeepsEveryRecordedAllocationAcrossSigkills() throws Exception {
         BumpAllocator.create(seg, "b", 256 * 1024, 4096);
-        long log = seg.reserve("log", 0x7F02, AllocatorChild.LOG_LENGTH, 64).offset();
+        long log = seg.reserve("log", 0x7F02, BumpRingChild.LOG_LENGTH, 64).offset();
         MemorySegment m = seg.memory();
         long checked = 0;
         for (int kill = 0; kill < KILLS; kill++) {
             killAfterRandomDelay("bump-crash");
             BumpAllocator bump = BumpAllocator.open(seg, "b");
             bump.verify();
-            long count = (long) AllocatorChild.LONG.getAcquire(m, log);
-            assertTrue(count >= 0 && count <= AllocatorChild.BUMP_SLOTS, "log count " + count);
+            long count = (long) BumpRingChild.LONG.getAcquire(m, log);
+            assertTrue(count >= 0 && count <= BumpRingChild.BUMP_SLOTS, "log count " + count);
             long prevEnd = 0;
             for (long i = 0; i < count; i++) {
-                long off = (long) AllocatorChild.LONG.get(m, log + 16 + i * 16);
-                long size = (long) AllocatorChild.LONG.get(m, log + 16 + i * 16 + 8);
+                long off = (long) BumpRingChild.LONG.get(m, log + 16 + i * 16);
+                long size = (long) BumpRingChild.LONG.get(m, log + 16 + i * 16 + 8);
                 assertTrue(bump.isAllocated(off) && bump.isAllocated(off + size - 1),
                         "kill " + kill + ": recorded block " + off + " (+" + size + ") is no longer allocated");
-                assertEquals(-1, AllocatorChild.mismatch(m, off, size), "kill " + kill + ": block " + off + " changed");
+                assertEquals(-1, BumpRingChild.mismatch(m, off, size), "kill " + kill + ": block " + off + " changed");
                 assertTrue(off >= prevEnd, "kill " + kill + ": block " + off + " overlaps the previous one");
                 prevEnd = off + size;
                 checked++;
@@ -81,7 +81,7 @@ class BumpRingCrashTest {
     @Test
     void ringKeepsEveryRecordedAllocationAndRepairsAfterSigkills() throws Exception {
         RingAllocator.create(seg, "r", 64 * 1024);
-        long slots = (long) AllocatorChild.RING_THREADS * AllocatorChild.RING_SLOTS;
+        long slots = (long) BumpRingChild.RING_THREADS * BumpRingChild.RING_SLOTS;
         long log = seg.reserve("log", 0x7F03, slots * 16, 64).offset();
         MemorySegment m = seg.memory();
         long checked = 0;
@@ -92,13 +92,13 @@ class BumpRingCrashTest {
             ring.verify(); // takes the lock: a dead owner is reported and the chain is checked
             Set<Long> recorded = new HashSet<>();
             for (long i = 0; i < slots; i++) {
-                long off = (long) AllocatorChild.LONG.getAcquire(m, log + i * 16);
+                long off = (long) BumpRingChild.LONG.getAcquire(m, log + i * 16);
                 if (off == 0) {
                     continue;
                 }
-                long size = (long) AllocatorChild.LONG.get(m, log + i * 16 + 8);
+                long size = (long) BumpRingChild.LONG.get(m, log + i * 16 + 8);
                 assertTrue(ring.isAllocated(off), "kill " + kill + ": recorded block " + off + " is no longer allocated");
-                assertEquals(-1, AllocatorChild.mismatch(m, off, size), "kill " + kill + ": block " + off + " changed");
+                assertEquals(-1, BumpRingChild.mismatch(m, off, size), "kill " + kill + ": block " + off + " changed");
                 assertTrue(recorded.add(off), "kill " + kill + ": block " + off + " recorded twice");
                 checked++;
             }

@@ -36,7 +36,7 @@ class BumpRingMultiProcessTest {
 
     private void go() {
         long go = seg.lookup("go").orElseThrow().offset();
-        AllocatorChild.LONG.setRelease(seg.memory(), go, 1L);
+        BumpRingChild.LONG.setRelease(seg.memory(), go, 1L);
     }
 
     private static long field(String line, String key) {
@@ -51,8 +51,8 @@ class BumpRingMultiProcessTest {
     @Test
     void bumpTwoProcessesTwoThreadsEachNeverShareABlock() throws Exception {
         BumpAllocator bump = BumpAllocator.create(seg, "b", 32L << 20, 64 * 1024);
-        try (ChildJvm a = ChildJvm.start(AllocatorChild.class, "bump-stress", name, "1", "5");
-             ChildJvm b = ChildJvm.start(AllocatorChild.class, "bump-stress", name, "2", "5")) {
+        try (ChildJvm a = ChildJvm.start(BumpRingChild.class, "bump-stress", name, "1", "5");
+             ChildJvm b = ChildJvm.start(BumpRingChild.class, "bump-stress", name, "2", "5")) {
             a.awaitLine("READY", Duration.ofSeconds(30));
             b.awaitLine("READY", Duration.ofSeconds(30));
             go();
@@ -73,8 +73,8 @@ class BumpRingMultiProcessTest {
     @Test
     void ringTwoProcessesTwoThreadsEachAllocateAndFreeWithoutCorruption() throws Exception {
         RingAllocator ring = RingAllocator.create(seg, "r", 256 * 1024);
-        try (ChildJvm a = ChildJvm.start(AllocatorChild.class, "ring-stress", name, "1", "3");
-             ChildJvm b = ChildJvm.start(AllocatorChild.class, "ring-stress", name, "2", "3")) {
+        try (ChildJvm a = ChildJvm.start(BumpRingChild.class, "ring-stress", name, "1", "3");
+             ChildJvm b = ChildJvm.start(BumpRingChild.class, "ring-stress", name, "2", "3")) {
             a.awaitLine("READY", Duration.ofSeconds(30));
             b.awaitLine("READY", Duration.ofSeconds(30));
             go();
