@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * confined {@link Arena}, 64-byte requests, in one run. Every operation allocates 64 bytes,
  * writes one long into them and, one way or another, gives them back:
  * <ul>
- *   <li>{@code bump*}: allocate; when the allocator is full, {@code reset()} (amortised);</li>
+ *   <li>{@code bump64*}: allocate; when the allocator is full, {@code reset()} (amortised);
+ *       {@code bump8NoReset*}: 8 bytes from a range large enough for a whole iteration;</li>
  *   <li>{@code ring*}: allocate + free;</li>
  *   <li>{@code region64}: allocate; {@code reset()} every 256 allocations (one "request");</li>
  *   <li>{@code arena64}: {@code Arena.allocate}; a fresh confined arena every 256 allocations;</li>
@@ -189,16 +190,22 @@ public class BumpRingRegionBenchmark {
     // ------------------------------------------------------------------ two threads, one allocator
 
     /**
-     * Two threads allocate 64 bytes each from one bump allocator (CAS on the page's USED word).
-     * Reset between iterations only; a 768 MiB range lasts one iteration (if it ever fills, the
-     * benchmark fails with OutOfSharedMemoryException rather than measuring failures).
+     * 8-byte allocations from a 768 MiB bump allocator that is reset only between iterations
+     * (when no thread runs), so no reset happens inside the measurement; if it ever filled, the
+     * benchmark would fail with OutOfSharedMemoryException rather than measure failures.
      */
     @Benchmark
-    @Threads(2)
-    public long bump64_2t(Shared s) {
-        long off = s.bump2t.allocate(64);
+    public long bump8NoReset(Shared s) {
+        long off = s.bump2t.allocate(8);
         s.memory.set(ValueLayout.JAVA_LONG, off, off);
         return off;
+    }
+
+    /** The same with two threads on one allocator (they race on the page's USED word). */
+    @Benchmark
+    @Threads(2)
+    public long bump8NoReset_2t(Shared s) {
+        return bump8NoReset(s);
     }
 
     @Benchmark
