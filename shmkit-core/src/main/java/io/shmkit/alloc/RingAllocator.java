@@ -20,6 +20,9 @@ import static io.shmkit.alloc.RingLayout.*;
  * {@code FREE}; freed blocks (and padding) are collected lazily, from the head, when an
  * allocation runs. So space comes back in allocation order: one long-lived block at the head
  * holds back all space behind it. The ring suits FIFO-like lifetimes (messages, requests).
+ * With several threads this includes a thread that is descheduled while it holds the oldest
+ * block: the others can run the ring full behind it, and their requests fail until it frees
+ * the block. Size the ring for that, or use a slab or fixed pool for independent lifetimes.
  *
  * <h2>Thread and process safety</h2>
  * In shared mode (the default), allocation (with collection) runs under a robust
@@ -164,15 +167,15 @@ public final class RingAllocator implements SharedAllocator {
 
     @Override
     public long allocate(long size, long align) {
-        long off = tryAllocate(size, align);
-        if (off == 0) {
-            throw new OutOfSharedMemoryException(failureMessage(size, align));
-        }
-        return off;
+        return allocate(size, align, true);
     }
 
     @Override
     public long tryAllocate(long size, long align) {
+        return allocate(size, align, false);
+    }
+
+    private long allocate(long size, long align, boolean throwWhenFull) {
         if (size <= 0) {
             throw new IllegalArgumentException("size must be positive: size=" + size);
         }
@@ -188,6 +191,10 @@ public final class RingAllocator implements SharedAllocator {
             }
             if (off == 0) {
                 LONG.set(m, base + FAILURES, (long) LONG.get(m, base + FAILURES) + 1);
+                if (throwWhenFull) {
+                    // the message describes the ring as this request saw it: built under the lock
+                    throw new OutOfSharedMemoryException(failureMessage(size, align));
+                }
             }
             return off;
         } finally {
@@ -225,6 +232,9 @@ public final class RingAllocator implements SharedAllocator {
         long head = (long) LONG.get(m, base + HEAD);
         long tail = (long) LONG.get(m, base + TAIL);
         long live = tail - head;
+        if (head < 0 || live < 0 || live > cap) {
+            throw badHeadTail(head, tail);
+        }
         long hp = head % cap;
         long tp = tail % cap;
         long blockLen = (BLOCK_HEADER + size + BLOCK_UNIT - 1) & -BLOCK_UNIT;
@@ -305,6 +315,12 @@ public final class RingAllocator implements SharedAllocator {
             throw corrupt(v, p, "SIZE=" + size + " not a multiple of 16 >= 16 inside the ring and the live part",
                     data + p + BLOCK_SIZE);
         }
+    }
+
+    private SegmentCorruptedException badHeadTail(long head, long tail) {
+        return new SegmentCorruptedException("ring allocator '" + name + "': HEAD=" + head + " TAIL=" + tail
+                + " (offsets " + (base + HEAD) + ", " + (base + TAIL) + ") do not describe a live part of at most "
+                + cap + " bytes");
     }
 
     private SegmentCorruptedException corrupt(long v, long p, String what, long at) {
@@ -402,9 +418,7 @@ public final class RingAllocator implements SharedAllocator {
         long head = (long) LONG.getAcquire(m, base + HEAD);
         long tail = (long) LONG.getAcquire(m, base + TAIL);
         if (head < 0 || tail < head || tail - head > cap) {
-            throw new SegmentCorruptedException("ring allocator '" + name + "': HEAD=" + head + " TAIL=" + tail
-                    + " (offsets " + (base + HEAD) + ", " + (base + TAIL) + ") do not describe a live part of at most "
-                    + cap + " bytes");
+            throw badHeadTail(head, tail);
         }
         long used = 0;
         long blocks = 0;
@@ -472,13 +486,18 @@ public final class RingAllocator implements SharedAllocator {
         }
     }
 
+    /** Lock held. */
     private String failureMessage(long size, long align) {
-        AllocatorStats s = stats();
-        long head = (long) LONG.getAcquire(memory, base + HEAD);
-        long tail = (long) LONG.getAcquire(memory, base + TAIL);
+        long[] w = walk(false);
+        long head = (long) LONG.get(memory, base + HEAD);
+        long tail = (long) LONG.get(memory, base + TAIL);
+        long hp = head % cap;
+        long tp = tail % cap;
+        long contiguous = tail == head ? Math.max(cap - tp, tp) : tp >= hp ? Math.max(cap - tp, hp) : hp - tp;
         return "ring allocator '" + name + "': cannot allocate size=" + size + " align=" + align + "; capacity=" + cap
-                + " (largest request " + maxAllocation() + "), left=" + (cap - (tail - head))
-                + " (free=" + (cap - (tail - head)) + ") bytes outside the live part, in use=" + s.used() + " bytes in " + s.allocations() + " blocks";
+                + " (largest request " + maxAllocation() + "), left: free=" + (cap - (tail - head))
+                + " bytes outside the live part, of which at most " + contiguous + " contiguous before the oldest live"
+                + " block; in use=" + w[0] + " bytes in " + w[1] + " blocks";
     }
 
     @Override

@@ -48,7 +48,7 @@ class RingAllocatorTest {
         assertEquals(1024, r.capacity());
         assertEquals(1024 - 16, r.maxAllocation());
         OutOfSharedMemoryException e = assertThrows(OutOfSharedMemoryException.class, () -> r.allocate(r.maxAllocation() + 1));
-        assertThat(e.getMessage()).contains("size=" + (r.maxAllocation() + 1)).contains(r.name()).contains("left=1024");
+        assertThat(e.getMessage()).contains("size=" + (r.maxAllocation() + 1)).contains(r.name()).contains("free=1024");
         long off = r.allocate(r.maxAllocation());
         assertEquals(RingLayout.DATA + RingLayout.BLOCK_HEADER, off);
         assertEquals(0, r.tryAllocate(1));
@@ -193,6 +193,9 @@ class RingAllocatorTest {
         mem.set(ValueLayout.JAVA_LONG, RingLayout.TAIL, 5000L);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, r::verify);
         assertThat(e.getMessage()).contains("TAIL=5000");
+        assertThrows(SegmentCorruptedException.class, () -> r.allocate(8), "allocate refuses to write anywhere");
+        mem.set(ValueLayout.JAVA_LONG, RingLayout.TAIL, -4096L);
+        assertThrows(SegmentCorruptedException.class, () -> r.allocate(8));
     }
 
     @Test
