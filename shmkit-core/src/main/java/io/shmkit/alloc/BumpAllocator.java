@@ -32,11 +32,12 @@ import static io.shmkit.alloc.BumpLayout.*;
  * In shared mode (the default) the allocator is lock-free. Every allocation commits with
  * one compare-and-set on the {@code USED} word of its page; chaining a new page commits with one
  * compare-and-set on the {@code NEXT} word of the page before it, and nothing else needs to be
- * initialised because an unused page's words are all 0. A process killed at any instruction
- * therefore leaves either its allocation committed (the CAS happened) or not made at all; the
- * {@code CURRENT} page index is only a hint that may lag behind the chain. The request and
- * failure counters are advisory: a kill between the CAS and the counter update leaves them off
- * by one. In single-threaded mode ({@code singleThreaded = true}: no lock, the caller serialises every call) plain stores are used in the same order.
+ * initialised because an unused page's words are all 0. The {@code USED} word holds both the
+ * bytes consumed and the number of blocks in the page, so the allocation count in
+ * {@link #stats()} is exact too. A process killed at any instruction therefore leaves either
+ * its allocation committed (the CAS happened) or not made at all; the {@code CURRENT} page index
+ * is only a hint that may lag behind the chain. Only the failure counter (and the request count
+ * derived from it) is advisory. In single-threaded mode ({@code singleThreaded = true}: no lock, the caller serialises every call) plain stores are used in the same order.
  *
  * <p>{@link #reset()} is <em>not</em> safe against concurrent users: the caller must make sure
  * no thread in any process allocates or uses allocated memory while it runs. A kill during
@@ -115,7 +116,8 @@ public final class BumpAllocator implements SharedAllocator {
         long pageSize = (long) LONG.get(memory, offset + PAGE_SIZE);
         long pageCount = (long) LONG.get(memory, offset + PAGE_COUNT);
         long storedLength = (long) LONG.get(memory, offset + LENGTH);
-        if (storedLength != length || pageSize < MIN_PAGE_SIZE || (pageSize & 63) != 0 || pageCount != length / pageSize) {
+        if (storedLength != length || pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE || (pageSize & 63) != 0
+                || pageCount != length / pageSize) {
             throw new SegmentCorruptedException("bump allocator '" + name + "' at offset " + offset
                     + ": header geometry pageSize=" + pageSize + " pageCount=" + pageCount + " length=" + storedLength
                     + " does not match the range length=" + length);
@@ -124,9 +126,9 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     private static void checkGeometry(long length, long pageSize) {
-        if (pageSize < MIN_PAGE_SIZE || (pageSize & 63) != 0) {
-            throw new IllegalArgumentException("pageSize must be a multiple of 64 and >= " + MIN_PAGE_SIZE
-                    + ": pageSize=" + pageSize);
+        if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE || (pageSize & 63) != 0) {
+            throw new IllegalArgumentException("pageSize must be a multiple of 64 in [" + MIN_PAGE_SIZE + ", "
+                    + MAX_PAGE_SIZE + "]: pageSize=" + pageSize);
         }
         if (length < pageSize) {
             throw new IllegalArgumentException("length must hold at least one page: length=" + length
@@ -150,7 +152,7 @@ public final class BumpAllocator implements SharedAllocator {
         LONG.set(memory, offset + PAGE_COUNT, pageCount);
         LONG.set(memory, offset + LENGTH, length);
         LONG.set(memory, offset + CURRENT, 0L);
-        LONG.set(memory, offset + REQUESTS, 0L);
+        LONG.set(memory, offset + RETIRED, 0L);
         LONG.set(memory, offset + FAILURES, 0L);
         // release: an opener that sees the magic sees every field above
         LONG.setRelease(memory, offset + MAGIC, MAGIC_VALUE);
@@ -220,7 +222,6 @@ public final class BumpAllocator implements SharedAllocator {
         Structures.checkAlign(align);
         MemorySegment m = memory;
         long b = base;
-        count(b + REQUESTS);
         long need = (size + 7) & -8L;
         if (need > largestPage() || need < size) {
             count(b + FAILURES);
@@ -236,19 +237,21 @@ public final class BumpAllocator implements SharedAllocator {
             long data = b + pageData(pageSize, page);
             long cap = usable(pageSize, page);
             while (true) {
-                long used = (long) LONG.getAcquire(m, header + PAGE_USED); // acquire: CAS operand
-                if (used < 0 || used > cap || (used & 7) != 0) {
-                    throw corruptPage(page, "USED=" + used + " not in [0, " + cap + "] or not a multiple of 8",
-                            header + PAGE_USED);
+                long word = (long) LONG.getAcquire(m, header + PAGE_USED); // acquire: CAS operand
+                long used = usedBytes(word);
+                if (used > cap || (used & 7) != 0 || usedCount(word) > used / 8) {
+                    throw corruptPage(page, "USED bytes=" + used + " count=" + usedCount(word) + " not in [0, " + cap
+                            + "], not a multiple of 8, or more blocks than 8-byte units", header + PAGE_USED);
                 }
                 long at = Structures.alignUp(data + used, align);
-                long newUsed = at + need - data;
-                if (newUsed > cap) {
+                long newBytes = at + need - data;
+                if (newBytes > cap) {
                     break;
                 }
+                long newUsed = word + USED_ONE_BLOCK + (newBytes - used); // one more block, newBytes consumed
                 if (shared) {
                     // the commit point of an allocation: one CAS on the page's USED word
-                    if (LONG.compareAndSet(m, header + PAGE_USED, used, newUsed)) {
+                    if (LONG.compareAndSet(m, header + PAGE_USED, word, newUsed)) {
                         return at;
                     }
                 } else {
@@ -325,7 +328,7 @@ public final class BumpAllocator implements SharedAllocator {
         if (page < 0 || page >= pageCount) {
             return 0;
         }
-        return usable(pageSize, page) - (long) LONG.getAcquire(memory, base + pageHeader(pageSize, page) + PAGE_USED);
+        return usable(pageSize, page) - usedBytes((long) LONG.getAcquire(memory, base + pageHeader(pageSize, page) + PAGE_USED));
     }
 
     /**
@@ -357,6 +360,12 @@ public final class BumpAllocator implements SharedAllocator {
             }
             last = next;
         }
+        long retired = 0;
+        for (long i = 0; i <= last; i++) {
+            retired += usedCount((long) LONG.getAcquire(m, b + pageHeader(pageSize, i) + PAGE_USED));
+        }
+        // advisory: a kill between this store and the emptying below over-counts requests
+        LONG.setRelease(m, b + RETIRED, (long) LONG.getAcquire(m, b + RETIRED) + retired);
         // Empty from the last chained page backwards: a kill in between leaves a shorter, valid chain.
         for (long i = last; i >= 0; i--) {
             long h = b + pageHeader(pageSize, i);
@@ -366,29 +375,32 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     /**
-     * Offsets handed out and not reclaimed: {@code capacity} is the usable bytes of all pages,
-     * {@code used} the bytes consumed in chained pages including alignment padding,
-     * {@code allocations} is {@code requests - failures} (reset does not clear counters, so
-     * after a reset it counts allocations since creation).
+     * {@code capacity} is the usable bytes of all pages, {@code used} the bytes consumed in
+     * chained pages including alignment padding, {@code allocations} the blocks handed out since
+     * the last reset (exact, read from the pages' commit words), {@code requests} every request
+     * since creation and {@code failures} those that failed.
      */
     @Override
     public AllocatorStats stats() {
         MemorySegment m = memory;
         long capacity = usable(pageSize, 0) + (pageCount - 1) * (pageSize - PAGE_HEADER_SIZE);
         long used = 0;
+        long blocks = 0;
         long page = 0;
         for (long steps = 0; steps < pageCount; steps++) {
             long h = base + pageHeader(pageSize, page);
-            used += (long) LONG.getAcquire(m, h + PAGE_USED); // acquire: a committed allocation
+            long word = (long) LONG.getAcquire(m, h + PAGE_USED); // acquire: committed allocations
+            used += usedBytes(word);
+            blocks += usedCount(word);
             long next = (long) LONG.getAcquire(m, h + PAGE_NEXT);
             if (next != page + 1 || next >= pageCount) {
                 break;
             }
             page = next;
         }
-        long requests = (long) LONG.getAcquire(m, base + REQUESTS);
+        long retired = (long) LONG.getAcquire(m, base + RETIRED);
         long failures = (long) LONG.getAcquire(m, base + FAILURES);
-        return new AllocatorStats("bump", name, capacity, used, requests - failures, requests, failures);
+        return new AllocatorStats("bump", name, capacity, used, blocks, retired + blocks + failures, failures);
     }
 
     /**
@@ -401,7 +413,7 @@ public final class BumpAllocator implements SharedAllocator {
         for (long steps = 0; steps < pageCount; steps++) {
             long h = base + pageHeader(pageSize, page);
             long data = base + pageData(pageSize, page);
-            long used = (long) LONG.getAcquire(memory, h + PAGE_USED); // acquire: committed allocations
+            long used = usedBytes((long) LONG.getAcquire(memory, h + PAGE_USED)); // acquire: committed allocations
             if (offset >= data && offset < data + used) {
                 return true;
             }
@@ -449,12 +461,14 @@ public final class BumpAllocator implements SharedAllocator {
         long chainEnd = -1;
         for (long i = 0; i < pageCount; i++) {
             long h = b + pageHeader(pageSize, i);
-            long used = (long) LONG.getAcquire(m, h + PAGE_USED);
+            long word = (long) LONG.getAcquire(m, h + PAGE_USED);
+            long used = usedBytes(word);
             long next = (long) LONG.getAcquire(m, h + PAGE_NEXT);
             long cap = usable(pageSize, i);
             if (chainEnd < 0) {
-                if (used < 0 || used > cap || (used & 7) != 0) {
-                    throw corruptPage(i, "USED=" + used + " not in [0, " + cap + "] or not a multiple of 8", h + PAGE_USED);
+                if (used > cap || (used & 7) != 0 || usedCount(word) > used / 8) {
+                    throw corruptPage(i, "USED bytes=" + used + " count=" + usedCount(word) + " not in [0, " + cap
+                            + "], not a multiple of 8, or more blocks than 8-byte units", h + PAGE_USED);
                 }
                 if (next != 0 && (next != i + 1 || next >= pageCount)) {
                     throw corruptPage(i, "NEXT=" + next + ", expected 0 or " + (i + 1)
@@ -463,9 +477,9 @@ public final class BumpAllocator implements SharedAllocator {
                 if (next == 0) {
                     chainEnd = i;
                 }
-            } else if (used != 0 || next != 0) {
+            } else if (word != 0 || next != 0) {
                 throw corruptPage(i, "page is not in the chain (chain ends at page " + chainEnd + ") but has USED="
-                        + used + " NEXT=" + next, used != 0 ? h + PAGE_USED : h + PAGE_NEXT);
+                        + used + " NEXT=" + next, word != 0 ? h + PAGE_USED : h + PAGE_NEXT);
             }
         }
         long current = (long) LONG.getAcquire(m, b + CURRENT);
@@ -473,11 +487,11 @@ public final class BumpAllocator implements SharedAllocator {
             throw new SegmentCorruptedException("bump allocator '" + name + "': CURRENT=" + current + " at offset "
                     + (b + CURRENT) + " is not a chained page (chain is pages 0.." + chainEnd + ")");
         }
-        long requests = (long) LONG.getAcquire(m, b + REQUESTS);
+        long retired = (long) LONG.getAcquire(m, b + RETIRED);
         long failures = (long) LONG.getAcquire(m, b + FAILURES);
-        if (failures < 0 || requests < 0) {
-            throw new SegmentCorruptedException("bump allocator '" + name + "': negative counters requests="
-                    + requests + " failures=" + failures + " at offset " + (b + REQUESTS));
+        if (failures < 0 || retired < 0) {
+            throw new SegmentCorruptedException("bump allocator '" + name + "': negative counters retired="
+                    + retired + " failures=" + failures + " at offset " + (b + RETIRED));
         }
     }
 

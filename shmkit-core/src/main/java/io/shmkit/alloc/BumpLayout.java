@@ -16,8 +16,8 @@ package io.shmkit.alloc;
  * +-- line 1 ---------------------------------------------------------------+
  * | +64  CURRENT    u64  index of the page allocation starts from (a hint)   |
  * +-- line 2 ---------------------------------------------------------------+
- * | +128 REQUESTS   u64  allocation requests (advisory after a crash)        |
- * | +136 FAILURES   u64  failed requests                                     |
+ * | +128 RETIRED    u64  allocations given back by reset() (for requests)    |
+ * | +136 FAILURES   u64  failed requests (advisory after a crash)            |
  * +-- STRUCT_HEADER_SIZE = 192 ---------------------------------------------+
  * | page header of page 0 (PAGE_HEADER_SIZE bytes, see below)               |
  * +-- FIRST_PAGE_DATA = 256 -------------------------------------------------+
@@ -25,7 +25,8 @@ package io.shmkit.alloc;
  * +=========================================================================+
  * page i (i >= 1), at i * pageSize:
  * | +0   NEXT       u64  index of the next page in the chain, 0 = none       |
- * | +8   USED       u64  bytes handed out from this page's data (commit word)|
+ * | +8   USED       u64  commit word: COUNT(24) &lt;&lt; 40 | BYTES(40): blocks  |
+ * |                      handed out from this page and bytes they consumed  |
  * | +16 .. +64      padding (the header has its own cache line)             |
  * | +64  data ... up to pageSize                                            |
  * </pre>
@@ -48,7 +49,7 @@ final class BumpLayout {
     static final long PAGE_COUNT = 24;
     static final long LENGTH = 32;
     static final long CURRENT = 64;
-    static final long REQUESTS = 128;
+    static final long RETIRED = 128;
     static final long FAILURES = 136;
     static final long STRUCT_HEADER_SIZE = 192;
 
@@ -61,6 +62,20 @@ final class BumpLayout {
     static final long FIRST_PAGE_DATA = STRUCT_HEADER_SIZE + PAGE_HEADER_SIZE;
 
     static final long MIN_PAGE_SIZE = 512;
+    /** So that a page's block count (at most pageSize / 8) fits the 24-bit COUNT field. */
+    static final long MAX_PAGE_SIZE = 1L << 26;
+
+    static final int USED_BYTES_BITS = 40;
+    static final long USED_BYTES_MASK = (1L << USED_BYTES_BITS) - 1;
+    static final long USED_ONE_BLOCK = 1L << USED_BYTES_BITS;
+
+    static long usedBytes(long usedWord) {
+        return usedWord & USED_BYTES_MASK;
+    }
+
+    static long usedCount(long usedWord) {
+        return usedWord >>> USED_BYTES_BITS;
+    }
 
     /** Offset (relative to the range) of page {@code index}'s header. */
     static long pageHeader(long pageSize, long index) {

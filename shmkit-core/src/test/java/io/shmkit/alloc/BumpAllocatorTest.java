@@ -125,7 +125,10 @@ class BumpAllocatorTest {
         bump.reset();
         bump.verify();
         assertEquals(1, bump.chainedPages());
-        assertEquals(0, bump.stats().used());
+        AllocatorStats s = bump.stats();
+        assertEquals(0, s.used());
+        assertEquals(0, s.allocations(), "reset gives every block back");
+        assertEquals(41, s.requests(), "requests count since creation");
         assertEquals(first, bump.allocate(100));
     }
 
@@ -143,6 +146,7 @@ class BumpAllocatorTest {
         assertThrows(IllegalArgumentException.class, () -> bump.allocate(0));
         assertThrows(IllegalArgumentException.class, () -> bump.allocate(8, 12));
         assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, PAGE, 1000, false));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 1L << 27, 1L << 27, false));
         assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 100, 512, false));
         assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 8, PAGE, 512, false));
     }
@@ -169,6 +173,16 @@ class BumpAllocatorTest {
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, bump::verify);
         assertThat(e.getMessage()).contains("page 0").contains("offset " + usedField);
         assertThrows(SegmentCorruptedException.class, () -> bump.allocate(8));
+    }
+
+    @Test
+    void verifyFindsABlockCountThatCannotBe() {
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        bump.allocate(64);
+        long usedField = BumpLayout.STRUCT_HEADER_SIZE + BumpLayout.PAGE_USED;
+        mem.set(ValueLayout.JAVA_LONG, usedField, (100L << BumpLayout.USED_BYTES_BITS) | 64); // 100 blocks in 64 bytes
+        SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, bump::verify);
+        assertThat(e.getMessage()).contains("count=100").contains("offset " + usedField);
     }
 
     @Test
