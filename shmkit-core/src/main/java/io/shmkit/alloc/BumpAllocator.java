@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
-import static io.shmkit.alloc.BumpLayout.*;
+import static io.shmkit.internal.BumpLayout.*;
 
 /**
  * Bump allocation from a chain of pages inside a shared segment, in the manner of Swoole's

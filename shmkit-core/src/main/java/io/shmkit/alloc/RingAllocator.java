@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
-import static io.shmkit.alloc.RingLayout.*;
+import static io.shmkit.internal.RingLayout.*;
 
 /**
  * Variable-size blocks in a circular area, in the manner of Swoole's {@code RingBuffer}, made
@@ -49,6 +49,13 @@ public final class RingAllocator implements SharedAllocator {
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    static {
+        if (AllocLock.RESERVED != LOCK_SIZE) {
+            throw new ExceptionInInitializerError("RingLayout.LOCK_SIZE=" + LOCK_SIZE + " but AllocLock.RESERVED="
+                    + AllocLock.RESERVED);
+        }
+    }
 
     private final MemorySegment memory;
     private final String name;

@@ -1,5 +1,6 @@
 package io.shmkit.alloc;
 
+import io.shmkit.internal.BumpLayout;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.testing.TestNames;

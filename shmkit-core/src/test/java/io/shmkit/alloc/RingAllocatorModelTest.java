@@ -1,5 +1,6 @@
 package io.shmkit.alloc;
 
+import io.shmkit.internal.RingLayout;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.testing.TestNames;

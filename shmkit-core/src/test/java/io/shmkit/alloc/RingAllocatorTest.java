@@ -3,6 +3,7 @@ package io.shmkit.alloc;
 import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.RingLayout;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.testing.TestNames;

@@ -1,7 +1,7 @@
-package io.shmkit.alloc;
+package io.shmkit.internal;
 
 /**
- * Binary layout of a {@link BumpAllocator}. All offsets are relative to the start of the
+ * Binary layout of a {@code io.shmkit.alloc.BumpAllocator}. All offsets are relative to the start of the
  * allocator's range, which is 64-byte aligned. Page {@code i} starts at {@code i * pageSize}.
  *
  * <pre>
@@ -33,62 +33,62 @@ package io.shmkit.alloc;
  *
  * Usable bytes: page 0 has {@code pageSize - 256}, every later page {@code pageSize - 64}.
  */
-final class BumpLayout {
+public final class BumpLayout {
 
     private BumpLayout() {
     }
 
-    static final long MAGIC_VALUE = 0x3150_4D55_424D_4853L; // "SHMBUMP1" little-endian
-    static final int VERSION_VALUE = 1;
-    static final int FLAG_SINGLE_THREADED = 1;
+    public static final long MAGIC_VALUE = 0x3150_4D55_424D_4853L; // "SHMBUMP1" little-endian
+    public static final int VERSION_VALUE = 1;
+    public static final int FLAG_SINGLE_THREADED = 1;
 
-    static final long MAGIC = 0;
-    static final long VERSION = 8;
-    static final long FLAGS = 12;
-    static final long PAGE_SIZE = 16;
-    static final long PAGE_COUNT = 24;
-    static final long LENGTH = 32;
-    static final long CURRENT = 64;
-    static final long RETIRED = 128;
-    static final long FAILURES = 136;
-    static final long STRUCT_HEADER_SIZE = 192;
+    public static final long MAGIC = 0;
+    public static final long VERSION = 8;
+    public static final long FLAGS = 12;
+    public static final long PAGE_SIZE = 16;
+    public static final long PAGE_COUNT = 24;
+    public static final long LENGTH = 32;
+    public static final long CURRENT = 64;
+    public static final long RETIRED = 128;
+    public static final long FAILURES = 136;
+    public static final long STRUCT_HEADER_SIZE = 192;
 
     /** Page header fields, relative to the page header. */
-    static final long PAGE_NEXT = 0;
-    static final long PAGE_USED = 8;
-    static final long PAGE_HEADER_SIZE = 64;
+    public static final long PAGE_NEXT = 0;
+    public static final long PAGE_USED = 8;
+    public static final long PAGE_HEADER_SIZE = 64;
 
     /** Where page 0's data starts. */
-    static final long FIRST_PAGE_DATA = STRUCT_HEADER_SIZE + PAGE_HEADER_SIZE;
+    public static final long FIRST_PAGE_DATA = STRUCT_HEADER_SIZE + PAGE_HEADER_SIZE;
 
-    static final long MIN_PAGE_SIZE = 512;
+    public static final long MIN_PAGE_SIZE = 512;
     /** So that a page's block count (at most pageSize / 8) fits the 24-bit COUNT field. */
-    static final long MAX_PAGE_SIZE = 1L << 26;
+    public static final long MAX_PAGE_SIZE = 1L << 26;
 
-    static final int USED_BYTES_BITS = 40;
-    static final long USED_BYTES_MASK = (1L << USED_BYTES_BITS) - 1;
-    static final long USED_ONE_BLOCK = 1L << USED_BYTES_BITS;
+    public static final int USED_BYTES_BITS = 40;
+    public static final long USED_BYTES_MASK = (1L << USED_BYTES_BITS) - 1;
+    public static final long USED_ONE_BLOCK = 1L << USED_BYTES_BITS;
 
-    static long usedBytes(long usedWord) {
+    public static long usedBytes(long usedWord) {
         return usedWord & USED_BYTES_MASK;
     }
 
-    static long usedCount(long usedWord) {
+    public static long usedCount(long usedWord) {
         return usedWord >>> USED_BYTES_BITS;
     }
 
     /** Offset (relative to the range) of page {@code index}'s header. */
-    static long pageHeader(long pageSize, long index) {
+    public static long pageHeader(long pageSize, long index) {
         return index == 0 ? STRUCT_HEADER_SIZE : index * pageSize;
     }
 
     /** Offset (relative to the range) of page {@code index}'s first data byte. */
-    static long pageData(long pageSize, long index) {
+    public static long pageData(long pageSize, long index) {
         return pageHeader(pageSize, index) + PAGE_HEADER_SIZE;
     }
 
     /** Usable data bytes of page {@code index}. */
-    static long usable(long pageSize, long index) {
+    public static long usable(long pageSize, long index) {
         return index == 0 ? pageSize - FIRST_PAGE_DATA : pageSize - PAGE_HEADER_SIZE;
     }
 }

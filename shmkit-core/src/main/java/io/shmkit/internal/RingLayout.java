@@ -1,7 +1,7 @@
-package io.shmkit.alloc;
+package io.shmkit.internal;
 
 /**
- * Binary layout of a {@link RingAllocator}. Offsets are relative to the start of the
+ * Binary layout of a {@code io.shmkit.alloc.RingAllocator}. Offsets are relative to the start of the
  * allocator's range (64-byte aligned).
  *
  * <pre>
@@ -32,56 +32,56 @@ package io.shmkit.alloc;
  * of the ring skipped at wrap-around, or a gap inserted for a larger alignment). The chain of
  * headers from {@code HEAD} to {@code TAIL} is the source of truth.
  */
-final class RingLayout {
+public final class RingLayout {
 
     private RingLayout() {
     }
 
-    static final long MAGIC_VALUE = 0x3147_4E49_524D_4853L; // "SHMRING1" little-endian
-    static final int VERSION_VALUE = 1;
-    static final int FLAG_SINGLE_THREADED = 1;
+    public static final long MAGIC_VALUE = 0x3147_4E49_524D_4853L; // "SHMRING1" little-endian
+    public static final int VERSION_VALUE = 1;
+    public static final int FLAG_SINGLE_THREADED = 1;
 
-    static final long MAGIC = 0;
-    static final long VERSION = 8;
-    static final long FLAGS = 12;
-    static final long CAPACITY = 16;
-    static final long LENGTH = 24;
-    static final long LOCK = 64;
-    static final long LOCK_SIZE = AllocLock.RESERVED;
-    static final long HEAD = 192;
-    static final long TAIL = 200;
-    static final long REQUESTS = 256;
-    static final long FAILURES = 264;
-    static final long DATA = 320;
+    public static final long MAGIC = 0;
+    public static final long VERSION = 8;
+    public static final long FLAGS = 12;
+    public static final long CAPACITY = 16;
+    public static final long LENGTH = 24;
+    public static final long LOCK = 64;
+    public static final long LOCK_SIZE = 128;
+    public static final long HEAD = 192;
+    public static final long TAIL = 200;
+    public static final long REQUESTS = 256;
+    public static final long FAILURES = 264;
+    public static final long DATA = 320;
 
-    static final long BLOCK_SIZE = 0;
-    static final long BLOCK_TAG = 8;
-    static final long BLOCK_HEADER = 16;
-    static final long BLOCK_UNIT = 16;
+    public static final long BLOCK_SIZE = 0;
+    public static final long BLOCK_TAG = 8;
+    public static final long BLOCK_HEADER = 16;
+    public static final long BLOCK_UNIT = 16;
 
-    static final long TAG_MAGIC = 0xB10CL;
-    static final long POS_MASK = (1L << 40) - 1;
-    static final int USED = 1;
-    static final int FREE = 2;
-    static final int PADDING = 3;
+    public static final long TAG_MAGIC = 0xB10CL;
+    public static final long POS_MASK = (1L << 40) - 1;
+    public static final int USED = 1;
+    public static final int FREE = 2;
+    public static final int PADDING = 3;
 
-    static long tag(int state, long virtualPosition) {
+    public static long tag(int state, long virtualPosition) {
         return TAG_MAGIC << 48 | (long) state << 40 | (virtualPosition & POS_MASK);
     }
 
-    static boolean tagMagicOk(long tag) {
+    public static boolean tagMagicOk(long tag) {
         return tag >>> 48 == TAG_MAGIC && ((tag >>> 40) & 0xFF) >= USED && ((tag >>> 40) & 0xFF) <= PADDING;
     }
 
-    static int tagState(long tag) {
+    public static int tagState(long tag) {
         return (int) ((tag >>> 40) & 0xFF);
     }
 
-    static long tagPosition(long tag) {
+    public static long tagPosition(long tag) {
         return tag & POS_MASK;
     }
 
-    static String stateName(int state) {
+    public static String stateName(int state) {
         return switch (state) {
             case USED -> "USED";
             case FREE -> "FREE";
