@@ -81,8 +81,8 @@ public class BumpRingRegionBenchmark {
             memory = segment.memory();
             bump = BumpAllocator.create(segment, "bump", 4L << 20, 64 * 1024);
             bumpNoSync = BumpAllocator.create(segment, "bump-st", 4L << 20, 64 * 1024, true);
-            ring = RingAllocator.create(segment, "ring", 4L << 20);
-            ringNoLock = RingAllocator.create(segment, "ring-st", 4L << 20, true);
+            ring = RingAllocator.create(segment, "ring", RingAllocator.lengthFor(4L << 20));
+            ringNoLock = RingAllocator.create(segment, "ring-st", RingAllocator.lengthFor(4L << 20), true);
             bump2t = BumpAllocator.create(segment, "bump-2t", 768L << 20, 64 * 1024);
         }
 

@@ -62,6 +62,8 @@ public final class RingAllocator implements SharedAllocator {
     private final long base;
     private final long data;
     private final long cap;
+    /** {@code cap - 1} if the capacity is a power of two (positions are masked), else -1. */
+    private final long capMask;
     private final boolean shared;
     private final AllocLock lock;
 
@@ -71,6 +73,7 @@ public final class RingAllocator implements SharedAllocator {
         this.base = base;
         this.data = base + DATA;
         this.cap = (long) LONG.get(memory, base + CAPACITY);
+        this.capMask = Long.bitCount(cap) == 1 ? cap - 1 : -1;
         this.shared = ((int) INT.get(memory, base + FLAGS) & FLAG_SINGLE_THREADED) == 0;
         this.lock = !shared ? AllocLock.NONE
                 : created ? AllocLock.createRobust(memory, base + LOCK) : AllocLock.openRobust(memory, base + LOCK);
@@ -103,6 +106,17 @@ public final class RingAllocator implements SharedAllocator {
 
     public static RingAllocator open(MemorySegment memory, long offset, long length) {
         return open(memory, "ring@" + offset, offset, length);
+    }
+
+    /**
+     * The range length that gives a data area of exactly {@code capacity} bytes (a multiple of
+     * 16). A power-of-two capacity is a little faster: positions are masked instead of divided.
+     */
+    public static long lengthFor(long capacity) {
+        if (capacity < 4 * BLOCK_UNIT || (capacity & (BLOCK_UNIT - 1)) != 0) {
+            throw new IllegalArgumentException("capacity must be a multiple of 16 and >= 64: capacity=" + capacity);
+        }
+        return DATA + capacity;
     }
 
     /** Bytes of the data area a range of {@code length} bytes provides. */
@@ -223,6 +237,17 @@ public final class RingAllocator implements SharedAllocator {
         }
     }
 
+    /** Physical place of virtual position {@code v} (v >= 0): a mask for power-of-two capacities. */
+    private long phys(long v) {
+        return capMask >= 0 ? v & capMask : v % cap;
+    }
+
+    /** Bytes from physical {@code from} forward to physical {@code to} in ring order. */
+    private long distance(long from, long to) {
+        long d = to - from;
+        return d < 0 ? d + cap : d;
+    }
+
     /** Payload gap (multiple of 16) so that the payload of a block at physical {@code p} is aligned. */
     private long gap(long p, long align) {
         if (align <= BLOCK_UNIT) {
@@ -242,8 +267,8 @@ public final class RingAllocator implements SharedAllocator {
         if (head < 0 || live < 0 || live > cap) {
             throw badHeadTail(head, tail);
         }
-        long hp = head % cap;
-        long tp = tail % cap;
+        long hp = phys(head);
+        long tp = phys(tail);
         long blockLen = (BLOCK_HEADER + size + BLOCK_UNIT - 1) & -BLOCK_UNIT;
         boolean tailAhead = tp > hp || live == 0;
         long limit = tailAhead ? cap : hp;
@@ -296,7 +321,7 @@ public final class RingAllocator implements SharedAllocator {
         long tail = (long) LONG.get(m, base + TAIL);
         long h = head;
         while (h < tail) {
-            long p = h % cap;
+            long p = phys(h);
             long size = (long) LONG.get(m, data + p + BLOCK_SIZE);
             long tag = (long) LONG.getAcquire(m, data + p + BLOCK_TAG); // acquire: pairs with free's CAS
             checkBlock(h, p, size, tag, tail);
@@ -345,7 +370,7 @@ public final class RingAllocator implements SharedAllocator {
         MemorySegment m = memory;
         long head = (long) LONG.getAcquire(m, base + HEAD); // acquire: the live part of the ring
         long tail = (long) LONG.getAcquire(m, base + TAIL); // acquire: headers published with TAIL
-        long v = head + Math.floorMod(rel - head % cap, cap);
+        long v = head + distance(phys(head), rel);
         if (v >= tail) {
             throw new IllegalArgumentException("ring allocator '" + name + "': offset=" + offset
                     + " is not allocated (outside the live part of the ring; double free or foreign offset)");
@@ -383,7 +408,7 @@ public final class RingAllocator implements SharedAllocator {
         }
         long head = (long) LONG.getAcquire(memory, base + HEAD);
         long tail = (long) LONG.getAcquire(memory, base + TAIL);
-        long v = head + Math.floorMod(rel - head % cap, cap);
+        long v = head + distance(phys(head), rel);
         return v < tail && (long) LONG.getAcquire(memory, data + rel + BLOCK_TAG) == tag(USED, v);
     }
 
@@ -401,7 +426,7 @@ public final class RingAllocator implements SharedAllocator {
             long tail = (long) LONG.getAcquire(memory, base + TAIL);
             int n = 0;
             for (long v = head; v < tail && n < out.length; ) {
-                long p = v % cap;
+                long p = phys(v);
                 long size = (long) LONG.get(memory, data + p + BLOCK_SIZE);
                 if (tagState((long) LONG.getAcquire(memory, data + p + BLOCK_TAG)) == USED) {
                     out[n++] = data + p + BLOCK_HEADER;
@@ -431,7 +456,7 @@ public final class RingAllocator implements SharedAllocator {
         long blocks = 0;
         long v = head;
         while (v < tail) {
-            long p = v % cap;
+            long p = phys(v);
             long size = (long) LONG.get(m, data + p + BLOCK_SIZE);
             long tag = (long) LONG.getAcquire(m, data + p + BLOCK_TAG);
             checkBlock(v, p, size, tag, tail);
@@ -498,8 +523,8 @@ public final class RingAllocator implements SharedAllocator {
         long[] w = walk(false);
         long head = (long) LONG.get(memory, base + HEAD);
         long tail = (long) LONG.get(memory, base + TAIL);
-        long hp = head % cap;
-        long tp = tail % cap;
+        long hp = phys(head);
+        long tp = phys(tail);
         long contiguous = tail == head ? Math.max(cap - tp, tp) : tp >= hp ? Math.max(cap - tp, hp) : hp - tp;
         return "ring allocator '" + name + "': cannot allocate size=" + size + " align=" + align + "; capacity=" + cap
                 + " (largest request " + maxAllocation() + "), left: free=" + (cap - (tail - head))

@@ -28,13 +28,17 @@ class RingAllocatorModelTest {
     void randomAllocateFreeSequencesMatchTheModel(
             @ForAll @Size(max = 300) List<@IntRange(min = 0, max = Integer.MAX_VALUE) Integer> ops,
             @ForAll @IntRange(min = 2, max = 64) int kib,
+            @ForAll boolean powerOfTwo,
             @ForAll boolean singleThreaded) {
         Segment seg = Segment.create(SegmentName.posix(TestNames.unique("ringmodel")), 1 << 20);
         try {
-            long length = RingLayout.DATA + kib * 1024L;
+            // a power-of-two capacity masks positions, any other divides: test both
+            long length = powerOfTwo ? RingAllocator.lengthFor(Integer.highestOneBit(kib) * 1024L)
+                    : RingLayout.DATA + kib * 1024L + 48;
             RingAllocator ring = RingAllocator.create(seg, "r", length, singleThreaded);
             long data = ring.name().isEmpty() ? 0 : seg.lookup("r").orElseThrow().offset() + RingLayout.DATA;
             long cap = ring.capacity();
+            assertEquals(powerOfTwo, Long.bitCount(cap) == 1, "capacity=" + cap);
             LiveBlocks live = new LiveBlocks(seg.memory(), data, cap);
             long requests = 0;
             long failures = 0;

@@ -59,6 +59,14 @@ class RingAllocatorTest {
     }
 
     @Test
+    void lengthForGivesExactlyTheAskedCapacity() {
+        assertEquals(4096, ring(RingAllocator.lengthFor(4096)).capacity());
+        assertEquals(1008, RingAllocator.create(mem, 8192, RingAllocator.lengthFor(1008), false).capacity());
+        assertThrows(IllegalArgumentException.class, () -> RingAllocator.lengthFor(1000));
+        assertThrows(IllegalArgumentException.class, () -> RingAllocator.lengthFor(32));
+    }
+
+    @Test
     void wrapsAroundWithAPaddingBlock() {
         RingAllocator r = ring(LEN);
         long a = r.allocate(300 - 16); // 16-byte header + 284 = 300, rounded to a 304-byte block
