@@ -77,13 +77,13 @@ public class BumpRingRegionBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             segment = Segment.create(SegmentName.posix("shmkit-bench-brr-" + ProcessHandle.current().pid()),
-                    (32L << 20) + (768L << 20));
+                    (32L << 20) + (2048L << 20));
             memory = segment.memory();
             bump = BumpAllocator.create(segment, "bump", 4L << 20, 64 * 1024);
             bumpNoSync = BumpAllocator.create(segment, "bump-st", 4L << 20, 64 * 1024, true);
             ring = RingAllocator.create(segment, "ring", RingAllocator.lengthFor(4L << 20));
             ringNoLock = RingAllocator.create(segment, "ring-st", RingAllocator.lengthFor(4L << 20), true);
-            bump2t = BumpAllocator.create(segment, "bump-2t", 768L << 20, 64 * 1024);
+            bump2t = BumpAllocator.create(segment, "bump-2t", 2048L << 20, 64 * 1024);
         }
 
         /** Between iterations no benchmark thread runs, so resetting here is safe. */
@@ -190,7 +190,7 @@ public class BumpRingRegionBenchmark {
     // ------------------------------------------------------------------ two threads, one allocator
 
     /**
-     * 8-byte allocations from a 768 MiB bump allocator that is reset only between iterations
+     * 8-byte allocations from a 2 GiB bump allocator that is reset only between iterations
      * (when no thread runs), so no reset happens inside the measurement; if it ever filled, the
      * benchmark would fail with OutOfSharedMemoryException rather than measure failures.
      */
