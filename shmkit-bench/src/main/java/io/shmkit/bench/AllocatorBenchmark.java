@@ -62,6 +62,8 @@ public class AllocatorBenchmark {
         Segment segment;
         FixedPool pool;
         FixedPool poolNoLock;
+        FixedPool poolCached;
+        SlabAllocator slabNoLock;
         SlabAllocator slab;
 
         @Setup(Level.Trial)
@@ -69,7 +71,9 @@ public class AllocatorBenchmark {
             segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 64L << 20);
             pool = FixedPool.create(segment, "pool", 64, 100_000);
             poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
+            poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, FixedPool.Mode.THREAD_CACHED);
             slab = SlabAllocator.create(segment, "slab", 4096);
+            slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
         }
 
         @TearDown(Level.Trial)
@@ -116,6 +120,14 @@ public class AllocatorBenchmark {
     }
 
     @Benchmark
+    public long fixedPool64ThreadCached(Shared s) {
+        FixedPool p = s.poolCached;
+        long off = p.allocate(64);
+        p.free(off);
+        return off;
+    }
+
+    @Benchmark
     public int nettyPooled64() {
         ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(64);
         int c = b.capacity();
@@ -135,6 +147,14 @@ public class AllocatorBenchmark {
     @Benchmark
     public long slabMixed(Shared s, Sizes z) {
         SlabAllocator slab = s.slab;
+        long off = slab.allocate(z.next());
+        slab.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public long slabMixedSingleThreadedMode(Shared s, Sizes z) {
+        SlabAllocator slab = s.slabNoLock;
         long off = slab.allocate(z.next());
         slab.free(off);
         return off;
@@ -161,6 +181,12 @@ public class AllocatorBenchmark {
     @Threads(2)
     public long fixedPool64_2t(Shared s) {
         return fixedPool64(s);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long fixedPool64ThreadCached_2t(Shared s) {
+        return fixedPool64ThreadCached(s);
     }
 
     @Benchmark

@@ -106,14 +106,18 @@ public final class FixedPool implements SharedAllocator {
     private final Mode mode;
     private final AllocLock lock;
     private final ThreadLocal<Cache> caches;
+    /** The cache used last, to skip the thread-local lookup when one thread dominates. */
+    private Cache lastCache;
 
     /** A thread's cache: slice indices whose state byte is {@code 2 + entry}. */
     private static final class Cache {
         final int entry;          // -1: registry was full, use the locked path
         final long entryAt;       // segment offset of the registry entry
         final byte tag;           // state byte of slices in this cache
+        final Thread thread = Thread.currentThread();
         final int[] stack = new int[CACHE_SLICES];
         int n;
+        long requests;            // mirrored to the registry entry on every request
 
         Cache(int entry, long entryAt) {
             this.entry = entry;
@@ -363,7 +367,7 @@ public final class FixedPool implements SharedAllocator {
                     + this.align + ": align=" + align);
         }
         if (caches != null) {
-            Cache c = caches.get();
+            Cache c = cache();
             if (c.entry >= 0) {
                 return allocateCached(c);
             }
@@ -417,6 +421,15 @@ public final class FixedPool implements SharedAllocator {
         m.set(ValueLayout.JAVA_LONG, base + USED, m.get(ValueLayout.JAVA_LONG, base + USED) - 1);
     }
 
+    private Cache cache() {
+        Cache c = lastCache; // plain: a stale value only costs the thread-local lookup below
+        if (c == null || c.thread != Thread.currentThread()) {
+            c = caches.get();
+            lastCache = c;
+        }
+        return c;
+    }
+
     private long allocateCached(Cache c) {
         MemorySegment m = this.m;
         long e = c.entryAt;
@@ -427,7 +440,7 @@ public final class FixedPool implements SharedAllocator {
         m.set(ValueLayout.JAVA_BYTE, state + index, STATE_USED); // the commit: owned by this thread until now
         // plain: only this thread writes its entry; readers (stats) take a racy snapshot
         m.set(ValueLayout.JAVA_LONG, e + E_CACHED, c.n);
-        m.set(ValueLayout.JAVA_LONG, e + E_REQUESTS, m.get(ValueLayout.JAVA_LONG, e + E_REQUESTS) + 1);
+        m.set(ValueLayout.JAVA_LONG, e + E_REQUESTS, ++c.requests);
         return slices + index * sliceSize;
     }
 
@@ -469,7 +482,7 @@ public final class FixedPool implements SharedAllocator {
         }
         int index = (int) (rel / sliceSize);
         if (caches != null) {
-            Cache c = caches.get();
+            Cache c = cache();
             if (c.entry >= 0) {
                 freeCached(c, offset, index);
                 return;
@@ -606,6 +619,9 @@ public final class FixedPool implements SharedAllocator {
         }
         Cache c = caches.get();
         caches.remove();
+        if (lastCache == c) {
+            lastCache = null;
+        }
         if (c.entry < 0) {
             return;
         }
