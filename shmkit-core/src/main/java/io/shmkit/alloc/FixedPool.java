@@ -100,6 +100,7 @@ public final class FixedPool implements SharedAllocator {
     private final long align;
     private final long slices;   // segment offset of slice 0
     private final long slicesEnd;
+    private final int sliceShift; // log2(sliceSize) when it is a power of two, else -1
     private final long next;     // segment offset of next[0]
     private final long state;    // segment offset of state[0]
     private final int entries;   // registry entries (0 without thread caches)
@@ -135,6 +136,7 @@ public final class FixedPool implements SharedAllocator {
         this.align = m.get(ValueLayout.JAVA_LONG, base + ALIGN);
         this.slices = base + m.get(ValueLayout.JAVA_LONG, base + SLICES_AT);
         this.slicesEnd = slices + sliceSize * count;
+        this.sliceShift = Long.bitCount(sliceSize) == 1 ? Long.numberOfTrailingZeros(sliceSize) : -1;
         this.next = base + m.get(ValueLayout.JAVA_LONG, base + NEXT_AT);
         this.state = base + m.get(ValueLayout.JAVA_LONG, base + STATE_AT);
         this.entries = (int) m.get(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES);
@@ -331,11 +333,8 @@ public final class FixedPool implements SharedAllocator {
 
     /** Whether the slice at {@code offset} is allocated (a snapshot). */
     public boolean isAllocated(long offset) {
-        long rel = offset - slices;
-        if (offset < slices || offset >= slicesEnd || rel % sliceSize != 0) {
-            return false;
-        }
-        return m.get(ValueLayout.JAVA_BYTE, state + rel / sliceSize) == STATE_USED;
+        int index = sliceIndex(offset);
+        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED;
     }
 
     // ------------------------------------------------------------------ allocate
@@ -473,14 +472,26 @@ public final class FixedPool implements SharedAllocator {
 
     // ------------------------------------------------------------------ free
 
+    /** Index of the slice starting at {@code offset}, or -1 (no division for power-of-two sizes). */
+    private int sliceIndex(long offset) {
+        long rel = offset - slices;
+        if (offset < slices || offset >= slicesEnd) {
+            return -1;
+        }
+        if (sliceShift >= 0) {
+            return (rel & (sliceSize - 1)) == 0 ? (int) (rel >>> sliceShift) : -1;
+        }
+        long index = rel / sliceSize;
+        return index * sliceSize == rel ? (int) index : -1;
+    }
+
     @Override
     public void free(long offset) {
-        long rel = offset - slices;
-        if (offset < slices || offset >= slicesEnd || rel % sliceSize != 0) {
+        int index = sliceIndex(offset);
+        if (index < 0) {
             throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
                     + " is not the start of a slice of this pool");
         }
-        int index = (int) (rel / sliceSize);
         if (caches != null) {
             Cache c = cache();
             if (c.entry >= 0) {
