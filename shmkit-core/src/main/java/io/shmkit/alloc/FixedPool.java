@@ -107,7 +107,7 @@ public final class FixedPool implements SharedAllocator {
     private final Mode mode;
     private final AllocLock lock;
     private final ThreadLocal<Cache> caches;
-    /** The cache used last, to skip the thread-local lookup when one thread dominates. */
+    /** The first thread's cache, to skip the thread-local lookup for it. */
     private Cache lastCache;
 
     /** A thread's cache: slice indices whose state byte is {@code 2 + entry}. */
@@ -424,7 +424,9 @@ public final class FixedPool implements SharedAllocator {
         Cache c = lastCache; // plain: a stale value only costs the thread-local lookup below
         if (c == null || c.thread != Thread.currentThread()) {
             c = caches.get();
-            lastCache = c;
+            if (lastCache == null) {
+                lastCache = c; // first thread wins; others never write the field (no line ping-pong)
+            }
         }
         return c;
     }
