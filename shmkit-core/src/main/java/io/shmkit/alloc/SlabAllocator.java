@@ -308,22 +308,22 @@ public final class SlabAllocator implements SharedAllocator {
         long need = Math.max(size, align);
         lockAndRepair();
         try {
-            addl(base + REQUESTS, 1);
             long off;
             if (need <= (pageSize >>> 1)) {
                 int c = classOf(need);
                 long ca = cls(c);
-                addl(ca + C_REQUESTS, 1);
+                addl(ca + C_REQUESTS, 1); // the totals are the sums of class and large counters
                 off = allocSmall(c);
                 if (off == 0) {
                     addl(ca + C_FAILURES, 1);
                 }
             } else {
+                addl(base + LARGE_REQUESTS, 1);
                 long n = (size + pageSize - 1) >>> pageShift;
                 off = n > pageCount ? 0 : allocLarge((int) n);
-            }
-            if (off == 0) {
-                addl(base + FAILURES, 1);
+                if (off == 0) {
+                    addl(base + LARGE_FAILURES, 1);
+                }
             }
             return off;
         } finally {
@@ -577,13 +577,17 @@ public final class SlabAllocator implements SharedAllocator {
         try {
             long used = gl(base + LARGE_PAGES) * pageSize;
             long allocs = gl(base + LARGE_ALLOCS);
+            long requests = gl(base + LARGE_REQUESTS);
+            long failures = gl(base + LARGE_FAILURES);
             for (int c = 0; c < classCount; c++) {
-                long u = gl(cls(c) + C_USED);
+                long ca = cls(c);
+                long u = gl(ca + C_USED);
                 used += u << (c + MIN_SHIFT);
                 allocs += u;
+                requests += gl(ca + C_REQUESTS);
+                failures += gl(ca + C_FAILURES);
             }
-            return new AllocatorStats("slab", name, (long) pageCount * pageSize, used, allocs,
-                    gl(base + REQUESTS), gl(base + FAILURES));
+            return new AllocatorStats("slab", name, (long) pageCount * pageSize, used, allocs, requests, failures);
         } finally {
             lock.unlock();
         }

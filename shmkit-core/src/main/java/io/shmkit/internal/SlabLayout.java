@@ -19,8 +19,8 @@ package io.shmkit.internal;
  *  +192  free head      s32  first free page run, -1 = none
  *  +196  (pad)          s32
  *  +200  free pages     u64
- *  +208  requests       u64  all requests
- *  +216  failures       u64  all failed requests
+ *  +208  large requests u64  requests above half a page (totals = these + the classes')
+ *  +216  large failures u64
  *  +224  large pages    u64  pages in whole-page allocations
  *  +232  large allocs   u64  whole-page allocations live
  *  +256  class[count]   48 bytes each:
@@ -61,8 +61,8 @@ public final class SlabLayout {
     public static final long LOCK = 64;
     public static final long FREE_HEAD = 192;
     public static final long FREE_PAGES = 200;
-    public static final long REQUESTS = 208;
-    public static final long FAILURES = 216;
+    public static final long LARGE_REQUESTS = 208;
+    public static final long LARGE_FAILURES = 216;
     public static final long LARGE_PAGES = 224;
     public static final long LARGE_ALLOCS = 232;
     public static final long CLASSES = 256;
