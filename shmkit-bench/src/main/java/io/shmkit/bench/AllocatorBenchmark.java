@@ -71,7 +71,7 @@ public class AllocatorBenchmark {
             segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 64L << 20);
             pool = FixedPool.create(segment, "pool", 64, 100_000);
             poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
-            poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, FixedPool.Mode.THREAD_CACHED);
+            poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, SyncMode.THREAD_CACHED);
             slab = SlabAllocator.create(segment, "slab", 4096);
             slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
         }

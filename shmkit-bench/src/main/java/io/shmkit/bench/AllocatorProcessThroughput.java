@@ -37,7 +37,7 @@ public final class AllocatorProcessThroughput {
         Segment seg = Segment.create(SegmentName.posix(segName), 64L << 20);
         try {
             FixedPool.create(seg, "fixed", 64, 100_000);
-            FixedPool.create(seg, "fixed-cached", 64, 100_000, 8, FixedPool.Mode.THREAD_CACHED);
+            FixedPool.create(seg, "fixed-cached", 64, 100_000, 8, SyncMode.THREAD_CACHED);
             SlabAllocator.create(seg, "slab", 4096);
             System.out.printf("%-14s %12s %12s%n", "allocator", "1 process", "2 processes");
             for (String name : List.of("fixed", "fixed-cached", "slab")) {

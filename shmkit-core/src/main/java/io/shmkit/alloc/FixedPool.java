@@ -30,10 +30,10 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  *
  * <p><b>Modes</b> (chosen at creation, stored in the header, so every process uses the same):
  * <ul>
- *   <li>{@link Mode#LOCKED} (default): every operation runs under a robust lock
+ *   <li>{@link SyncMode#LOCKED} (default): every operation runs under a robust lock
  *       ({@link io.shmkit.sync.ShmMutex}) in the pool's header; any thread of any process that
  *       opened the pool may call any method.</li>
- *   <li>{@link Mode#THREAD_CACHED}: like {@code LOCKED}, but each thread of each process keeps
+ *   <li>{@link SyncMode#THREAD_CACHED}: like {@code LOCKED}, but each thread of each process keeps
  *       up to {@value #CACHE_SLICES} freed slices in a private cache (like glibc's tcache) and
  *       serves allocations from it without any atomic instruction; the shared lock is taken
  *       only to refill or drain {@value #CACHE_BATCH} slices at a time. Slices in a cache are
@@ -41,7 +41,7 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  *       {@value #CACHE_SLICES} slices per other thread sit in caches. Each cache has an entry in
  *       a registry of {@value io.shmkit.internal.FixedPoolLayout#ENTRIES} in the header; a
  *       thread that finds the registry full falls back to the locked path.</li>
- *   <li>{@link Mode#SINGLE_THREADED}: no lock at all; callers serialise every call themselves
+ *   <li>{@link SyncMode#SINGLE_THREADED}: no lock at all; callers serialise every call themselves
  *       (for callers that hold their own lock).</li>
  * </ul>
  *
@@ -65,7 +65,7 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  * then the state byte and the list can no longer change together: a process killed between the
  * pop and the state store leaves a slice that is neither listed nor marked, and no other
  * process can tell that from an allocation in flight. The robust lock makes the repair
- * decidable; its uncontended cost is two CAS per operation, and {@link Mode#THREAD_CACHED}
+ * decidable; its uncontended cost is two CAS per operation, and {@link SyncMode#THREAD_CACHED}
  * takes it once per {@value #CACHE_BATCH} operations.
  *
  * <p><b>Errors.</b> Freeing an offset that is not the start of a slice, or a slice that is not
@@ -83,11 +83,6 @@ public final class FixedPool implements SharedAllocator {
     /** Slices moved between a thread cache and the shared list at once. */
     public static final int CACHE_BATCH = 16;
 
-    /** How the pool synchronises; see the class comment. */
-    public enum Mode {
-        LOCKED, THREAD_CACHED, SINGLE_THREADED
-    }
-
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final long OPEN_WAIT_NANOS = 1_000_000_000L;
     private static final byte CACHED_BASE = 2;
@@ -104,7 +99,7 @@ public final class FixedPool implements SharedAllocator {
     private final long next;     // segment offset of next[0]
     private final long state;    // segment offset of state[0]
     private final int entries;   // registry entries (0 without thread caches)
-    private final Mode mode;
+    private final SyncMode mode;
     private final AllocLock lock;
     private final ThreadLocal<Cache> caches;
     /** The first thread's cache, to skip the thread-local lookup for it. */
@@ -141,23 +136,23 @@ public final class FixedPool implements SharedAllocator {
         this.state = base + m.get(ValueLayout.JAVA_LONG, base + STATE_AT);
         this.entries = (int) m.get(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES);
         long flags = m.get(ValueLayout.JAVA_LONG, base + FLAGS);
-        this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? Mode.SINGLE_THREADED
-                : (flags & FLAG_THREAD_CACHE) != 0 ? Mode.THREAD_CACHED : Mode.LOCKED;
+        this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
+                : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
         this.lock = lock;
-        this.caches = mode == Mode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
+        this.caches = mode == SyncMode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
     }
 
     // ------------------------------------------------------------------ create / open
 
     /** Creates a locked pool of {@code count} slices of {@code sliceSize} bytes, 8-byte aligned. */
     public static FixedPool create(Segment segment, String name, long sliceSize, int count) {
-        return create(segment, name, sliceSize, count, DEFAULT_ALIGN, Mode.LOCKED);
+        return create(segment, name, sliceSize, count, DEFAULT_ALIGN, SyncMode.LOCKED);
     }
 
     /** Creates a pool, locked or (with {@code singleThreaded}) without any lock. */
     public static FixedPool create(Segment segment, String name, long sliceSize, int count, long align,
                                    boolean singleThreaded) {
-        return create(segment, name, sliceSize, count, align, singleThreaded ? Mode.SINGLE_THREADED : Mode.LOCKED);
+        return create(segment, name, sliceSize, count, align, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
     }
 
     /**
@@ -168,7 +163,7 @@ public final class FixedPool implements SharedAllocator {
      * @param align     alignment of every slice (power of two, at most 4096)
      * @param mode      how the pool synchronises
      */
-    public static FixedPool create(Segment segment, String name, long sliceSize, int count, long align, Mode mode) {
+    public static FixedPool create(Segment segment, String name, long sliceSize, int count, long align, SyncMode mode) {
         long length = bytesNeeded(sliceSize, count, align, mode);
         DirectoryEntry e = segment.reserve(name, KIND, length, 64);
         return init(name, segment.memory(), e.offset(), e.length(), sliceSize, count, align, mode);
@@ -176,20 +171,20 @@ public final class FixedPool implements SharedAllocator {
 
     /** Creates a pool in a raw range {@code [offset, offset + length)} of {@code memory} (offset 64-byte aligned). */
     public static FixedPool create(MemorySegment memory, long offset, long length, String name, long sliceSize,
-                                   int count, long align, Mode mode) {
+                                   int count, long align, SyncMode mode) {
         checkParams(sliceSize, count, align);
         return init(name, memory, offset, length, sliceSize, count, align, mode);
     }
 
     /** Bytes a pool with these parameters needs in a raw range (at most; alignment padding included). */
-    public static long bytesNeeded(long sliceSize, int count, long align, Mode mode) {
+    public static long bytesNeeded(long sliceSize, int count, long align, SyncMode mode) {
         checkParams(sliceSize, count, align);
         return FixedPoolLayout.bytesNeeded(0, entriesFor(mode), roundUp(sliceSize, align), count, align)
                 + Math.max(0, align - 64);
     }
 
-    private static int entriesFor(Mode mode) {
-        return mode == Mode.THREAD_CACHED ? ENTRIES : 0;
+    private static int entriesFor(SyncMode mode) {
+        return mode == SyncMode.THREAD_CACHED ? ENTRIES : 0;
     }
 
     /** Opens the pool recorded under {@code name} in {@code segment}, created by any process. */
@@ -265,7 +260,7 @@ public final class FixedPool implements SharedAllocator {
     }
 
     private static FixedPool init(String name, MemorySegment m, long base, long length, long sliceSize, int count,
-                                  long align, Mode mode) {
+                                  long align, SyncMode mode) {
         if ((base & 63) != 0) {
             throw new IllegalArgumentException("range must be 64-byte aligned: offset=" + base);
         }
@@ -295,7 +290,7 @@ public final class FixedPool implements SharedAllocator {
             m.set(ValueLayout.JAVA_INT, nextAt + 4L * i, i + 1 < count ? i + 1 : NONE);
         }
         m.asSlice(base + stateArray(ent, count), count).fill(STATE_FREE);
-        AllocLock l = mode == Mode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
         LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
         return new FixedPool(name, m, base, l);
     }
@@ -322,7 +317,7 @@ public final class FixedPool implements SharedAllocator {
         return count;
     }
 
-    public Mode mode() {
+    public SyncMode mode() {
         return mode;
     }
 
@@ -350,7 +345,7 @@ public final class FixedPool implements SharedAllocator {
         if (off == 0) {
             throw new OutOfSharedMemoryException("fixed pool '" + name + "': cannot allocate size=" + size
                     + " align=" + align + ", free slices=0 of " + count + " (sliceSize=" + sliceSize
-                    + (mode == Mode.THREAD_CACHED ? "; other threads' caches may hold some" : "") + ")");
+                    + (mode == SyncMode.THREAD_CACHED ? "; other threads' caches may hold some" : "") + ")");
         }
         return off;
     }

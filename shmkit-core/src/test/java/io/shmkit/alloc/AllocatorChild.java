@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Child JVM for multi-process allocator tests. Arguments:
- * {@code <segment> <allocator name> <fixed|fixed-cached|slab> <slot> <threads> <millis, 0 = until killed>}.
+ * {@code <segment> <allocator name> <fixed|fixed-cached|slab|slab-cached> <slot> <threads> <millis, 0 = until killed>}.
  *
  * <p>Each thread owns {@link #ENTRIES} entries of the commit log (a range named {@code log}
  * in the segment) and loops: pick an entry; if empty, allocate a block, fill it with a pattern
@@ -62,7 +62,7 @@ public final class AllocatorChild {
     static SharedAllocator open(Segment seg, String name, String type) {
         return switch (type) {
             case "fixed", "fixed-cached" -> FixedPool.open(seg, name);
-            case "slab" -> SlabAllocator.open(seg, name);
+            case "slab", "slab-cached" -> SlabAllocator.open(seg, name);
             default -> throw new IllegalArgumentException("type=" + type);
         };
     }
@@ -157,6 +157,8 @@ public final class AllocatorChild {
         }
         if (a instanceof FixedPool f) {
             f.releaseThreadCache();
+        } else if (a instanceof SlabAllocator s) {
+            s.releaseThreadCache();
         }
         ops.addAndGet(n);
     }

@@ -117,7 +117,7 @@ class CorruptionDetectionTest {
 
     private long desc(String name, int page) {
         long b = base(name);
-        return b + SlabLayout.descStart(4096) + SlabLayout.descSize(4096) * page;
+        return b + SlabLayout.descStart(4096, 0) + SlabLayout.descSize(4096) * page;
     }
 
     @Test

@@ -20,7 +20,7 @@ class FixedPoolModelTest {
             @ForAll @Size(max = 250) List<@IntRange(min = 0, max = 1 << 20) Integer> ops,
             @ForAll @IntRange(min = 1, max = 40) int slices,
             @ForAll @IntRange(min = 1, max = 200) int sliceSize,
-            @ForAll FixedPool.Mode mode) {
+            @ForAll SyncMode mode) {
         Segment seg = Segment.create(SegmentName.posix(TestNames.unique("fpmodel")), 1 << 20);
         try {
             FixedPool pool = FixedPool.create(seg, "p", sliceSize, slices, 8, mode);

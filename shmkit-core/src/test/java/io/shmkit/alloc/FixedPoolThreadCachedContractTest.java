@@ -6,7 +6,7 @@ class FixedPoolThreadCachedContractTest extends SharedAllocatorContract {
 
     @Override
     protected SharedAllocator create(Segment segment, String name) {
-        return FixedPool.create(segment, name, 64, 300, 64, FixedPool.Mode.THREAD_CACHED);
+        return FixedPool.create(segment, name, 64, 300, 64, SyncMode.THREAD_CACHED);
     }
 
     @Override
