@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.shmkit.alloc.FixedPool;
 import io.shmkit.alloc.SlabAllocator;
+import io.shmkit.alloc.SyncMode;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -64,6 +65,7 @@ public class AllocatorBenchmark {
         FixedPool poolNoLock;
         FixedPool poolCached;
         SlabAllocator slabNoLock;
+        SlabAllocator slabCached;
         SlabAllocator slab;
 
         @Setup(Level.Trial)
@@ -74,6 +76,7 @@ public class AllocatorBenchmark {
             poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, SyncMode.THREAD_CACHED);
             slab = SlabAllocator.create(segment, "slab", 4096);
             slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
+            slabCached = SlabAllocator.create(segment, "slab-tc", 4096, 4096, SyncMode.THREAD_CACHED);
         }
 
         @TearDown(Level.Trial)
@@ -153,6 +156,14 @@ public class AllocatorBenchmark {
     }
 
     @Benchmark
+    public long slabMixedThreadCached(Shared s, Sizes z) {
+        SlabAllocator slab = s.slabCached;
+        long off = slab.allocate(z.next());
+        slab.free(off);
+        return off;
+    }
+
+    @Benchmark
     public long slabMixedSingleThreadedMode(Shared s, Sizes z) {
         SlabAllocator slab = s.slabNoLock;
         long off = slab.allocate(z.next());
@@ -205,6 +216,12 @@ public class AllocatorBenchmark {
     @Threads(2)
     public long slabMixed_2t(Shared s, Sizes z) {
         return slabMixed(s, z);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long slabMixedThreadCached_2t(Shared s, Sizes z) {
+        return slabMixedThreadCached(s, z);
     }
 
     @Benchmark

@@ -3,6 +3,7 @@ package io.shmkit.bench;
 import io.shmkit.alloc.FixedPool;
 import io.shmkit.alloc.SharedAllocator;
 import io.shmkit.alloc.SlabAllocator;
+import io.shmkit.alloc.SyncMode;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 
@@ -39,8 +40,9 @@ public final class AllocatorProcessThroughput {
             FixedPool.create(seg, "fixed", 64, 100_000);
             FixedPool.create(seg, "fixed-cached", 64, 100_000, 8, SyncMode.THREAD_CACHED);
             SlabAllocator.create(seg, "slab", 4096);
+            SlabAllocator.create(seg, "slab-cached", 4096, 4096, SyncMode.THREAD_CACHED);
             System.out.printf("%-14s %12s %12s%n", "allocator", "1 process", "2 processes");
-            for (String name : List.of("fixed", "fixed-cached", "slab")) {
+            for (String name : List.of("fixed", "fixed-cached", "slab", "slab-cached")) {
                 double one = run(segName, name, 1);
                 double two = run(segName, name, 2);
                 System.out.printf("%-14s %9.2f ops/us %9.2f ops/us%n", name, one, two);
@@ -105,6 +107,8 @@ public final class AllocatorProcessThroughput {
             }
             if (a instanceof FixedPool f) {
                 f.releaseThreadCache();
+            } else if (a instanceof SlabAllocator s) {
+                s.releaseThreadCache();
             }
             System.out.println("OPS " + ops);
             if (sink == 42) {
