@@ -30,9 +30,19 @@ import static io.shmkit.internal.SlabLayout.*;
  * slab.free(large);
  * }
  *
- * <p><b>Thread and process safety.</b> By default every operation runs under one robust lock
- * in the header, so any thread of any process may call any method. With
- * {@code singleThreaded = true} there is no lock and callers serialise every call.
+ * <p><b>Thread and process safety</b> ({@link SyncMode}, chosen at creation, stored in the
+ * header). {@code LOCKED} (default): every operation runs under one robust lock
+ * ({@link io.shmkit.sync.ShmMutex}) in the header, so any thread of any process may call any
+ * method. {@code SINGLE_THREADED}: no lock; callers serialise every call. {@code THREAD_CACHED}:
+ * like {@code LOCKED}, but each thread keeps up to {@value io.shmkit.internal.SlabLayout#CACHE_SLOTS}
+ * freed blocks per size class and serves small requests from them without the lock; the cache's
+ * contents are recorded in a registry entry in shared memory (per class: a count, written last,
+ * and the offsets), and a cached block's first word holds a tag derived from a per-slab random
+ * secret and its offset, so that freeing it again is detected. Blocks stay allocated in the
+ * bitmaps while cached; stats count them as free. Caches of dead processes are returned to the
+ * slab by the next repair, by {@link #verify()}, and when the registry is full; the cache of a
+ * thread that ends while its process lives on stays until {@link #releaseThreadCache()} is
+ * called on that thread.
  *
  * <p><b>Crash consistency.</b> The source of truth is the page descriptors' kinds, the page
  * count of each large head and the small pages' bitmaps; lists, counters and run lengths are
