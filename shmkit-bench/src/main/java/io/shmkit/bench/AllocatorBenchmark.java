@@ -70,13 +70,18 @@ public class AllocatorBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 64L << 20);
-            pool = FixedPool.create(segment, "pool", 64, 100_000);
-            poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
-            poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, SyncMode.THREAD_CACHED);
-            slab = SlabAllocator.create(segment, "slab", 4096);
-            slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
-            slabCached = SlabAllocator.create(segment, "slab-tc", 4096, 4096, SyncMode.THREAD_CACHED);
+            segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 128L << 20);
+            try {
+                pool = FixedPool.create(segment, "pool", 64, 100_000);
+                poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
+                poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, SyncMode.THREAD_CACHED);
+                slab = SlabAllocator.create(segment, "slab", 4096);
+                slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
+                slabCached = SlabAllocator.create(segment, "slab-tc", 4096, 4096, SyncMode.THREAD_CACHED);
+            } catch (RuntimeException e) {
+                segment.closeAndUnlink(); // JMH skips @TearDown when @Setup fails
+                throw e;
+            }
         }
 
         @TearDown(Level.Trial)

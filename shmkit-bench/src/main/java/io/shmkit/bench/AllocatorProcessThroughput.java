@@ -35,7 +35,7 @@ public final class AllocatorProcessThroughput {
             return;
         }
         String segName = "shmkit-bench-procs-" + ProcessHandle.current().pid();
-        Segment seg = Segment.create(SegmentName.posix(segName), 64L << 20);
+        Segment seg = Segment.create(SegmentName.posix(segName), 128L << 20);
         try {
             FixedPool.create(seg, "fixed", 64, 100_000);
             FixedPool.create(seg, "fixed-cached", 64, 100_000, 8, SyncMode.THREAD_CACHED);
