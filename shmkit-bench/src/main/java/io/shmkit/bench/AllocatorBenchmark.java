@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.shmkit.alloc.FixedPool;
 import io.shmkit.alloc.SlabAllocator;
+import io.shmkit.alloc.SyncMode;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -62,14 +63,25 @@ public class AllocatorBenchmark {
         Segment segment;
         FixedPool pool;
         FixedPool poolNoLock;
+        FixedPool poolCached;
+        SlabAllocator slabNoLock;
+        SlabAllocator slabCached;
         SlabAllocator slab;
 
         @Setup(Level.Trial)
         public void setUp() {
-            segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 64L << 20);
-            pool = FixedPool.create(segment, "pool", 64, 100_000);
-            poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
-            slab = SlabAllocator.create(segment, "slab", 4096);
+            segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 128L << 20);
+            try {
+                pool = FixedPool.create(segment, "pool", 64, 100_000);
+                poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
+                poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, SyncMode.THREAD_CACHED);
+                slab = SlabAllocator.create(segment, "slab", 4096);
+                slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
+                slabCached = SlabAllocator.create(segment, "slab-tc", 4096, 4096, SyncMode.THREAD_CACHED);
+            } catch (RuntimeException e) {
+                segment.closeAndUnlink(); // JMH skips @TearDown when @Setup fails
+                throw e;
+            }
         }
 
         @TearDown(Level.Trial)
@@ -116,6 +128,14 @@ public class AllocatorBenchmark {
     }
 
     @Benchmark
+    public long fixedPool64ThreadCached(Shared s) {
+        FixedPool p = s.poolCached;
+        long off = p.allocate(64);
+        p.free(off);
+        return off;
+    }
+
+    @Benchmark
     public int nettyPooled64() {
         ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(64);
         int c = b.capacity();
@@ -135,6 +155,22 @@ public class AllocatorBenchmark {
     @Benchmark
     public long slabMixed(Shared s, Sizes z) {
         SlabAllocator slab = s.slab;
+        long off = slab.allocate(z.next());
+        slab.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public long slabMixedThreadCached(Shared s, Sizes z) {
+        SlabAllocator slab = s.slabCached;
+        long off = slab.allocate(z.next());
+        slab.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public long slabMixedSingleThreadedMode(Shared s, Sizes z) {
+        SlabAllocator slab = s.slabNoLock;
         long off = slab.allocate(z.next());
         slab.free(off);
         return off;
@@ -165,6 +201,12 @@ public class AllocatorBenchmark {
 
     @Benchmark
     @Threads(2)
+    public long fixedPool64ThreadCached_2t(Shared s) {
+        return fixedPool64ThreadCached(s);
+    }
+
+    @Benchmark
+    @Threads(2)
     public int nettyPooled64_2t() {
         return nettyPooled64();
     }
@@ -179,6 +221,12 @@ public class AllocatorBenchmark {
     @Threads(2)
     public long slabMixed_2t(Shared s, Sizes z) {
         return slabMixed(s, z);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long slabMixedThreadCached_2t(Shared s, Sizes z) {
+        return slabMixedThreadCached(s, z);
     }
 
     @Benchmark

@@ -3,6 +3,7 @@ package io.shmkit.alloc;
 import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Procs;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
@@ -29,9 +30,19 @@ import static io.shmkit.internal.SlabLayout.*;
  * slab.free(large);
  * }
  *
- * <p><b>Thread and process safety.</b> By default every operation runs under one robust lock
- * in the header, so any thread of any process may call any method. With
- * {@code singleThreaded = true} there is no lock and callers serialise every call.
+ * <p><b>Thread and process safety</b> ({@link SyncMode}, chosen at creation, stored in the
+ * header). {@code LOCKED} (default): every operation runs under one robust lock
+ * ({@link io.shmkit.sync.ShmMutex}) in the header, so any thread of any process may call any
+ * method. {@code SINGLE_THREADED}: no lock; callers serialise every call. {@code THREAD_CACHED}:
+ * like {@code LOCKED}, but each thread keeps up to {@value io.shmkit.internal.SlabLayout#CACHE_SLOTS}
+ * freed blocks per size class and serves small requests from them without the lock; the cache's
+ * contents are recorded in a registry entry in shared memory (per class: a count, written last,
+ * and the offsets), and a cached block's first word holds a tag derived from a per-slab random
+ * secret and its offset, so that freeing it again is detected. Blocks stay allocated in the
+ * bitmaps while cached; stats count them as free. Caches of dead processes are returned to the
+ * slab by the next repair, by {@link #verify()}, and when the registry is full; the cache of a
+ * thread that ends while its process lives on stays until {@link #releaseThreadCache()} is
+ * called on that thread.
  *
  * <p><b>Crash consistency.</b> The source of truth is the page descriptors' kinds, the page
  * count of each large head and the small pages' bitmaps; lists, counters and run lengths are
@@ -76,6 +87,32 @@ public final class SlabAllocator implements SharedAllocator {
     private final long pages;     // segment offset of page 0
     private final long pagesEnd;
     private final AllocLock lock;
+    private final SyncMode mode;
+    private final int entries;      // registry entries (0 without thread caches)
+    private final long registry;    // segment offset of registry entry 0
+    private final long entrySize;
+    private final long secret;      // cached-block tag key
+    private final ThreadLocal<Cache> caches;
+    /** The first thread's cache, to skip the thread-local lookup for it. */
+    private Cache lastCache;
+
+    /** A thread's cache: per class a stack of block offsets, mirrored in its registry entry. */
+    private final class Cache {
+        final int entry;           // -1: registry was full, use the locked path
+        final long entryAt;
+        final Thread thread = Thread.currentThread();
+        final long[] stack;        // class c's blocks at [c * CACHE_SLOTS, c * CACHE_SLOTS + n[c])
+        final int[] n;
+        final long[] requests;
+
+        Cache(int entry, long entryAt) {
+            this.entry = entry;
+            this.entryAt = entryAt;
+            this.stack = new long[classCount * CACHE_SLOTS];
+            this.n = new int[classCount];
+            this.requests = new long[classCount];
+        }
+    }
 
     private SlabAllocator(String name, MemorySegment m, long base, AllocLock lock) {
         this.name = name;
@@ -90,13 +127,21 @@ public final class SlabAllocator implements SharedAllocator {
         this.pages = base + m.get(L, base + PAGES_AT);
         this.pagesEnd = pages + (long) pageCount * pageSize;
         this.lock = lock;
+        long flags = m.get(L, base + FLAGS);
+        this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
+                : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
+        this.entries = (int) m.get(L, base + CACHE_ENTRIES);
+        this.registry = base + registryStart(pageSize);
+        this.entrySize = entrySize(pageSize);
+        this.secret = m.get(L, base + CACHE_SECRET);
+        this.caches = mode == SyncMode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
     }
 
     // ------------------------------------------------------------------ create / open
 
     /** Creates a locked slab of {@code pageCount} pages of 4096 bytes. */
     public static SlabAllocator create(Segment segment, String name, int pageCount) {
-        return create(segment, name, pageCount, DEFAULT_PAGE_SIZE, false);
+        return create(segment, name, pageCount, DEFAULT_PAGE_SIZE, SyncMode.LOCKED);
     }
 
     /**
@@ -108,22 +153,36 @@ public final class SlabAllocator implements SharedAllocator {
      */
     public static SlabAllocator create(Segment segment, String name, int pageCount, int pageSize,
                                        boolean singleThreaded) {
-        checkParams(pageCount, pageSize);
-        DirectoryEntry e = segment.reserve(name, KIND, bytesNeeded(pageCount, pageSize), 64);
-        return init(name, segment.memory(), e.offset(), e.length(), pageCount, pageSize, singleThreaded);
+        return create(segment, name, pageCount, pageSize, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
+    }
+
+    /**
+     * Creates a slab in a new range of {@code segment} recorded under {@code name}.
+     *
+     * @param pageCount pages in the slab
+     * @param pageSize  power of two in [256, 65536]; size classes go up to half of it
+     * @param mode      how the slab synchronises
+     */
+    public static SlabAllocator create(Segment segment, String name, int pageCount, int pageSize, SyncMode mode) {
+        DirectoryEntry e = segment.reserve(name, KIND, bytesNeeded(pageCount, pageSize, mode), 64);
+        return init(name, segment.memory(), e.offset(), e.length(), pageCount, pageSize, mode);
     }
 
     /** Creates a slab in a raw range {@code [offset, offset + length)} (offset 64-byte aligned). */
     public static SlabAllocator create(MemorySegment memory, long offset, long length, String name, int pageCount,
-                                       int pageSize, boolean singleThreaded) {
+                                       int pageSize, SyncMode mode) {
         checkParams(pageCount, pageSize);
-        return init(name, memory, offset, length, pageCount, pageSize, singleThreaded);
+        return init(name, memory, offset, length, pageCount, pageSize, mode);
     }
 
     /** Bytes a slab with these parameters needs in a raw range, at most. */
-    public static long bytesNeeded(int pageCount, int pageSize) {
+    public static long bytesNeeded(int pageCount, int pageSize, SyncMode mode) {
         checkParams(pageCount, pageSize);
-        return io.shmkit.internal.SlabLayout.bytesNeeded(pageSize, pageCount);
+        return io.shmkit.internal.SlabLayout.bytesNeeded(pageSize, entriesFor(mode), pageCount);
+    }
+
+    private static int entriesFor(SyncMode mode) {
+        return mode == SyncMode.THREAD_CACHED ? ENTRIES : 0;
     }
 
     /** Opens the slab recorded under {@code name} in {@code segment}, created by any process. */
@@ -143,14 +202,19 @@ public final class SlabAllocator implements SharedAllocator {
         awaitMagic(memory, offset, name);
         long ps = memory.get(L, offset + PAGE_SIZE);
         long pc = memory.get(L, offset + PAGE_COUNT);
+        long flags = memory.get(L, offset + FLAGS);
+        long ent = memory.get(L, offset + CACHE_ENTRIES);
         if (ps < 256 || ps > 65536 || Long.bitCount(ps) != 1 || pc <= 0 || pc > Integer.MAX_VALUE
+                || (flags & ~(FLAG_SINGLE_THREADED | FLAG_THREAD_CACHE)) != 0
+                || ent != ((flags & FLAG_THREAD_CACHE) != 0 ? ENTRIES : 0)
                 || memory.get(L, offset + CLASS_COUNT) != classCount(ps)
                 || memory.get(L, offset + DESC_SIZE) != descSize(ps)
-                || memory.get(L, offset + DESC_AT) != descStart(ps)
-                || memory.get(L, offset + PAGES_AT) != pagesStart(offset, ps, pc)
-                || pagesStart(offset, ps, pc) + ps * pc > length) {
+                || memory.get(L, offset + DESC_AT) != descStart(ps, ent)
+                || memory.get(L, offset + PAGES_AT) != pagesStart(offset, ps, ent, pc)
+                || pagesStart(offset, ps, ent, pc) + ps * pc > length) {
             throw new SegmentCorruptedException("slab '" + name + "' at offset=" + offset
-                    + ": inconsistent header pageSize=" + ps + " pageCount=" + pc + " length=" + length);
+                    + ": inconsistent header pageSize=" + ps + " pageCount=" + pc + " flags=" + flags
+                    + " entries=" + ent + " length=" + length);
         }
         boolean single = (memory.get(L, offset + FLAGS) & FLAG_SINGLE_THREADED) != 0;
         AllocLock l = single ? AllocLock.NONE : AllocLock.openRobust(memory, offset + LOCK);
@@ -187,11 +251,12 @@ public final class SlabAllocator implements SharedAllocator {
     }
 
     private static SlabAllocator init(String name, MemorySegment m, long base, long length, int pageCount,
-                                      int pageSize, boolean singleThreaded) {
+                                      int pageSize, SyncMode mode) {
         if ((base & 63) != 0) {
             throw new IllegalArgumentException("range must be 64-byte aligned: offset=" + base);
         }
-        long pagesAt = pagesStart(base, pageSize, pageCount);
+        int ent = entriesFor(mode);
+        long pagesAt = pagesStart(base, pageSize, ent, pageCount);
         long need = pagesAt + (long) pageSize * pageCount;
         if (need > length || base + length > m.byteSize()) {
             throw new IllegalArgumentException("range too small for slab '" + name + "': length=" + length
@@ -200,12 +265,18 @@ public final class SlabAllocator implements SharedAllocator {
         m.asSlice(base, pagesAt).fill((byte) 0);
         m.set(L, base + PAGE_SIZE, pageSize);
         m.set(L, base + PAGE_COUNT, pageCount);
-        m.set(L, base + FLAGS, singleThreaded ? FLAG_SINGLE_THREADED : 0);
-        m.set(L, base + DESC_AT, descStart(pageSize));
+        m.set(L, base + FLAGS, switch (mode) {
+            case LOCKED -> 0L;
+            case THREAD_CACHED -> FLAG_THREAD_CACHE;
+            case SINGLE_THREADED -> FLAG_SINGLE_THREADED;
+        });
+        m.set(L, base + CACHE_ENTRIES, ent);
+        m.set(L, base + CACHE_SECRET, new java.util.SplittableRandom().nextLong() | 1);
+        m.set(L, base + DESC_AT, descStart(pageSize, ent));
         m.set(L, base + PAGES_AT, pagesAt);
         m.set(L, base + CLASS_COUNT, classCount(pageSize));
         m.set(L, base + DESC_SIZE, descSize(pageSize));
-        AllocLock l = singleThreaded ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
         SlabAllocator s = new SlabAllocator(name, m, base, l);
         s.rebuild(); // all descriptors are KIND_FREE: one run, empty class lists, zero counters
         LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
@@ -226,6 +297,10 @@ public final class SlabAllocator implements SharedAllocator {
 
     public long pageSize() {
         return pageSize;
+    }
+
+    public SyncMode mode() {
+        return mode;
     }
 
     public int pageCount() {
@@ -306,24 +381,30 @@ public final class SlabAllocator implements SharedAllocator {
                     + pageSize + ": align=" + align);
         }
         long need = Math.max(size, align);
+        if (caches != null && need <= (pageSize >>> 1)) {
+            Cache k = cache();
+            if (k.entry >= 0) {
+                return allocateCached(k, classOf(need));
+            }
+        }
         lockAndRepair();
         try {
-            addl(base + REQUESTS, 1);
             long off;
             if (need <= (pageSize >>> 1)) {
                 int c = classOf(need);
                 long ca = cls(c);
-                addl(ca + C_REQUESTS, 1);
+                addl(ca + C_REQUESTS, 1); // the totals are the sums of class and large counters
                 off = allocSmall(c);
                 if (off == 0) {
                     addl(ca + C_FAILURES, 1);
                 }
             } else {
+                addl(base + LARGE_REQUESTS, 1);
                 long n = (size + pageSize - 1) >>> pageShift;
                 off = n > pageCount ? 0 : allocLarge((int) n);
-            }
-            if (off == 0) {
-                addl(base + FAILURES, 1);
+                if (off == 0) {
+                    addl(base + LARGE_FAILURES, 1);
+                }
             }
             return off;
         } finally {
@@ -464,11 +545,21 @@ public final class SlabAllocator implements SharedAllocator {
         }
         int p = (int) ((offset - pages) >>> pageShift);
         long inPage = (offset - pages) & (pageSize - 1);
+        if (caches != null) {
+            Cache k = cache();
+            if (k.entry >= 0 && freeCached(k, offset, p, inPage)) {
+                return;
+            }
+        }
         lockAndRepair();
         try {
             long dp = d(p);
             int kind = gi(dp + D_KIND);
             if (kind == KIND_SMALL) {
+                if (entries > 0 && m.get(L, offset) == tag(offset)) {
+                    throw new IllegalArgumentException("slab '" + name + "': offset=" + offset
+                            + " is not allocated (it is in a thread cache; double free?)");
+                }
                 freeSmall(offset, p, dp, inPage);
             } else if (kind == KIND_LARGE && inPage == 0) {
                 int n = gi(dp + D_INFO);
@@ -569,6 +660,282 @@ public final class SlabAllocator implements SharedAllocator {
         };
     }
 
+    // ------------------------------------------------------------------ thread caches
+
+    private Cache cache() {
+        Cache c = lastCache; // plain: a stale value only costs the thread-local lookup below
+        if (c == null || c.thread != Thread.currentThread()) {
+            c = caches.get();
+            if (lastCache == null) {
+                lastCache = c; // first thread wins; others never write the field
+            }
+        }
+        return c;
+    }
+
+    /** The first word of a block while it sits in a thread cache. */
+    private long tag(long offset) {
+        return secret ^ (offset * 0x9E3779B97F4A7C15L);
+    }
+
+    private long classAt(Cache k, int c) {
+        return k.entryAt + E_CLASSES + c * EC_BYTES;
+    }
+
+    private long allocateCached(Cache k, int c) {
+        int n = k.n[c];
+        if (n == 0) {
+            n = refill(k, c);
+            if (n == 0) {
+                return 0;
+            }
+        }
+        long ea = classAt(k, c);
+        n--;
+        long off = k.stack[c * CACHE_SLOTS + n];
+        k.n[c] = n;
+        // release: the pop is committed before the block is handed out (repair reads the count)
+        LONG.setRelease(m, ea + EC_COUNT, (long) n);
+        m.set(L, ea + EC_REQUESTS, ++k.requests[c]); // plain: written by this thread only
+        m.set(L, off, 0L); // the block no longer carries the cached tag
+        return off;
+    }
+
+    /** Fills the empty class-{@code c} stack of {@code k} with up to half a stack; returns the count. */
+    private int refill(Cache k, int c) {
+        long ea = classAt(k, c);
+        lockAndRepair();
+        try {
+            int n = 0;
+            while (n < CACHE_SLOTS / 2) {
+                long off = allocSmall(c);
+                if (off == 0) {
+                    break;
+                }
+                m.set(L, off, tag(off));
+                m.set(L, ea + EC_OFFSETS + 8L * n, off);
+                k.stack[c * CACHE_SLOTS + n] = off;
+                n++;
+                LONG.setRelease(m, ea + EC_COUNT, (long) n); // release: the offset is recorded before it counts
+            }
+            k.n[c] = n;
+            if (n == 0) {
+                long ca = cls(c);
+                addl(ca + C_REQUESTS, 1);
+                addl(ca + C_FAILURES, 1);
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Puts a small block into the calling thread's cache; returns false (nothing changed) when
+     * the block is not a small one, so the locked path handles it and reports errors.
+     */
+    private boolean freeCached(Cache k, long offset, int p, long inPage) {
+        long dp = d(p);
+        // plain reads: while the caller owns a block of this page, its kind and class are fixed
+        if (gi(dp + D_KIND) != KIND_SMALL) {
+            return false;
+        }
+        int c = gi(dp + D_INFO);
+        if (c < 0 || c >= classCount) {
+            return false;
+        }
+        int shift = c + MIN_SHIFT;
+        if ((inPage & ((1L << shift) - 1)) != 0) {
+            return false;
+        }
+        int slot = (int) (inPage >>> shift);
+        // racy read of a word others change under the lock; this slot's bit only changes by its owner
+        long bits = (long) LONG.getOpaque(m, dp + D_BITMAP + 8L * (slot >>> 6));
+        if ((bits & (1L << (slot & 63))) == 0) {
+            return false; // not allocated: the locked path throws
+        }
+        if (m.get(L, offset) == tag(offset)) {
+            throw new IllegalArgumentException("slab '" + name + "': offset=" + offset
+                    + " is not allocated (it is in a thread cache; double free?)");
+        }
+        int n = k.n[c];
+        if (n == CACHE_SLOTS) {
+            drain(k, c, CACHE_SLOTS / 2);
+            n = k.n[c];
+        }
+        long ea = classAt(k, c);
+        m.set(L, offset, tag(offset));
+        m.set(L, ea + EC_OFFSETS + 8L * n, offset);
+        k.stack[c * CACHE_SLOTS + n] = offset;
+        k.n[c] = n + 1;
+        LONG.setRelease(m, ea + EC_COUNT, (long) (n + 1)); // release: the commit, after the offset is recorded
+        return true;
+    }
+
+    /** Returns {@code howMany} blocks of class {@code c} from {@code k} to the slab. */
+    private void drain(Cache k, int c, int howMany) {
+        long ea = classAt(k, c);
+        lockAndRepair();
+        try {
+            int n = k.n[c];
+            for (int i = 0; i < howMany && n > 0; i++) {
+                n--;
+                long off = k.stack[c * CACHE_SLOTS + n];
+                m.set(L, off, 0L);
+                LONG.setRelease(m, ea + EC_COUNT, (long) n); // release: out of the cache before it is freed
+                releaseSmall(off);
+            }
+            // keep the remaining offsets at the bottom of the stack (they already are)
+            k.n[c] = n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees a small block that was in a cache (lock held); tolerates a block already free. */
+    private void releaseSmall(long off) {
+        if (off < pages || off >= pagesEnd) {
+            return;
+        }
+        int p = (int) ((off - pages) >>> pageShift);
+        long dp = d(p);
+        if (gi(dp + D_KIND) != KIND_SMALL) {
+            return;
+        }
+        long inPage = (off - pages) & (pageSize - 1);
+        int c = gi(dp + D_INFO);
+        if (c < 0 || c >= classCount || (inPage & ((1L << (c + MIN_SHIFT)) - 1)) != 0) {
+            return;
+        }
+        int slot = (int) (inPage >>> (c + MIN_SHIFT));
+        if ((gl(dp + D_BITMAP + 8L * (slot >>> 6)) & (1L << (slot & 63))) != 0) {
+            freeSmall(off, p, dp, inPage);
+        }
+    }
+
+    private Cache register() {
+        lockAndRepair();
+        try {
+            for (int pass = 0; pass < 2; pass++) {
+                for (int e = 0; e < entries; e++) {
+                    long at = registry + e * entrySize;
+                    if (gi(at + E_IN_USE) == 0) {
+                        m.asSlice(at, entrySize).fill((byte) 0);
+                        si(at + E_PID, Procs.PID);
+                        sl(at + E_START, Procs.START_TIME);
+                        sl(at + E_THREAD, Thread.currentThread().threadId());
+                        si(at + E_IN_USE, 1);
+                        return new Cache(e, at);
+                    }
+                }
+                if (pass == 0 && reclaimDeadCaches() == 0) {
+                    break; // registry full of live threads: this thread uses the locked path
+                }
+            }
+            return new Cache(-1, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees every block cached by threads of dead processes and their registry entries (lock held). */
+    private int reclaimDeadCaches() {
+        int freed = 0;
+        for (int e = 0; e < entries; e++) {
+            long at = registry + e * entrySize;
+            if (gi(at + E_IN_USE) == 0) {
+                continue;
+            }
+            int pid = gi(at + E_PID);
+            if (pid == Procs.PID || Procs.isAlive(pid, gl(at + E_START))) {
+                continue;
+            }
+            emptyEntry(at);
+            freed++;
+        }
+        return freed;
+    }
+
+    /** Frees the blocks recorded in the entry at {@code at}, folds its counters, releases it (lock held). */
+    private void emptyEntry(long at) {
+        for (int c = 0; c < classCount; c++) {
+            long ea = at + E_CLASSES + c * EC_BYTES;
+            long n = Math.min(Math.max(gl(ea + EC_COUNT), 0), CACHE_SLOTS);
+            for (int i = 0; i < n; i++) {
+                long off = gl(ea + EC_OFFSETS + 8L * i);
+                if (off >= pages && off < pagesEnd) {
+                    m.set(L, off, 0L);
+                }
+                releaseSmall(off);
+            }
+            sl(ea + EC_COUNT, 0);
+            addl(cls(c) + C_REQUESTS, gl(ea + EC_REQUESTS));
+            sl(ea + EC_REQUESTS, 0);
+        }
+        si(at + E_IN_USE, 0);
+    }
+
+    /**
+     * Returns the calling thread's cached blocks to the slab and gives up its registry entry
+     * (thread-cached mode; no effect otherwise). Call it before a thread that used the slab
+     * ends if the process lives on.
+     */
+    public void releaseThreadCache() {
+        if (caches == null) {
+            return;
+        }
+        Cache k = caches.get();
+        caches.remove();
+        if (lastCache == k) {
+            lastCache = null;
+        }
+        if (k.entry < 0) {
+            return;
+        }
+        lockAndRepair();
+        try {
+            emptyEntry(k.entryAt);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Blocks held in thread caches, per class (a snapshot). */
+    private long[] cachedPerClass() {
+        long[] out = new long[classCount];
+        for (int e = 0; e < entries; e++) {
+            long at = registry + e * entrySize;
+            if (gi(at + E_IN_USE) != 0) {
+                for (int c = 0; c < classCount; c++) {
+                    out[c] += (long) LONG.getAcquire(m, at + E_CLASSES + c * EC_BYTES + EC_COUNT);
+                }
+            }
+        }
+        return out;
+    }
+
+    private long[] cachedRequestsPerClass() {
+        long[] out = new long[classCount];
+        for (int e = 0; e < entries; e++) {
+            long at = registry + e * entrySize;
+            if (gi(at + E_IN_USE) != 0) {
+                for (int c = 0; c < classCount; c++) {
+                    out[c] += gl(at + E_CLASSES + c * EC_BYTES + EC_REQUESTS);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Blocks held in thread caches (thread-cached mode), a snapshot. */
+    public long cachedBlocks() {
+        long n = 0;
+        for (long x : cachedPerClass()) {
+            n += x;
+        }
+        return n;
+    }
+
     // ------------------------------------------------------------------ stats
 
     @Override
@@ -577,13 +944,20 @@ public final class SlabAllocator implements SharedAllocator {
         try {
             long used = gl(base + LARGE_PAGES) * pageSize;
             long allocs = gl(base + LARGE_ALLOCS);
+            long requests = gl(base + LARGE_REQUESTS);
+            long failures = gl(base + LARGE_FAILURES);
+            long[] cached = cachedPerClass();
+            long[] cachedRequests = cachedRequestsPerClass();
             for (int c = 0; c < classCount; c++) {
-                long u = gl(cls(c) + C_USED);
+                long ca = cls(c);
+                long u = gl(ca + C_USED) - cached[c];
+                requests += cachedRequests[c];
                 used += u << (c + MIN_SHIFT);
                 allocs += u;
+                requests += gl(ca + C_REQUESTS);
+                failures += gl(ca + C_FAILURES);
             }
-            return new AllocatorStats("slab", name, (long) pageCount * pageSize, used, allocs,
-                    gl(base + REQUESTS), gl(base + FAILURES));
+            return new AllocatorStats("slab", name, (long) pageCount * pageSize, used, allocs, requests, failures);
         } finally {
             lock.unlock();
         }
@@ -594,10 +968,12 @@ public final class SlabAllocator implements SharedAllocator {
         lockAndRepair();
         try {
             List<SlabClassStats> out = new ArrayList<>(classCount);
+            long[] cached = cachedPerClass();
+            long[] cachedRequests = cachedRequestsPerClass();
             for (int c = 0; c < classCount; c++) {
                 long ca = cls(c);
-                out.add(new SlabClassStats(8L << c, gl(ca + C_TOTAL), gl(ca + C_USED), gl(ca + C_REQUESTS),
-                        gl(ca + C_FAILURES)));
+                out.add(new SlabClassStats(8L << c, gl(ca + C_TOTAL), gl(ca + C_USED) - cached[c],
+                        gl(ca + C_REQUESTS) + cachedRequests[c], gl(ca + C_FAILURES)));
             }
             return out;
         } finally {
@@ -621,7 +997,9 @@ public final class SlabAllocator implements SharedAllocator {
     public void verify() {
         lockAndRepair();
         try {
+            reclaimDeadCaches();
             verifyLocked();
+            verifyCaches();
         } finally {
             lock.unlock();
         }
@@ -695,6 +1073,39 @@ public final class SlabAllocator implements SharedAllocator {
             throw corrupt("large counters at offset=" + (base + LARGE_PAGES) + " say pages=" + gl(base + LARGE_PAGES)
                     + " allocs=" + gl(base + LARGE_ALLOCS) + " but descriptors say pages=" + largePages
                     + " allocs=" + largeAllocs);
+        }
+    }
+
+    /** Every block recorded in a live thread cache is an allocated small slot of its class. */
+    private void verifyCaches() {
+        for (int e = 0; e < entries; e++) {
+            long at = registry + e * entrySize;
+            if (gi(at + E_IN_USE) == 0) {
+                continue;
+            }
+            for (int c = 0; c < classCount; c++) {
+                long ea = at + E_CLASSES + c * EC_BYTES;
+                long n = (long) LONG.getAcquire(m, ea + EC_COUNT); // acquire: offsets below it are written
+                if (n < 0 || n > CACHE_SLOTS) {
+                    throw corrupt("thread cache " + e + " class " + (8L << c) + ": count at offset=" + (ea + EC_COUNT)
+                            + " is " + n);
+                }
+                for (int i = 0; i < n; i++) {
+                    long where = ea + EC_OFFSETS + 8L * i;
+                    long off = gl(where);
+                    int p = (int) ((off - pages) >>> pageShift);
+                    boolean ok = off >= pages && off < pagesEnd && gi(d(p) + D_KIND) == KIND_SMALL
+                            && gi(d(p) + D_INFO) == c && (((off - pages) & (pageSize - 1)) & ((8L << c) - 1)) == 0;
+                    if (ok) {
+                        int slot = (int) (((off - pages) & (pageSize - 1)) >>> (c + MIN_SHIFT));
+                        ok = (gl(d(p) + D_BITMAP + 8L * (slot >>> 6)) & (1L << (slot & 63))) != 0;
+                    }
+                    if (!ok) {
+                        throw corrupt("thread cache " + e + " holds offset=" + off + " (recorded at offset=" + where
+                                + ") which is not an allocated " + (8L << c) + "-byte slot");
+                    }
+                }
+            }
         }
     }
 
@@ -804,6 +1215,7 @@ public final class SlabAllocator implements SharedAllocator {
         if (lock.lock()) {
             try {
                 rebuild();
+                reclaimDeadCaches();
             } catch (RuntimeException e) {
                 lock.unlock();
                 throw e;

@@ -11,7 +11,7 @@ package io.shmkit.internal;
  *  +8    slice size    u64   bytes per slice (multiple of the alignment)
  *  +16   slice count   u64
  *  +24   alignment     u64   power of two, slices start on it (relative to the segment start)
- *  +32   flags         u64   bit 0: single-threaded (no lock)
+ *  +32   flags         u64   bit 0: single-threaded (no lock), bit 1: per-thread caches
  *  +40   slices at     u64   offset of slice 0 from the range start
  *  +48   next at       u64   offset of the next[] array
  *  +56   state at      u64   offset of the state[] array
@@ -21,8 +21,17 @@ package io.shmkit.internal;
  *  +200  used          u64   slices handed out                           | own cache line
  *  +208  requests      u64                                               |
  *  +216  failures      u64                                               /
- *  +256  next[count]   s32   free-list link of each free slice, -1 = end
- *  ...   state[count]  u8    0 = free, 1 = used: the source of truth for repair
+ *  +224  cache entries u64   registry entries (64 with per-thread caches, else 0)
+ *  +256  registry[entries], 64 bytes each (own cache line per thread):
+ *          +0  in use    s32   1 while a thread owns the entry
+ *          +4  pid       s32   owner process
+ *          +8  start     u64   owner process start time (pid reuse check)
+ *          +16 thread    u64   owner thread id (diagnostics)
+ *          +24 cached    u64   slices in the owner's cache (written by the owner only)
+ *          +32 requests  u64   requests served from the cache (written by the owner only)
+ *  ...   next[count]   s32   free-list link of each free slice, -1 = end
+ *  ...   state[count]  u8    0 = free, 1 = used, 2 + e = in the cache of registry entry e:
+ *                            the source of truth for repair
  *  ...   (pad to alignment)
  *  ...   slices[count] slice size bytes each
  * </pre>
@@ -46,9 +55,21 @@ public final class FixedPoolLayout {
     public static final long USED = 200;
     public static final long REQUESTS = 208;
     public static final long FAILURES = 216;
-    public static final long NEXT_ARRAY = 256;
+    public static final long CACHE_ENTRIES = 224;
+    public static final long REGISTRY = 256;
+
+    public static final long ENTRY_BYTES = 64;
+    public static final long E_IN_USE = 0;
+    public static final long E_PID = 4;
+    public static final long E_START = 8;
+    public static final long E_THREAD = 16;
+    public static final long E_CACHED = 24;
+    public static final long E_REQUESTS = 32;
+    /** Registry entries of a pool with per-thread caches. */
+    public static final int ENTRIES = 64;
 
     public static final long FLAG_SINGLE_THREADED = 1;
+    public static final long FLAG_THREAD_CACHE = 2;
 
     public static final byte STATE_FREE = 0;
     public static final byte STATE_USED = 1;
@@ -57,22 +78,27 @@ public final class FixedPoolLayout {
     private FixedPoolLayout() {
     }
 
-    /** Offset of the state[] array for {@code count} slices. */
-    public static long stateArray(long count) {
-        return NEXT_ARRAY + 4 * count;
+    /** Offset of the next[] array with {@code entries} registry entries. */
+    public static long nextArray(long entries) {
+        return REGISTRY + ENTRY_BYTES * entries;
+    }
+
+    /** Offset of the state[] array. */
+    public static long stateArray(long entries, long count) {
+        return nextArray(entries) + 4 * count;
     }
 
     /**
      * Offset of slice 0 from the range start, such that {@code rangeStart + result} is a
      * multiple of {@code align}.
      */
-    public static long slicesStart(long rangeStart, long count, long align) {
-        long end = rangeStart + stateArray(count) + count;
+    public static long slicesStart(long rangeStart, long entries, long count, long align) {
+        long end = rangeStart + stateArray(entries, count) + count;
         return ((end + align - 1) & -align) - rangeStart;
     }
 
     /** Bytes a pool needs when its range starts at {@code rangeStart}. */
-    public static long bytesNeeded(long rangeStart, long sliceSize, long count, long align) {
-        return slicesStart(rangeStart, count, align) + sliceSize * count;
+    public static long bytesNeeded(long rangeStart, long entries, long sliceSize, long count, long align) {
+        return slicesStart(rangeStart, entries, count, align) + sliceSize * count;
     }
 }

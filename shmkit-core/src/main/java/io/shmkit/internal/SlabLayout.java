@@ -10,7 +10,7 @@ package io.shmkit.internal;
  *  +0    magic          u64  {@link #MAGIC_VALUE}, stored last with a release store
  *  +8    page size      u64  power of two in [256, 65536]
  *  +16   page count     u64
- *  +24   flags          u64  bit 0: single-threaded (no lock)
+ *  +24   flags          u64  bit 0: single-threaded (no lock), bit 1: per-thread caches
  *  +32   desc at        u64  offset of page descriptor 0 from the range start
  *  +40   pages at       u64  offset of page 0 from the range start
  *  +48   class count    u64  size classes 8, 16, ... page size / 2
@@ -19,16 +19,26 @@ package io.shmkit.internal;
  *  +192  free head      s32  first free page run, -1 = none
  *  +196  (pad)          s32
  *  +200  free pages     u64
- *  +208  requests       u64  all requests
- *  +216  failures       u64  all failed requests
+ *  +208  large requests u64  requests above half a page (totals = these + the classes')
+ *  +216  large failures u64
  *  +224  large pages    u64  pages in whole-page allocations
  *  +232  large allocs   u64  whole-page allocations live
+ *  +240  cache entries  u64  registry entries (64 with per-thread caches, else 0)
+ *  +248  cache secret   u64  random; a cached block's first word is secret ^ f(offset)
  *  +256  class[count]   48 bytes each:
  *          +0  partial head s32   first page of the class with a free slot, -1 = none
  *          +8  total        u64   slots in pages of this class
  *          +16 used         u64   slots handed out
  *          +24 requests     u64
  *          +32 failures     u64
+ *  ...   (pad to 64)
+ *  ...   registry[entries] entry size bytes each (a multiple of 64):
+ *          +0  in use       s32   1 while a thread owns the entry
+ *          +4  pid          s32   owner process
+ *          +8  start        u64   owner process start time (pid reuse check)
+ *          +16 thread       u64   owner thread id (diagnostics)
+ *          +64 per class    (2 + {@link #CACHE_SLOTS}) u64: count, requests, offsets[]
+ *                           (written by the owner thread only; count is the commit)
  *  ...   desc[page count] desc size bytes each:
  *          +0  kind         s32   0 free, 1 small (slots), 2 large head, 3 large continuation
  *          +4  info         s32   small: class index; large head: pages; free run head/tail: pages
@@ -61,10 +71,12 @@ public final class SlabLayout {
     public static final long LOCK = 64;
     public static final long FREE_HEAD = 192;
     public static final long FREE_PAGES = 200;
-    public static final long REQUESTS = 208;
-    public static final long FAILURES = 216;
+    public static final long LARGE_REQUESTS = 208;
+    public static final long LARGE_FAILURES = 216;
     public static final long LARGE_PAGES = 224;
     public static final long LARGE_ALLOCS = 232;
+    public static final long CACHE_ENTRIES = 240;
+    public static final long CACHE_SECRET = 248;
     public static final long CLASSES = 256;
 
     public static final long CLASS_BYTES = 48;
@@ -88,6 +100,21 @@ public final class SlabLayout {
     public static final int KIND_CONT = 3;
 
     public static final long FLAG_SINGLE_THREADED = 1;
+    public static final long FLAG_THREAD_CACHE = 2;
+
+    /** Registry entries of a slab with per-thread caches. */
+    public static final int ENTRIES = 64;
+    /** Blocks a thread caches per size class. */
+    public static final int CACHE_SLOTS = 8;
+    public static final long E_IN_USE = 0;
+    public static final long E_PID = 4;
+    public static final long E_START = 8;
+    public static final long E_THREAD = 16;
+    public static final long E_CLASSES = 64;
+    public static final long EC_COUNT = 0;
+    public static final long EC_REQUESTS = 8;
+    public static final long EC_OFFSETS = 16;
+    public static final long EC_BYTES = 8L * (2 + CACHE_SLOTS);
     public static final int NONE = -1;
     public static final int MIN_SHIFT = 3;
 
@@ -108,19 +135,29 @@ public final class SlabLayout {
         return D_BITMAP + 8L * bitmapWords(pageSize);
     }
 
-    public static long descStart(long pageSize) {
+    public static long registryStart(long pageSize) {
         long end = CLASSES + CLASS_BYTES * classCount(pageSize);
         return (end + 63) & -64;
     }
 
+    /** Bytes per registry entry. */
+    public static long entrySize(long pageSize) {
+        long end = E_CLASSES + EC_BYTES * classCount(pageSize);
+        return (end + 63) & -64;
+    }
+
+    public static long descStart(long pageSize, long entries) {
+        return registryStart(pageSize) + entries * entrySize(pageSize);
+    }
+
     /** Offset of page 0 from the range start when the range starts at {@code rangeStart}. */
-    public static long pagesStart(long rangeStart, long pageSize, long pages) {
-        long end = rangeStart + descStart(pageSize) + descSize(pageSize) * pages;
+    public static long pagesStart(long rangeStart, long pageSize, long entries, long pages) {
+        long end = rangeStart + descStart(pageSize, entries) + descSize(pageSize) * pages;
         return ((end + pageSize - 1) & -pageSize) - rangeStart;
     }
 
     /** Upper bound of the bytes needed, wherever the (64-byte aligned) range starts. */
-    public static long bytesNeeded(long pageSize, long pages) {
-        return descStart(pageSize) + descSize(pageSize) * pages + (pageSize - 64) + pageSize * pages + 64;
+    public static long bytesNeeded(long pageSize, long entries, long pages) {
+        return descStart(pageSize, entries) + descSize(pageSize) * pages + (pageSize - 64) + pageSize * pages + 64;
     }
 }

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Child JVM for multi-process allocator tests. Arguments:
- * {@code <segment> <allocator name> <fixed|slab> <slot> <threads> <millis, 0 = until killed>}.
+ * {@code <segment> <allocator name> <fixed|fixed-cached|slab|slab-cached> <slot> <threads> <millis, 0 = until killed>}.
  *
  * <p>Each thread owns {@link #ENTRIES} entries of the commit log (a range named {@code log}
  * in the segment) and loops: pick an entry; if empty, allocate a block, fill it with a pattern
@@ -61,14 +61,14 @@ public final class AllocatorChild {
 
     static SharedAllocator open(Segment seg, String name, String type) {
         return switch (type) {
-            case "fixed" -> FixedPool.open(seg, name);
-            case "slab" -> SlabAllocator.open(seg, name);
+            case "fixed", "fixed-cached" -> FixedPool.open(seg, name);
+            case "slab", "slab-cached" -> SlabAllocator.open(seg, name);
             default -> throw new IllegalArgumentException("type=" + type);
         };
     }
 
     static long randomSize(String type, SplittableRandom r) {
-        if (type.equals("fixed")) {
+        if (type.startsWith("fixed")) {
             return 64;
         }
         int k = r.nextInt(100);
@@ -154,6 +154,11 @@ public final class AllocatorChild {
                 LONG.setRelease(m, e + 8, 0L);
                 a.free(off);
             }
+        }
+        if (a instanceof FixedPool f) {
+            f.releaseThreadCache();
+        } else if (a instanceof SlabAllocator s) {
+            s.releaseThreadCache();
         }
         ops.addAndGet(n);
     }

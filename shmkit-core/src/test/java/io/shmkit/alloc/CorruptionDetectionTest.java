@@ -77,7 +77,7 @@ class CorruptionDetectionTest {
     @Test
     void fixedPoolReportsFreeListCycleAndDoesNotLoop() {
         FixedPool p = FixedPool.create(seg, "fp", 32, 10);
-        long next3 = base("fp") + FixedPoolLayout.NEXT_ARRAY + 4 * 3;
+        long next3 = base("fp") + FixedPoolLayout.nextArray(0) + 4 * 3;
         m.set(ValueLayout.JAVA_INT, next3, 1); // 0 -> 1 -> 2 -> 3 -> 1 ...
         assertCorrupt(p::verify, "cycle", "offset=" + next3);
         allocateUntilStopped(p, 32);
@@ -86,7 +86,7 @@ class CorruptionDetectionTest {
     @Test
     void fixedPoolReportsGarbageStateByte() {
         FixedPool p = FixedPool.create(seg, "fp", 32, 10);
-        long state7 = base("fp") + FixedPoolLayout.stateArray(10) + 7;
+        long state7 = base("fp") + FixedPoolLayout.stateArray(0, 10) + 7;
         m.set(ValueLayout.JAVA_BYTE, state7, (byte) 9);
         assertCorrupt(p::verify, "slice 7", "offset=" + state7);
     }
@@ -97,7 +97,7 @@ class CorruptionDetectionTest {
         long a = p.allocate(32);
         long b = p.allocate(32);
         p.free(a); // free list: 0 -> 2 -> ...; slice 1 (b) used
-        long next0 = base("fp") + FixedPoolLayout.NEXT_ARRAY;
+        long next0 = base("fp") + FixedPoolLayout.nextArray(0);
         m.set(ValueLayout.JAVA_INT, next0, 1);
         assertCorrupt(p::verify, "slice 1", "state byte says used");
         p.allocate(32); // takes slice 0
@@ -117,7 +117,7 @@ class CorruptionDetectionTest {
 
     private long desc(String name, int page) {
         long b = base(name);
-        return b + SlabLayout.descStart(4096) + SlabLayout.descSize(4096) * page;
+        return b + SlabLayout.descStart(4096, 0) + SlabLayout.descSize(4096) * page;
     }
 
     @Test

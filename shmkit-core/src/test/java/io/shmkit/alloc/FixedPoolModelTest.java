@@ -20,10 +20,10 @@ class FixedPoolModelTest {
             @ForAll @Size(max = 250) List<@IntRange(min = 0, max = 1 << 20) Integer> ops,
             @ForAll @IntRange(min = 1, max = 40) int slices,
             @ForAll @IntRange(min = 1, max = 200) int sliceSize,
-            @ForAll boolean singleThreaded) {
+            @ForAll SyncMode mode) {
         Segment seg = Segment.create(SegmentName.posix(TestNames.unique("fpmodel")), 1 << 20);
         try {
-            FixedPool pool = FixedPool.create(seg, "p", sliceSize, slices, 8, singleThreaded);
+            FixedPool pool = FixedPool.create(seg, "p", sliceSize, slices, 8, mode);
             long size = pool.sliceSize();
             LiveBlocks live = new LiveBlocks(seg.memory(), seg.dataOffset(), size);
             long requests = 0;
@@ -54,6 +54,17 @@ class FixedPoolModelTest {
                 live.checkContents();
                 pool.verify();
             }
+            for (int i = live.size() - 1; i >= 0; i--) {
+                pool.free(live.remove(i).offset());
+            }
+            pool.releaseThreadCache();
+            assertEquals(0, pool.cachedSlices());
+            assertEquals(0, pool.stats().allocations());
+            for (int i = 0; i < slices; i++) {
+                live.add(pool.allocate(size), size, 8); // every slice is reachable again
+            }
+            assertEquals(0, pool.tryAllocate(size));
+            pool.verify();
         } finally {
             seg.closeAndUnlink();
         }

@@ -27,11 +27,11 @@ class SlabAllocatorModelTest {
             @ForAll @Size(max = 250) List<@IntRange(min = 0, max = Integer.MAX_VALUE) Integer> ops,
             @ForAll @IntRange(min = 1, max = 24) int pages,
             @ForAll @IntRange(min = 8, max = 12) int pageShift,
-            @ForAll boolean singleThreaded) {
+            @ForAll SyncMode mode) {
         int pageSize = 1 << pageShift;
         Segment seg = Segment.create(SegmentName.posix(TestNames.unique("slabmodel")), 1 << 20);
         try {
-            SlabAllocator slab = SlabAllocator.create(seg, "s", pages, pageSize, singleThreaded);
+            SlabAllocator slab = SlabAllocator.create(seg, "s", pages, pageSize, mode);
             LiveBlocks live = new LiveBlocks(seg.memory(), seg.dataOffset(), 4L * pageSize);
             Map<Long, Long> classOf = new HashMap<>(); // offset -> class size or -pages for large
             long requests = 0;
@@ -108,6 +108,9 @@ class SlabAllocatorModelTest {
             for (int i = live.size() - 1; i >= 0; i--) {
                 slab.free(live.remove(i).offset());
             }
+            slab.releaseThreadCache();
+            assertEquals(0, slab.cachedBlocks());
+            assertEquals(0, slab.stats().allocations());
             long kept = slab.classStats().stream().filter(c -> c.total() > 0).count();
             assertEquals(pages, slab.freePages() + kept);
             slab.verify();
