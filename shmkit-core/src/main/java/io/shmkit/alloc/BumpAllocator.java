@@ -228,9 +228,11 @@ public final class BumpAllocator implements SharedAllocator {
             return 0;
         }
         long page = (long) LONG.getAcquire(m, b + CURRENT); // acquire: a hint; any value in the chain is correct
-        if (page < 0 || page >= pageCount) {
+        if (page < 0 || page >= pageCount
+                // CURRENT only ever moves to a page after that page was linked, so its predecessor links to it
+                || (page > 0 && (long) LONG.getAcquire(m, b + pageHeader(pageSize, page - 1) + PAGE_NEXT) != page)) {
             throw new SegmentCorruptedException("bump allocator '" + name + "': CURRENT page index " + page
-                    + " at offset " + (b + CURRENT) + " is outside [0, " + pageCount + ")");
+                    + " at offset " + (b + CURRENT) + " is not a chained page of [0, " + pageCount + ")");
         }
         for (long steps = 0; steps <= pageCount; steps++) {
             long header = b + pageHeader(pageSize, page);

@@ -187,6 +187,17 @@ class BumpAllocatorTest {
     }
 
     @Test
+    void aCurrentHintPointingOutsideTheChainIsReportedNotUsed() {
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        bump.allocate(64);
+        mem.set(ValueLayout.JAVA_LONG, BumpLayout.CURRENT, 3L); // page 3 is not linked
+        SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, () -> bump.allocate(8));
+        assertThat(e.getMessage()).contains("CURRENT page index 3").contains("offset " + BumpLayout.CURRENT);
+        assertThrows(SegmentCorruptedException.class, bump::verify);
+        assertEquals(0, mem.get(ValueLayout.JAVA_LONG, 3 * PAGE + BumpLayout.PAGE_USED), "nothing was carved from page 3");
+    }
+
+    @Test
     void verifyFindsUsedBytesInAPageOutsideTheChain() {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
         bump.allocate(64);
