@@ -114,7 +114,7 @@ public final class FixedPool implements SharedAllocator {
         final Thread thread = Thread.currentThread();
         final int[] stack = new int[CACHE_SLICES];
         int n;
-        long requests;            // mirrored to the registry entry on every request
+        long requests;            // served from this cache; packed with n into the entry's cache word
 
         Cache(int entry, long entryAt) {
             this.entry = entry;
@@ -444,11 +444,16 @@ public final class FixedPool implements SharedAllocator {
         int n = c.n - 1;
         int index = c.stack[n];
         c.n = n;
-        LONG.setRelease(m, e + E_CACHED, (long) n); // release: the pop commits before the slice is handed out
-        m.set(ValueLayout.JAVA_LONG, e + E_REQUESTS, ++c.requests); // plain: written by this thread only
+        // release: the pop (and the request count) commits before the slice is handed out
+        LONG.setRelease(m, e + E_CACHED, cacheWord(++c.requests, n));
         long off = slices + index * sliceSize;
         m.set(ValueLayout.JAVA_LONG, off, 0L); // the slice no longer carries the cached tag
         return off;
+    }
+
+    /** A registry entry's cache word: requests served from the cache, and the cached count (the commit). */
+    private static long cacheWord(long requests, int n) {
+        return (requests << CACHE_COUNT_BITS) | n;
     }
 
     /** The first word of a slice while it sits in a thread cache. */
@@ -474,7 +479,7 @@ public final class FixedPool implements SharedAllocator {
                 m.set(ValueLayout.JAVA_LONG, off, tag(off));
                 m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, head);
                 c.stack[n++] = head;
-                LONG.setRelease(m, c.entryAt + E_CACHED, (long) n); // release: listed before it counts
+                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n)); // release: listed before it counts
             }
             c.n = n;
             if (n == 0) {
@@ -552,7 +557,8 @@ public final class FixedPool implements SharedAllocator {
         m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, index);
         c.stack[n] = index;
         c.n = n + 1;
-        LONG.setRelease(m, c.entryAt + E_CACHED, (long) (n + 1)); // release: the commit, after the index is listed
+        // release: the commit, after the index is listed
+        LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n + 1));
     }
 
     /** Returns {@code k} slices of cache {@code c} to the shared list. */
@@ -562,7 +568,8 @@ public final class FixedPool implements SharedAllocator {
             for (int i = 0; i < k && c.n > 0; i++) {
                 int index = c.stack[--c.n];
                 m.set(ValueLayout.JAVA_LONG, slices + index * sliceSize, 0L);
-                LONG.setRelease(m, c.entryAt + E_CACHED, (long) c.n); // release: out of the cache before it is freed
+                // release: out of the cache before it is freed
+                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, c.n));
                 m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: back on the shared list
                 pushFree(index);
             }
@@ -625,7 +632,8 @@ public final class FixedPool implements SharedAllocator {
 
     /** Frees the slices listed in the entry at {@code at}, folds its counter, releases it (lock held). */
     private void emptyEntry(long at) {
-        long n = Math.min(Math.max(m.get(ValueLayout.JAVA_LONG, at + E_CACHED), 0), CACHE_SLICES);
+        long word = m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
+        long n = Math.min(word & CACHE_COUNT_MASK, CACHE_SLICES);
         for (int i = 0; i < n; i++) {
             int index = m.get(ValueLayout.JAVA_INT, at + E_STACK + 4L * i);
             if (index >= 0 && index < count && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED) {
@@ -636,8 +644,7 @@ public final class FixedPool implements SharedAllocator {
         }
         m.set(ValueLayout.JAVA_LONG, at + E_CACHED, 0);
         m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS)
-                + m.get(ValueLayout.JAVA_LONG, at + E_REQUESTS));
-        m.set(ValueLayout.JAVA_LONG, at + E_REQUESTS, 0);
+                + (word >>> CACHE_COUNT_BITS));
         m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 0);
     }
 
@@ -677,8 +684,9 @@ public final class FixedPool implements SharedAllocator {
             for (int e = 0; e < entries; e++) {
                 long at = entryAt(e);
                 if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
-                    out -= m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
-                    requests += m.get(ValueLayout.JAVA_LONG, at + E_REQUESTS);
+                    long word = (long) LONG.getAcquire(m, at + E_CACHED); // acquire: a snapshot of the owner's word
+                    out -= word & CACHE_COUNT_MASK;
+                    requests += word >>> CACHE_COUNT_BITS;
                 }
             }
             return new AllocatorStats("fixed-pool", name, sliceSize * count, out * sliceSize, out,
@@ -694,7 +702,7 @@ public final class FixedPool implements SharedAllocator {
         for (int e = 0; e < entries; e++) {
             long at = entryAt(e);
             if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
-                n += m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
+                n += m.get(ValueLayout.JAVA_LONG, at + E_CACHED) & CACHE_COUNT_MASK;
             }
         }
         return n;
@@ -727,7 +735,7 @@ public final class FixedPool implements SharedAllocator {
             if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
                 continue;
             }
-            long n = (long) LONG.getAcquire(m, at + E_CACHED); // acquire: the indices below it are written
+            long n = (long) LONG.getAcquire(m, at + E_CACHED) & CACHE_COUNT_MASK; // acquire: indices below it are written
             if (n < 0 || n > CACHE_SLICES) {
                 throw corrupt("thread cache " + e + ": count at offset=" + (at + E_CACHED) + " is " + n);
             }

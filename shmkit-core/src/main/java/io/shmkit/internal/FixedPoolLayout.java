@@ -28,8 +28,8 @@ package io.shmkit.internal;
  *          +4  pid       s32   owner process
  *          +8  start     u64   owner process start time (pid reuse check)
  *          +16 thread    u64   owner thread id (diagnostics)
- *          +24 cached    u64   slices in the owner's cache: the commit of a push or pop
- *          +32 requests  u64   requests served from the cache (written by the owner only)
+ *          +24 cache word u64  (requests served from the cache << 6) | slices in the cache;
+ *                            written by the owner only, the commit of a push or pop
  *          +64 stack     s32[{@link #CACHE_SLICES}] indices of the cached slices
  *  ...   next[count]   s32   free-list link of each free slice, -1 = end
  *  ...   state[count]  u8    0 = free, 1 = used or in a thread cache: the source of truth
@@ -69,7 +69,8 @@ public final class FixedPoolLayout {
     public static final long E_START = 8;
     public static final long E_THREAD = 16;
     public static final long E_CACHED = 24;
-    public static final long E_REQUESTS = 32;
+    public static final int CACHE_COUNT_BITS = 6;
+    public static final long CACHE_COUNT_MASK = (1L << CACHE_COUNT_BITS) - 1;
     public static final long E_STACK = 64;
     /** Registry entries of a pool with per-thread caches. */
     public static final int ENTRIES = 64;
