@@ -34,13 +34,17 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  *       ({@link io.shmkit.sync.ShmMutex}) in the pool's header; any thread of any process that
  *       opened the pool may call any method.</li>
  *   <li>{@link SyncMode#THREAD_CACHED}: like {@code LOCKED}, but each thread of each process keeps
- *       up to {@value #CACHE_SLICES} freed slices in a private cache (like glibc's tcache) and
+ *       up to {@value io.shmkit.internal.FixedPoolLayout#CACHE_SLICES} freed slices in a private cache (like glibc's tcache) and
  *       serves allocations from it without any atomic instruction; the shared lock is taken
  *       only to refill or drain {@value #CACHE_BATCH} slices at a time. Slices in a cache are
  *       not available to other threads, so {@code tryAllocate} can return 0 while up to
- *       {@value #CACHE_SLICES} slices per other thread sit in caches. Each cache has an entry in
+ *       {@value io.shmkit.internal.FixedPoolLayout#CACHE_SLICES} slices per other thread sit in caches. Each cache has an entry in
  *       a registry of {@value io.shmkit.internal.FixedPoolLayout#ENTRIES} in the header; a
- *       thread that finds the registry full falls back to the locked path.</li>
+ *       thread that finds the registry full falls back to the locked path. The entry lists the
+ *       cached slices (a count, stored last, and their indices); a cached slice stays marked
+ *       used and carries in its first word a tag derived from a per-pool random secret and its
+ *       offset, so that freeing it again is detected. Slices are rounded up to 8 bytes to hold
+ *       the tag. Cache hits write only to the slice and to the thread's own registry entry.</li>
  *   <li>{@link SyncMode#SINGLE_THREADED}: no lock at all; callers serialise every call themselves
  *       (for callers that hold their own lock).</li>
  * </ul>
@@ -49,9 +53,9 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  * contents written before {@link #free} before the next owner's use of it.
  *
  * <p><b>Crash consistency.</b> The state bytes are the source of truth: a slice is
- * allocated when its state byte is {@code 1}, free (on the shared list) when it is {@code 0},
- * and in the cache of registry entry {@code e} when it is {@code 2 + e}. Allocate sets the byte
- * before it returns; free changes it first. The free list and the {@code used} counter are
+ * free (on the shared list) when its state byte is {@code 0}, otherwise allocated or in the
+ * cache whose registry entry lists it. Allocate sets the byte before it returns; free clears it
+ * first; a cache push or pop commits by storing the cache's count. The free list and the {@code used} counter are
  * derived data. If a process dies holding the lock, the next locker is told so and rebuilds the
  * free list and counter from the state bytes before it goes on. Slices in the caches of a
  * process that died (its pid is gone, or now belongs to a process with another start time)
@@ -78,14 +82,11 @@ public final class FixedPool implements SharedAllocator {
 
     /** Directory kind of a fixed pool. */
     public static final int KIND = 0x0103;
-    /** Slices a thread cache holds at most. */
-    public static final int CACHE_SLICES = 32;
     /** Slices moved between a thread cache and the shared list at once. */
     public static final int CACHE_BATCH = 16;
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final long OPEN_WAIT_NANOS = 1_000_000_000L;
-    private static final byte CACHED_BASE = 2;
 
     private final String name;
     private final MemorySegment m;
@@ -101,24 +102,23 @@ public final class FixedPool implements SharedAllocator {
     private final int entries;   // registry entries (0 without thread caches)
     private final SyncMode mode;
     private final AllocLock lock;
+    private final long secret;   // cached-slice tag key
     private final ThreadLocal<Cache> caches;
     /** The first thread's cache, to skip the thread-local lookup for it. */
     private Cache lastCache;
 
-    /** A thread's cache: slice indices whose state byte is {@code 2 + entry}. */
+    /** A thread's cache: a Java mirror of the slice indices listed in its registry entry. */
     private static final class Cache {
         final int entry;          // -1: registry was full, use the locked path
         final long entryAt;       // segment offset of the registry entry
-        final byte tag;           // state byte of slices in this cache
         final Thread thread = Thread.currentThread();
         final int[] stack = new int[CACHE_SLICES];
         int n;
-        long requests;            // mirrored to the registry entry on every request
+        long requests;            // served from this cache; packed with n into the entry's cache word
 
         Cache(int entry, long entryAt) {
             this.entry = entry;
             this.entryAt = entryAt;
-            this.tag = (byte) (CACHED_BASE + entry);
         }
     }
 
@@ -139,6 +139,7 @@ public final class FixedPool implements SharedAllocator {
         this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
                 : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
         this.lock = lock;
+        this.secret = m.get(ValueLayout.JAVA_LONG, base + CACHE_SECRET);
         this.caches = mode == SyncMode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
     }
 
@@ -179,8 +180,14 @@ public final class FixedPool implements SharedAllocator {
     /** Bytes a pool with these parameters needs in a raw range (at most; alignment padding included). */
     public static long bytesNeeded(long sliceSize, int count, long align, SyncMode mode) {
         checkParams(sliceSize, count, align);
-        return FixedPoolLayout.bytesNeeded(0, entriesFor(mode), roundUp(sliceSize, align), count, align)
+        return FixedPoolLayout.bytesNeeded(0, entriesFor(mode), sliceSizeFor(sliceSize, align, mode), count, align)
                 + Math.max(0, align - 64);
+    }
+
+    /** Slice size as stored: rounded up to the alignment, and to 8 bytes for the cache tag. */
+    private static long sliceSizeFor(long sliceSize, long align, SyncMode mode) {
+        return roundUp(mode == SyncMode.THREAD_CACHED ? Math.max(sliceSize, 8) : sliceSize, Math.max(align,
+                mode == SyncMode.THREAD_CACHED ? 8 : 1));
     }
 
     private static int entriesFor(SyncMode mode) {
@@ -264,7 +271,7 @@ public final class FixedPool implements SharedAllocator {
         if ((base & 63) != 0) {
             throw new IllegalArgumentException("range must be 64-byte aligned: offset=" + base);
         }
-        long size = roundUp(sliceSize, align);
+        long size = sliceSizeFor(sliceSize, align, mode);
         int ent = entriesFor(mode);
         long need = FixedPoolLayout.bytesNeeded(base, ent, size, count, align);
         if (need > length || base + length > m.byteSize()) {
@@ -281,6 +288,7 @@ public final class FixedPool implements SharedAllocator {
             case SINGLE_THREADED -> FLAG_SINGLE_THREADED;
         });
         m.set(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES, ent);
+        m.set(ValueLayout.JAVA_LONG, base + CACHE_SECRET, new java.util.SplittableRandom().nextLong() | 1);
         m.set(ValueLayout.JAVA_LONG, base + SLICES_AT, slicesStart(base, ent, count, align));
         m.set(ValueLayout.JAVA_LONG, base + NEXT_AT, nextArray(ent));
         m.set(ValueLayout.JAVA_LONG, base + STATE_AT, stateArray(ent, count));
@@ -329,7 +337,8 @@ public final class FixedPool implements SharedAllocator {
     /** Whether the slice at {@code offset} is allocated (a snapshot). */
     public boolean isAllocated(long offset) {
         int index = sliceIndex(offset);
-        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED;
+        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED
+                && (entries == 0 || m.get(ValueLayout.JAVA_LONG, offset) != tag(offset));
     }
 
     // ------------------------------------------------------------------ allocate
@@ -432,31 +441,48 @@ public final class FixedPool implements SharedAllocator {
         if (c.n == 0 && !refill(c)) {
             return 0;
         }
-        int index = c.stack[--c.n];
-        m.set(ValueLayout.JAVA_BYTE, state + index, STATE_USED); // the commit: owned by this thread until now
-        // plain: only this thread writes its entry; readers (stats) take a racy snapshot
-        m.set(ValueLayout.JAVA_LONG, e + E_CACHED, c.n);
-        m.set(ValueLayout.JAVA_LONG, e + E_REQUESTS, ++c.requests);
-        return slices + index * sliceSize;
+        int n = c.n - 1;
+        int index = c.stack[n];
+        c.n = n;
+        // release: the pop (and the request count) commits before the slice is handed out
+        LONG.setRelease(m, e + E_CACHED, cacheWord(++c.requests, n));
+        long off = slices + index * sliceSize;
+        m.set(ValueLayout.JAVA_LONG, off, 0L); // the slice no longer carries the cached tag
+        return off;
+    }
+
+    /** A registry entry's cache word: requests served from the cache, and the cached count (the commit). */
+    private static long cacheWord(long requests, int n) {
+        return (requests << CACHE_COUNT_BITS) | n;
+    }
+
+    /** The first word of a slice while it sits in a thread cache. */
+    private long tag(long offset) {
+        return secret ^ (offset * 0x9E3779B97F4A7C15L);
     }
 
     /** Moves up to {@link #CACHE_BATCH} slices from the shared list into the empty cache {@code c}. */
     private boolean refill(Cache c) {
         lockAndRepair();
         try {
-            for (int k = 0; k < CACHE_BATCH; k++) {
+            int n = 0;
+            while (n < CACHE_BATCH) {
                 int head = popFree();
-                if (head == NONE && k == 0 && reclaimDeadCaches() > 0) {
+                if (head == NONE && n == 0 && reclaimDeadCaches() > 0) {
                     head = popFree();
                 }
                 if (head == NONE) {
                     break;
                 }
-                m.set(ValueLayout.JAVA_BYTE, state + head, c.tag); // the commit: now in this thread's cache
-                c.stack[c.n++] = head;
+                m.set(ValueLayout.JAVA_BYTE, state + head, STATE_USED); // taken from the list (cached = used)
+                long off = slices + head * sliceSize;
+                m.set(ValueLayout.JAVA_LONG, off, tag(off));
+                m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, head);
+                c.stack[n++] = head;
+                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n)); // release: listed before it counts
             }
-            m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, c.n);
-            if (c.n == 0) {
+            c.n = n;
+            if (n == 0) {
                 m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS) + 1);
                 m.set(ValueLayout.JAVA_LONG, base + FAILURES, m.get(ValueLayout.JAVA_LONG, base + FAILURES) + 1);
                 return false;
@@ -499,6 +525,10 @@ public final class FixedPool implements SharedAllocator {
         lockAndRepair();
         try {
             checkUsed(offset, index);
+            if (entries > 0 && m.get(ValueLayout.JAVA_LONG, offset) == tag(offset)) {
+                throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
+                        + " (slice " + index + ") is not allocated (it is in a thread cache; double free?)");
+            }
             m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: source of truth says free
             pushFree(index);
         } finally {
@@ -515,12 +545,20 @@ public final class FixedPool implements SharedAllocator {
 
     private void freeCached(Cache c, long offset, int index) {
         checkUsed(offset, index);
+        if (m.get(ValueLayout.JAVA_LONG, offset) == tag(offset)) {
+            throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
+                    + " (slice " + index + ") is not allocated (it is in a thread cache; double free?)");
+        }
         if (c.n == CACHE_SLICES) {
             drain(c, CACHE_BATCH);
         }
-        m.set(ValueLayout.JAVA_BYTE, state + index, c.tag); // the commit: now in this thread's cache
-        c.stack[c.n++] = index;
-        m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, c.n); // plain: written by this thread only
+        int n = c.n;
+        m.set(ValueLayout.JAVA_LONG, offset, tag(offset));
+        m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, index);
+        c.stack[n] = index;
+        c.n = n + 1;
+        // release: the commit, after the index is listed
+        LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n + 1));
     }
 
     /** Returns {@code k} slices of cache {@code c} to the shared list. */
@@ -529,10 +567,12 @@ public final class FixedPool implements SharedAllocator {
         try {
             for (int i = 0; i < k && c.n > 0; i++) {
                 int index = c.stack[--c.n];
+                m.set(ValueLayout.JAVA_LONG, slices + index * sliceSize, 0L);
+                // release: out of the cache before it is freed
+                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, c.n));
                 m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: back on the shared list
                 pushFree(index);
             }
-            m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, c.n);
         } finally {
             lock.unlock();
         }
@@ -547,11 +587,10 @@ public final class FixedPool implements SharedAllocator {
                 for (int e = 0; e < entries; e++) {
                     long at = entryAt(e);
                     if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
+                        m.asSlice(at, ENTRY_BYTES).fill((byte) 0);
                         m.set(ValueLayout.JAVA_INT, at + E_PID, Procs.PID);
                         m.set(ValueLayout.JAVA_LONG, at + E_START, Procs.START_TIME);
                         m.set(ValueLayout.JAVA_LONG, at + E_THREAD, Thread.currentThread().threadId());
-                        m.set(ValueLayout.JAVA_LONG, at + E_CACHED, 0);
-                        m.set(ValueLayout.JAVA_LONG, at + E_REQUESTS, 0);
                         m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 1);
                         return new Cache(e, at);
                     }
@@ -575,10 +614,6 @@ public final class FixedPool implements SharedAllocator {
      * registry entries (lock held). Returns the number of entries freed.
      */
     private int reclaimDeadCaches() {
-        if (entries == 0) {
-            return 0;
-        }
-        boolean[] dead = null;
         int freed = 0;
         for (int e = 0; e < entries; e++) {
             long at = entryAt(e);
@@ -589,31 +624,28 @@ public final class FixedPool implements SharedAllocator {
             if (pid == Procs.PID || Procs.isAlive(pid, m.get(ValueLayout.JAVA_LONG, at + E_START))) {
                 continue;
             }
-            if (dead == null) {
-                dead = new boolean[entries];
-            }
-            dead[e] = true;
+            emptyEntry(at);
             freed++;
         }
-        if (dead == null) {
-            return 0;
-        }
-        for (int i = 0; i < count; i++) {
-            int s = m.get(ValueLayout.JAVA_BYTE, state + i) - CACHED_BASE;
-            if (s >= 0 && s < entries && dead[s]) {
-                m.set(ValueLayout.JAVA_BYTE, state + i, STATE_FREE);
-                pushFree(i);
-            }
-        }
-        for (int e = 0; e < entries; e++) {
-            if (dead[e]) {
-                long at = entryAt(e);
-                m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS)
-                        + m.get(ValueLayout.JAVA_LONG, at + E_REQUESTS));
-                m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 0);
-            }
-        }
         return freed;
+    }
+
+    /** Frees the slices listed in the entry at {@code at}, folds its counter, releases it (lock held). */
+    private void emptyEntry(long at) {
+        long word = m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
+        long n = Math.min(word & CACHE_COUNT_MASK, CACHE_SLICES);
+        for (int i = 0; i < n; i++) {
+            int index = m.get(ValueLayout.JAVA_INT, at + E_STACK + 4L * i);
+            if (index >= 0 && index < count && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED) {
+                m.set(ValueLayout.JAVA_LONG, slices + index * sliceSize, 0L);
+                m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE);
+                pushFree(index);
+            }
+        }
+        m.set(ValueLayout.JAVA_LONG, at + E_CACHED, 0);
+        m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS)
+                + (word >>> CACHE_COUNT_BITS));
+        m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 0);
     }
 
     /**
@@ -633,13 +665,9 @@ public final class FixedPool implements SharedAllocator {
         if (c.entry < 0) {
             return;
         }
-        drain(c, CACHE_SLICES);
         lockAndRepair();
         try {
-            long at = c.entryAt;
-            m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS)
-                    + m.get(ValueLayout.JAVA_LONG, at + E_REQUESTS));
-            m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 0);
+            emptyEntry(c.entryAt);
         } finally {
             lock.unlock();
         }
@@ -656,8 +684,9 @@ public final class FixedPool implements SharedAllocator {
             for (int e = 0; e < entries; e++) {
                 long at = entryAt(e);
                 if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
-                    out -= m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
-                    requests += m.get(ValueLayout.JAVA_LONG, at + E_REQUESTS);
+                    long word = (long) LONG.getAcquire(m, at + E_CACHED); // acquire: a snapshot of the owner's word
+                    out -= word & CACHE_COUNT_MASK;
+                    requests += word >>> CACHE_COUNT_BITS;
                 }
             }
             return new AllocatorStats("fixed-pool", name, sliceSize * count, out * sliceSize, out,
@@ -673,7 +702,7 @@ public final class FixedPool implements SharedAllocator {
         for (int e = 0; e < entries; e++) {
             long at = entryAt(e);
             if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
-                n += m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
+                n += m.get(ValueLayout.JAVA_LONG, at + E_CACHED) & CACHE_COUNT_MASK;
             }
         }
         return n;
@@ -696,18 +725,32 @@ public final class FixedPool implements SharedAllocator {
             byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
             if (s == STATE_USED) {
                 taken++;
-            } else if (s >= CACHED_BASE && s < CACHED_BASE + entries
-                    && m.get(ValueLayout.JAVA_INT, entryAt(s - CACHED_BASE) + E_IN_USE) != 0) {
-                taken++;
             } else if (s != STATE_FREE) {
                 throw corrupt("state byte of slice " + i + " at offset=" + (state + i) + " is " + s
-                        + ", expected 0 (free), 1 (used)" + (entries > 0 ? " or the tag of a registered cache" : ""));
+                        + ", expected 0 (free) or 1 (used)");
+            }
+        }
+        for (int e = 0; e < entries; e++) {
+            long at = entryAt(e);
+            if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
+                continue;
+            }
+            long n = (long) LONG.getAcquire(m, at + E_CACHED) & CACHE_COUNT_MASK; // acquire: indices below it are written
+            if (n < 0 || n > CACHE_SLICES) {
+                throw corrupt("thread cache " + e + ": count at offset=" + (at + E_CACHED) + " is " + n);
+            }
+            for (int i = 0; i < n; i++) {
+                int index = m.get(ValueLayout.JAVA_INT, at + E_STACK + 4L * i);
+                if (index < 0 || index >= count || m.get(ValueLayout.JAVA_BYTE, state + index) != STATE_USED) {
+                    throw corrupt("thread cache " + e + " lists slice " + index + " (at offset="
+                            + (at + E_STACK + 4L * i) + ") which is not marked used");
+                }
             }
         }
         long used = m.get(ValueLayout.JAVA_LONG, base + USED);
         if (used != taken) {
             throw corrupt("used counter at offset=" + (base + USED) + " is " + used + " but " + taken
-                    + " slices are marked used or cached");
+                    + " slices are marked used");
         }
         BitSet seen = new BitSet(count);
         int cur = m.get(ValueLayout.JAVA_INT, base + HEAD);
@@ -763,7 +806,7 @@ public final class FixedPool implements SharedAllocator {
             if (s == STATE_FREE) {
                 m.set(ValueLayout.JAVA_INT, next + 4L * i, head);
                 head = i;
-            } else if (s == STATE_USED || (s >= CACHED_BASE && s < CACHED_BASE + entries)) {
+            } else if (s == STATE_USED) {
                 taken++;
             } else {
                 throw corrupt("cannot repair: state byte of slice " + i + " at offset=" + (state + i) + " is " + s);

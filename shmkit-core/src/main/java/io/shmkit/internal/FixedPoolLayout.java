@@ -22,16 +22,18 @@ package io.shmkit.internal;
  *  +208  requests      u64                                               |
  *  +216  failures      u64                                               /
  *  +224  cache entries u64   registry entries (64 with per-thread caches, else 0)
- *  +256  registry[entries], 64 bytes each (own cache line per thread):
+ *  +232  cache secret  u64   random; a cached slice's first word is secret ^ f(offset)
+ *  +256  registry[entries], {@link #ENTRY_BYTES} bytes each (own cache lines per thread):
  *          +0  in use    s32   1 while a thread owns the entry
  *          +4  pid       s32   owner process
  *          +8  start     u64   owner process start time (pid reuse check)
  *          +16 thread    u64   owner thread id (diagnostics)
- *          +24 cached    u64   slices in the owner's cache (written by the owner only)
- *          +32 requests  u64   requests served from the cache (written by the owner only)
+ *          +24 cache word u64  (requests served from the cache << 6) | slices in the cache;
+ *                            written by the owner only, the commit of a push or pop
+ *          +64 stack     s32[{@link #CACHE_SLICES}] indices of the cached slices
  *  ...   next[count]   s32   free-list link of each free slice, -1 = end
- *  ...   state[count]  u8    0 = free, 1 = used, 2 + e = in the cache of registry entry e:
- *                            the source of truth for repair
+ *  ...   state[count]  u8    0 = free, 1 = used or in a thread cache: the source of truth
+ *                            for repair (cached slices are listed in their cache's stack)
  *  ...   (pad to alignment)
  *  ...   slices[count] slice size bytes each
  * </pre>
@@ -56,15 +58,20 @@ public final class FixedPoolLayout {
     public static final long REQUESTS = 208;
     public static final long FAILURES = 216;
     public static final long CACHE_ENTRIES = 224;
+    public static final long CACHE_SECRET = 232;
     public static final long REGISTRY = 256;
 
-    public static final long ENTRY_BYTES = 64;
+    /** Slices a thread cache holds at most. */
+    public static final int CACHE_SLICES = 32;
+    public static final long ENTRY_BYTES = 64 + 4 * CACHE_SLICES;
     public static final long E_IN_USE = 0;
     public static final long E_PID = 4;
     public static final long E_START = 8;
     public static final long E_THREAD = 16;
     public static final long E_CACHED = 24;
-    public static final long E_REQUESTS = 32;
+    public static final int CACHE_COUNT_BITS = 6;
+    public static final long CACHE_COUNT_MASK = (1L << CACHE_COUNT_BITS) - 1;
+    public static final long E_STACK = 64;
     /** Registry entries of a pool with per-thread caches. */
     public static final int ENTRIES = 64;
 
