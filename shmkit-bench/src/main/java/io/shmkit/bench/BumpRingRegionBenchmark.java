@@ -76,8 +76,10 @@ public class BumpRingRegionBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            segment = Segment.create(SegmentName.posix("shmkit-bench-brr-" + ProcessHandle.current().pid()),
-                    (32L << 20) + (2048L << 20));
+            SegmentName name = SegmentName.posix("shmkit-bench-brr-" + ProcessHandle.current().pid());
+            segment = Segment.create(name, (32L << 20) + (2048L << 20));
+            // a failing benchmark ends the fork without the trial teardown: never leave 2 GiB in /dev/shm
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> Segment.unlink(name)));
             memory = segment.memory();
             bump = BumpAllocator.create(segment, "bump", 4L << 20, 64 * 1024);
             bumpNoSync = BumpAllocator.create(segment, "bump-st", 4L << 20, 64 * 1024, true);
