@@ -7,4 +7,5 @@ module io.shmkit {
     exports io.shmkit;
     exports io.shmkit.segment;
     exports io.shmkit.alloc;
+    exports io.shmkit.sync;
 }

@@ -68,7 +68,11 @@ public final class Procs {
 
     private static int readPidMax() {
         try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/pid_max")).trim());
+            // Not Files.readString: on some kernels/sandboxes it trusts the size procfs reports
+            // and returns a truncated value ("3" for 32768); a stream reads to the real end.
+            try (var in = Files.newInputStream(Path.of("/proc/sys/kernel/pid_max"))) {
+                return Integer.parseInt(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim());
+            }
         } catch (IOException | RuntimeException e) {
             return 4 * 1024 * 1024; // PID_MAX_LIMIT on 64-bit Linux
         }

@@ -1,0 +1,243 @@
+package io.shmkit.bench;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.shmkit.alloc.FixedPool;
+import io.shmkit.alloc.SlabAllocator;
+import io.shmkit.alloc.SyncMode;
+import io.shmkit.segment.Segment;
+import io.shmkit.segment.SegmentName;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * FixedPool and SlabAllocator against Netty's pooled direct buffers and glibc malloc/free
+ * (FFM downcall), one allocate + one free per operation, in one run:
+ *
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar AllocatorBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1
+ * </pre>
+ *
+ * <p>Methods ending in {@code _2t} run the same operation on two threads sharing one
+ * allocator (Netty and malloc use their per-thread caches/arenas).
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class AllocatorBenchmark {
+
+    private static final MethodHandle MALLOC;
+    private static final MethodHandle FREE;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        MALLOC = linker.downcallHandle(linker.defaultLookup().find("malloc").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+        FREE = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+    }
+
+    /** One segment with a locked pool, a single-threaded pool and a locked slab, shared by all threads. */
+    @State(Scope.Benchmark)
+    public static class Shared {
+        Segment segment;
+        FixedPool pool;
+        FixedPool poolNoLock;
+        FixedPool poolCached;
+        SlabAllocator slabNoLock;
+        SlabAllocator slabCached;
+        SlabAllocator slab;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 128L << 20);
+            try {
+                pool = FixedPool.create(segment, "pool", 64, 100_000);
+                poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
+                poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, SyncMode.THREAD_CACHED);
+                slab = SlabAllocator.create(segment, "slab", 4096);
+                slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
+                slabCached = SlabAllocator.create(segment, "slab-tc", 4096, 4096, SyncMode.THREAD_CACHED);
+            } catch (RuntimeException e) {
+                segment.closeAndUnlink(); // JMH skips @TearDown when @Setup fails
+                throw e;
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            segment.closeAndUnlink();
+        }
+    }
+
+    /** Per-thread request sizes for the mixed benchmarks: uniform in 8..2048. */
+    @State(Scope.Thread)
+    public static class Sizes {
+        final long[] sizes = new long[4096];
+        int i;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            SplittableRandom r = new SplittableRandom(42);
+            for (int k = 0; k < sizes.length; k++) {
+                sizes[k] = 8 + r.nextInt(2041);
+            }
+        }
+
+        long next() {
+            return sizes[i++ & 4095];
+        }
+    }
+
+    // ------------------------------------------------------------------ 64-byte, one thread
+
+    @Benchmark
+    public long fixedPool64(Shared s) {
+        FixedPool p = s.pool;
+        long off = p.allocate(64);
+        p.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public long fixedPool64SingleThreadedMode(Shared s) {
+        FixedPool p = s.poolNoLock;
+        long off = p.allocate(64);
+        p.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public long fixedPool64ThreadCached(Shared s) {
+        FixedPool p = s.poolCached;
+        long off = p.allocate(64);
+        p.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public int nettyPooled64() {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(64);
+        int c = b.capacity();
+        b.release();
+        return c;
+    }
+
+    @Benchmark
+    public long malloc64() throws Throwable {
+        long a = (long) MALLOC.invokeExact(64L);
+        FREE.invokeExact(a);
+        return a;
+    }
+
+    // ------------------------------------------------------------------ mixed 8..2048, one thread
+
+    @Benchmark
+    public long slabMixed(Shared s, Sizes z) {
+        SlabAllocator slab = s.slab;
+        long off = slab.allocate(z.next());
+        slab.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public long slabMixedThreadCached(Shared s, Sizes z) {
+        SlabAllocator slab = s.slabCached;
+        long off = slab.allocate(z.next());
+        slab.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public long slabMixedSingleThreadedMode(Shared s, Sizes z) {
+        SlabAllocator slab = s.slabNoLock;
+        long off = slab.allocate(z.next());
+        slab.free(off);
+        return off;
+    }
+
+    @Benchmark
+    public int nettyPooledMixed(Sizes z) {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer((int) z.next());
+        int c = b.capacity();
+        b.release();
+        return c;
+    }
+
+    @Benchmark
+    public long mallocMixed(Sizes z) throws Throwable {
+        long a = (long) MALLOC.invokeExact(z.next());
+        FREE.invokeExact(a);
+        return a;
+    }
+
+    // ------------------------------------------------------------------ two threads
+
+    @Benchmark
+    @Threads(2)
+    public long fixedPool64_2t(Shared s) {
+        return fixedPool64(s);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long fixedPool64ThreadCached_2t(Shared s) {
+        return fixedPool64ThreadCached(s);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int nettyPooled64_2t() {
+        return nettyPooled64();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long malloc64_2t() throws Throwable {
+        return malloc64();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long slabMixed_2t(Shared s, Sizes z) {
+        return slabMixed(s, z);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long slabMixedThreadCached_2t(Shared s, Sizes z) {
+        return slabMixedThreadCached(s, z);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int nettyPooledMixed_2t(Sizes z) {
+        return nettyPooledMixed(z);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long mallocMixed_2t(Sizes z) throws Throwable {
+        return mallocMixed(z);
+    }
+}

@@ -1,0 +1,829 @@
+package io.shmkit.alloc;
+
+import io.shmkit.LayoutMismatchException;
+import io.shmkit.OutOfSharedMemoryException;
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.FixedPoolLayout;
+import io.shmkit.internal.Procs;
+import io.shmkit.segment.DirectoryEntry;
+import io.shmkit.segment.Segment;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.BitSet;
+
+import static io.shmkit.internal.FixedPoolLayout.*;
+
+/**
+ * Equal-size slices in shared memory (after Swoole's {@code FixedPool}): O(1) allocate and
+ * free through a free list of slice indices, plus one state byte per slice.
+ *
+ * {@snippet :
+ * try (Segment seg = Segment.create(SegmentName.posix("game"), 1 << 20)) {
+ *     FixedPool pool = FixedPool.create(seg, "players", 64, 1000);
+ *     long off = pool.allocate(64);          // offset from the segment start
+ *     seg.memory().set(ValueLayout.JAVA_LONG, off, 42L);
+ *     pool.free(off);
+ * }
+ * }
+ *
+ * <p><b>Modes</b> (chosen at creation, stored in the header, so every process uses the same):
+ * <ul>
+ *   <li>{@link SyncMode#LOCKED} (default): every operation runs under a robust lock
+ *       ({@link io.shmkit.sync.ShmMutex}) in the pool's header; any thread of any process that
+ *       opened the pool may call any method.</li>
+ *   <li>{@link SyncMode#THREAD_CACHED}: like {@code LOCKED}, but each thread of each process keeps
+ *       up to {@value io.shmkit.internal.FixedPoolLayout#CACHE_SLICES} freed slices in a private cache (like glibc's tcache) and
+ *       serves allocations from it without any atomic instruction; the shared lock is taken
+ *       only to refill or drain {@value #CACHE_BATCH} slices at a time. Slices in a cache are
+ *       not available to other threads, so {@code tryAllocate} can return 0 while up to
+ *       {@value io.shmkit.internal.FixedPoolLayout#CACHE_SLICES} slices per other thread sit in caches. Each cache has an entry in
+ *       a registry of {@value io.shmkit.internal.FixedPoolLayout#ENTRIES} in the header; a
+ *       thread that finds the registry full falls back to the locked path. The entry lists the
+ *       cached slices (a count, stored last, and their indices); a cached slice stays marked
+ *       used and carries in its first word a tag derived from a per-pool random secret and its
+ *       offset, so that freeing it again is detected. Slices are rounded up to 8 bytes to hold
+ *       the tag. Cache hits write only to the slice and to the thread's own registry entry.</li>
+ *   <li>{@link SyncMode#SINGLE_THREADED}: no lock at all; callers serialise every call themselves
+ *       (for callers that hold their own lock).</li>
+ * </ul>
+ *
+ * <p><b>Publication.</b> In the locked modes the lock's release/acquire orders a slice's
+ * contents written before {@link #free} before the next owner's use of it.
+ *
+ * <p><b>Crash consistency.</b> The state bytes are the source of truth: a slice is
+ * free (on the shared list) when its state byte is {@code 0}, otherwise allocated or in the
+ * cache whose registry entry lists it. Allocate sets the byte before it returns; free clears it
+ * first; a cache push or pop commits by storing the cache's count. The free list and the {@code used} counter are
+ * derived data. If a process dies holding the lock, the next locker is told so and rebuilds the
+ * free list and counter from the state bytes before it goes on. Slices in the caches of a
+ * process that died (its pid is gone, or now belongs to a process with another start time)
+ * are returned to the shared list by that repair, by {@link #verify()}, and before an
+ * allocation is refused for lack of slices. A process killed inside {@code allocate} may leak
+ * the slice it was taking (its state byte says used; nobody will free it), never hands it out
+ * twice. The cache of a thread that ends while its process lives on stays reserved until
+ * {@link #releaseThreadCache()} is called on that thread or the process exits.
+ *
+ * <p><b>Why not lock-free.</b> A tagged Treiber stack makes the free-list pop one CAS, but
+ * then the state byte and the list can no longer change together: a process killed between the
+ * pop and the state store leaves a slice that is neither listed nor marked, and no other
+ * process can tell that from an allocation in flight. The robust lock makes the repair
+ * decidable; its uncontended cost is two CAS per operation, and {@link SyncMode#THREAD_CACHED}
+ * takes it once per {@value #CACHE_BATCH} operations.
+ *
+ * <p><b>Errors.</b> Freeing an offset that is not the start of a slice, or a slice that is not
+ * allocated, throws {@link IllegalArgumentException} naming the offset and changes nothing
+ * (in {@code THREAD_CACHED} mode two threads freeing the same slice at the same instant are a
+ * race the state byte check cannot always catch, as with C's {@code free}). A corrupted free
+ * list is reported as {@link SegmentCorruptedException}; no walk is longer than the slice count.
+ */
+public final class FixedPool implements SharedAllocator {
+
+    /** Directory kind of a fixed pool. */
+    public static final int KIND = 0x0103;
+    /** Slices moved between a thread cache and the shared list at once. */
+    public static final int CACHE_BATCH = 16;
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final long OPEN_WAIT_NANOS = 1_000_000_000L;
+
+    private final String name;
+    private final MemorySegment m;
+    private final long base;
+    private final long sliceSize;
+    private final int count;
+    private final long align;
+    private final long slices;   // segment offset of slice 0
+    private final long slicesEnd;
+    private final int sliceShift; // log2(sliceSize) when it is a power of two, else -1
+    private final long next;     // segment offset of next[0]
+    private final long state;    // segment offset of state[0]
+    private final int entries;   // registry entries (0 without thread caches)
+    private final SyncMode mode;
+    private final AllocLock lock;
+    private final long secret;   // cached-slice tag key
+    private final ThreadLocal<Cache> caches;
+    /** The first thread's cache, to skip the thread-local lookup for it. */
+    private Cache lastCache;
+
+    /** A thread's cache: a Java mirror of the slice indices listed in its registry entry. */
+    private static final class Cache {
+        final int entry;          // -1: registry was full, use the locked path
+        final long entryAt;       // segment offset of the registry entry
+        final Thread thread = Thread.currentThread();
+        final int[] stack = new int[CACHE_SLICES];
+        int n;
+        long requests;            // served from this cache; packed with n into the entry's cache word
+
+        Cache(int entry, long entryAt) {
+            this.entry = entry;
+            this.entryAt = entryAt;
+        }
+    }
+
+    private FixedPool(String name, MemorySegment m, long base, AllocLock lock) {
+        this.name = name;
+        this.m = m;
+        this.base = base;
+        this.sliceSize = m.get(ValueLayout.JAVA_LONG, base + SLICE_SIZE);
+        this.count = (int) m.get(ValueLayout.JAVA_LONG, base + SLICE_COUNT);
+        this.align = m.get(ValueLayout.JAVA_LONG, base + ALIGN);
+        this.slices = base + m.get(ValueLayout.JAVA_LONG, base + SLICES_AT);
+        this.slicesEnd = slices + sliceSize * count;
+        this.sliceShift = Long.bitCount(sliceSize) == 1 ? Long.numberOfTrailingZeros(sliceSize) : -1;
+        this.next = base + m.get(ValueLayout.JAVA_LONG, base + NEXT_AT);
+        this.state = base + m.get(ValueLayout.JAVA_LONG, base + STATE_AT);
+        this.entries = (int) m.get(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES);
+        long flags = m.get(ValueLayout.JAVA_LONG, base + FLAGS);
+        this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
+                : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
+        this.lock = lock;
+        this.secret = m.get(ValueLayout.JAVA_LONG, base + CACHE_SECRET);
+        this.caches = mode == SyncMode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
+    }
+
+    // ------------------------------------------------------------------ create / open
+
+    /** Creates a locked pool of {@code count} slices of {@code sliceSize} bytes, 8-byte aligned. */
+    public static FixedPool create(Segment segment, String name, long sliceSize, int count) {
+        return create(segment, name, sliceSize, count, DEFAULT_ALIGN, SyncMode.LOCKED);
+    }
+
+    /** Creates a pool, locked or (with {@code singleThreaded}) without any lock. */
+    public static FixedPool create(Segment segment, String name, long sliceSize, int count, long align,
+                                   boolean singleThreaded) {
+        return create(segment, name, sliceSize, count, align, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
+    }
+
+    /**
+     * Creates a pool in a new range of {@code segment} recorded under {@code name}.
+     *
+     * @param sliceSize bytes per slice, rounded up to {@code align}
+     * @param count     number of slices
+     * @param align     alignment of every slice (power of two, at most 4096)
+     * @param mode      how the pool synchronises
+     */
+    public static FixedPool create(Segment segment, String name, long sliceSize, int count, long align, SyncMode mode) {
+        long length = bytesNeeded(sliceSize, count, align, mode);
+        DirectoryEntry e = segment.reserve(name, KIND, length, 64);
+        return init(name, segment.memory(), e.offset(), e.length(), sliceSize, count, align, mode);
+    }
+
+    /** Creates a pool in a raw range {@code [offset, offset + length)} of {@code memory} (offset 64-byte aligned). */
+    public static FixedPool create(MemorySegment memory, long offset, long length, String name, long sliceSize,
+                                   int count, long align, SyncMode mode) {
+        checkParams(sliceSize, count, align);
+        return init(name, memory, offset, length, sliceSize, count, align, mode);
+    }
+
+    /** Bytes a pool with these parameters needs in a raw range (at most; alignment padding included). */
+    public static long bytesNeeded(long sliceSize, int count, long align, SyncMode mode) {
+        checkParams(sliceSize, count, align);
+        return FixedPoolLayout.bytesNeeded(0, entriesFor(mode), sliceSizeFor(sliceSize, align, mode), count, align)
+                + Math.max(0, align - 64);
+    }
+
+    /** Slice size as stored: rounded up to the alignment, and to 8 bytes for the cache tag. */
+    private static long sliceSizeFor(long sliceSize, long align, SyncMode mode) {
+        return roundUp(mode == SyncMode.THREAD_CACHED ? Math.max(sliceSize, 8) : sliceSize, Math.max(align,
+                mode == SyncMode.THREAD_CACHED ? 8 : 1));
+    }
+
+    private static int entriesFor(SyncMode mode) {
+        return mode == SyncMode.THREAD_CACHED ? ENTRIES : 0;
+    }
+
+    /** Opens the pool recorded under {@code name} in {@code segment}, created by any process. */
+    public static FixedPool open(Segment segment, String name) {
+        DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new IllegalArgumentException(
+                "no structure named '" + name + "' in segment " + segment.name()));
+        if (e.kind() != KIND) {
+            throw new LayoutMismatchException("structure '" + name + "' in segment " + segment.name()
+                    + " has kind=0x" + Integer.toHexString(e.kind()) + ", expected fixed pool kind=0x"
+                    + Integer.toHexString(KIND));
+        }
+        return open(segment.memory(), e.offset(), e.length(), name);
+    }
+
+    /** Opens a pool created in a raw range. */
+    public static FixedPool open(MemorySegment memory, long offset, long length, String name) {
+        awaitMagic(memory, offset, name);
+        long sliceSize = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_SIZE);
+        long cnt = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_COUNT);
+        long al = memory.get(ValueLayout.JAVA_LONG, offset + ALIGN);
+        long flags = memory.get(ValueLayout.JAVA_LONG, offset + FLAGS);
+        long ent = memory.get(ValueLayout.JAVA_LONG, offset + CACHE_ENTRIES);
+        if (al <= 0 || Long.bitCount(al) != 1 || al > Segment.PAGE_SIZE || sliceSize <= 0 || sliceSize % al != 0
+                || cnt <= 0 || cnt > Integer.MAX_VALUE || (flags & ~(FLAG_SINGLE_THREADED | FLAG_THREAD_CACHE)) != 0
+                || ent != ((flags & FLAG_THREAD_CACHE) != 0 ? ENTRIES : 0)
+                || memory.get(ValueLayout.JAVA_LONG, offset + NEXT_AT) != nextArray(ent)
+                || memory.get(ValueLayout.JAVA_LONG, offset + STATE_AT) != stateArray(ent, cnt)
+                || memory.get(ValueLayout.JAVA_LONG, offset + SLICES_AT) != slicesStart(offset, ent, cnt, al)
+                || FixedPoolLayout.bytesNeeded(offset, ent, sliceSize, cnt, al) > length) {
+            throw new SegmentCorruptedException("fixed pool '" + name + "' at offset=" + offset
+                    + ": inconsistent header sliceSize=" + sliceSize + " count=" + cnt + " align=" + al
+                    + " flags=" + flags + " entries=" + ent + " length=" + length);
+        }
+        boolean single = (flags & FLAG_SINGLE_THREADED) != 0;
+        AllocLock l = single ? AllocLock.NONE : AllocLock.openRobust(memory, offset + LOCK);
+        return new FixedPool(name, memory, offset, l);
+    }
+
+    private static void awaitMagic(MemorySegment memory, long offset, String name) {
+        long deadline = System.nanoTime() + OPEN_WAIT_NANOS;
+        while (true) {
+            long magic = (long) LONG.getAcquire(memory, offset + MAGIC); // acquire: header fields written before it
+            if (magic == MAGIC_VALUE) {
+                return;
+            }
+            if (magic != 0) {
+                throw new LayoutMismatchException("structure '" + name + "' at offset=" + offset
+                        + " is not a fixed pool: magic=0x" + Long.toHexString(magic));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SegmentCorruptedException("fixed pool '" + name + "' at offset=" + offset
+                        + " was never initialised (magic still 0 after 1 s; creator died?)");
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    private static void checkParams(long sliceSize, int count, long align) {
+        if (align <= 0 || Long.bitCount(align) != 1 || align > Segment.PAGE_SIZE) {
+            throw new IllegalArgumentException("align must be a power of two <= 4096: align=" + align);
+        }
+        if (sliceSize <= 0 || sliceSize > (1L << 40)) {
+            throw new IllegalArgumentException("sliceSize must be in [1, 2^40]: sliceSize=" + sliceSize);
+        }
+        if (count <= 0) {
+            throw new IllegalArgumentException("count must be positive: count=" + count);
+        }
+    }
+
+    private static long roundUp(long v, long a) {
+        return (v + a - 1) & -a;
+    }
+
+    private static FixedPool init(String name, MemorySegment m, long base, long length, long sliceSize, int count,
+                                  long align, SyncMode mode) {
+        if ((base & 63) != 0) {
+            throw new IllegalArgumentException("range must be 64-byte aligned: offset=" + base);
+        }
+        long size = sliceSizeFor(sliceSize, align, mode);
+        int ent = entriesFor(mode);
+        long need = FixedPoolLayout.bytesNeeded(base, ent, size, count, align);
+        if (need > length || base + length > m.byteSize()) {
+            throw new IllegalArgumentException("range too small for fixed pool '" + name + "': length=" + length
+                    + " needed=" + need);
+        }
+        m.asSlice(base, nextArray(ent)).fill((byte) 0);
+        m.set(ValueLayout.JAVA_LONG, base + SLICE_SIZE, size);
+        m.set(ValueLayout.JAVA_LONG, base + SLICE_COUNT, count);
+        m.set(ValueLayout.JAVA_LONG, base + ALIGN, align);
+        m.set(ValueLayout.JAVA_LONG, base + FLAGS, switch (mode) {
+            case LOCKED -> 0L;
+            case THREAD_CACHED -> FLAG_THREAD_CACHE;
+            case SINGLE_THREADED -> FLAG_SINGLE_THREADED;
+        });
+        m.set(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES, ent);
+        m.set(ValueLayout.JAVA_LONG, base + CACHE_SECRET, new java.util.SplittableRandom().nextLong() | 1);
+        m.set(ValueLayout.JAVA_LONG, base + SLICES_AT, slicesStart(base, ent, count, align));
+        m.set(ValueLayout.JAVA_LONG, base + NEXT_AT, nextArray(ent));
+        m.set(ValueLayout.JAVA_LONG, base + STATE_AT, stateArray(ent, count));
+        m.set(ValueLayout.JAVA_INT, base + HEAD, 0);
+        long nextAt = base + nextArray(ent);
+        for (int i = 0; i < count; i++) {
+            m.set(ValueLayout.JAVA_INT, nextAt + 4L * i, i + 1 < count ? i + 1 : NONE);
+        }
+        m.asSlice(base + stateArray(ent, count), count).fill(STATE_FREE);
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
+        LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
+        return new FixedPool(name, m, base, l);
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public MemorySegment memory() {
+        return m;
+    }
+
+    /** Bytes per slice. */
+    public long sliceSize() {
+        return sliceSize;
+    }
+
+    /** Number of slices. */
+    public int slices() {
+        return count;
+    }
+
+    public SyncMode mode() {
+        return mode;
+    }
+
+    /** Slices currently allocated (not free, not in a thread cache). */
+    public long usedSlices() {
+        return stats().allocations();
+    }
+
+    /** Whether the slice at {@code offset} is allocated (a snapshot). */
+    public boolean isAllocated(long offset) {
+        int index = sliceIndex(offset);
+        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED
+                && (entries == 0 || m.get(ValueLayout.JAVA_LONG, offset) != tag(offset));
+    }
+
+    // ------------------------------------------------------------------ allocate
+
+    /** Allocates one slice (equivalent to {@code allocate(sliceSize())}). */
+    public long allocateSlice() {
+        return allocate(sliceSize, DEFAULT_ALIGN);
+    }
+
+    @Override
+    public long allocate(long size, long align) {
+        long off = tryAllocate(size, align);
+        if (off == 0) {
+            throw new OutOfSharedMemoryException("fixed pool '" + name + "': cannot allocate size=" + size
+                    + " align=" + align + ", free slices=0 of " + count + " (sliceSize=" + sliceSize
+                    + (mode == SyncMode.THREAD_CACHED ? "; other threads' caches may hold some" : "") + ")");
+        }
+        return off;
+    }
+
+    @Override
+    public long tryAllocate(long size, long align) {
+        if (size <= 0 || size > sliceSize) {
+            throw new IllegalArgumentException("fixed pool '" + name + "': size must be in [1, " + sliceSize
+                    + "]: size=" + size);
+        }
+        if (align <= 0 || Long.bitCount(align) != 1 || align > this.align) {
+            throw new IllegalArgumentException("fixed pool '" + name + "': align must be a power of two <= "
+                    + this.align + ": align=" + align);
+        }
+        if (caches != null) {
+            Cache c = cache();
+            if (c.entry >= 0) {
+                return allocateCached(c);
+            }
+        }
+        lockAndRepair();
+        try {
+            return allocateLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long allocateLocked() {
+        MemorySegment m = this.m;
+        long base = this.base;
+        m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS) + 1);
+        int head = popFree();
+        if (head == NONE && reclaimDeadCaches() > 0) {
+            head = popFree();
+        }
+        if (head == NONE) {
+            m.set(ValueLayout.JAVA_LONG, base + FAILURES, m.get(ValueLayout.JAVA_LONG, base + FAILURES) + 1);
+            return 0;
+        }
+        m.set(ValueLayout.JAVA_BYTE, state + head, STATE_USED); // the commit: source of truth says used
+        return slices + head * sliceSize;
+    }
+
+    /**
+     * Unlinks the first free slice (lock held) and counts it as taken; returns its index or
+     * {@link FixedPoolLayout#NONE}. The caller then commits it by writing its state byte.
+     */
+    private int popFree() {
+        int head = m.get(ValueLayout.JAVA_INT, base + HEAD);
+        if (head == NONE) {
+            return NONE;
+        }
+        if (head < 0 || head >= count || m.get(ValueLayout.JAVA_BYTE, state + head) != STATE_FREE) {
+            throw corrupt("free-list head at offset=" + (base + HEAD) + " is slice " + head + ", which is "
+                    + (head < 0 || head >= count ? "out of range [0, " + count + ")" : "not free"));
+        }
+        m.set(ValueLayout.JAVA_INT, base + HEAD, m.get(ValueLayout.JAVA_INT, next + 4L * head));
+        m.set(ValueLayout.JAVA_LONG, base + USED, m.get(ValueLayout.JAVA_LONG, base + USED) + 1);
+        return head;
+    }
+
+    /** Links slice {@code index}, already marked free, at the head of the list (lock held). */
+    private void pushFree(int index) {
+        m.set(ValueLayout.JAVA_INT, next + 4L * index, m.get(ValueLayout.JAVA_INT, base + HEAD));
+        m.set(ValueLayout.JAVA_INT, base + HEAD, index);
+        m.set(ValueLayout.JAVA_LONG, base + USED, m.get(ValueLayout.JAVA_LONG, base + USED) - 1);
+    }
+
+    private Cache cache() {
+        Cache c = lastCache; // plain: a stale value only costs the thread-local lookup below
+        if (c == null || c.thread != Thread.currentThread()) {
+            c = caches.get();
+            if (lastCache == null) {
+                lastCache = c; // first thread wins; others never write the field (no line ping-pong)
+            }
+        }
+        return c;
+    }
+
+    private long allocateCached(Cache c) {
+        MemorySegment m = this.m;
+        long e = c.entryAt;
+        if (c.n == 0 && !refill(c)) {
+            return 0;
+        }
+        int n = c.n - 1;
+        int index = c.stack[n];
+        c.n = n;
+        // release: the pop (and the request count) commits before the slice is handed out
+        LONG.setRelease(m, e + E_CACHED, cacheWord(++c.requests, n));
+        long off = slices + index * sliceSize;
+        m.set(ValueLayout.JAVA_LONG, off, 0L); // the slice no longer carries the cached tag
+        return off;
+    }
+
+    /** A registry entry's cache word: requests served from the cache, and the cached count (the commit). */
+    private static long cacheWord(long requests, int n) {
+        return (requests << CACHE_COUNT_BITS) | n;
+    }
+
+    /** The first word of a slice while it sits in a thread cache. */
+    private long tag(long offset) {
+        return secret ^ (offset * 0x9E3779B97F4A7C15L);
+    }
+
+    /** Moves up to {@link #CACHE_BATCH} slices from the shared list into the empty cache {@code c}. */
+    private boolean refill(Cache c) {
+        lockAndRepair();
+        try {
+            int n = 0;
+            while (n < CACHE_BATCH) {
+                int head = popFree();
+                if (head == NONE && n == 0 && reclaimDeadCaches() > 0) {
+                    head = popFree();
+                }
+                if (head == NONE) {
+                    break;
+                }
+                m.set(ValueLayout.JAVA_BYTE, state + head, STATE_USED); // taken from the list (cached = used)
+                long off = slices + head * sliceSize;
+                m.set(ValueLayout.JAVA_LONG, off, tag(off));
+                m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, head);
+                c.stack[n++] = head;
+                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n)); // release: listed before it counts
+            }
+            c.n = n;
+            if (n == 0) {
+                m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS) + 1);
+                m.set(ValueLayout.JAVA_LONG, base + FAILURES, m.get(ValueLayout.JAVA_LONG, base + FAILURES) + 1);
+                return false;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ free
+
+    /** Index of the slice starting at {@code offset}, or -1 (no division for power-of-two sizes). */
+    private int sliceIndex(long offset) {
+        long rel = offset - slices;
+        if (offset < slices || offset >= slicesEnd) {
+            return -1;
+        }
+        if (sliceShift >= 0) {
+            return (rel & (sliceSize - 1)) == 0 ? (int) (rel >>> sliceShift) : -1;
+        }
+        long index = rel / sliceSize;
+        return index * sliceSize == rel ? (int) index : -1;
+    }
+
+    @Override
+    public void free(long offset) {
+        int index = sliceIndex(offset);
+        if (index < 0) {
+            throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
+                    + " is not the start of a slice of this pool");
+        }
+        if (caches != null) {
+            Cache c = cache();
+            if (c.entry >= 0) {
+                freeCached(c, offset, index);
+                return;
+            }
+        }
+        lockAndRepair();
+        try {
+            checkUsed(offset, index);
+            if (entries > 0 && m.get(ValueLayout.JAVA_LONG, offset) == tag(offset)) {
+                throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
+                        + " (slice " + index + ") is not allocated (it is in a thread cache; double free?)");
+            }
+            m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: source of truth says free
+            pushFree(index);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkUsed(long offset, int index) {
+        if (m.get(ValueLayout.JAVA_BYTE, state + index) != STATE_USED) {
+            throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
+                    + " (slice " + index + ") is not allocated (double free?)");
+        }
+    }
+
+    private void freeCached(Cache c, long offset, int index) {
+        checkUsed(offset, index);
+        if (m.get(ValueLayout.JAVA_LONG, offset) == tag(offset)) {
+            throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
+                    + " (slice " + index + ") is not allocated (it is in a thread cache; double free?)");
+        }
+        if (c.n == CACHE_SLICES) {
+            drain(c, CACHE_BATCH);
+        }
+        int n = c.n;
+        m.set(ValueLayout.JAVA_LONG, offset, tag(offset));
+        m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, index);
+        c.stack[n] = index;
+        c.n = n + 1;
+        // release: the commit, after the index is listed
+        LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n + 1));
+    }
+
+    /** Returns {@code k} slices of cache {@code c} to the shared list. */
+    private void drain(Cache c, int k) {
+        lockAndRepair();
+        try {
+            for (int i = 0; i < k && c.n > 0; i++) {
+                int index = c.stack[--c.n];
+                m.set(ValueLayout.JAVA_LONG, slices + index * sliceSize, 0L);
+                // release: out of the cache before it is freed
+                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, c.n));
+                m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: back on the shared list
+                pushFree(index);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ thread cache registry
+
+    private Cache register() {
+        lockAndRepair();
+        try {
+            for (int pass = 0; pass < 2; pass++) {
+                for (int e = 0; e < entries; e++) {
+                    long at = entryAt(e);
+                    if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
+                        m.asSlice(at, ENTRY_BYTES).fill((byte) 0);
+                        m.set(ValueLayout.JAVA_INT, at + E_PID, Procs.PID);
+                        m.set(ValueLayout.JAVA_LONG, at + E_START, Procs.START_TIME);
+                        m.set(ValueLayout.JAVA_LONG, at + E_THREAD, Thread.currentThread().threadId());
+                        m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 1);
+                        return new Cache(e, at);
+                    }
+                }
+                if (pass == 0 && reclaimDeadCaches() == 0) {
+                    break; // registry full of live threads: this thread uses the locked path
+                }
+            }
+            return new Cache(-1, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long entryAt(int e) {
+        return base + REGISTRY + ENTRY_BYTES * e;
+    }
+
+    /**
+     * Returns the slices cached by threads of dead processes to the shared list and frees their
+     * registry entries (lock held). Returns the number of entries freed.
+     */
+    private int reclaimDeadCaches() {
+        int freed = 0;
+        for (int e = 0; e < entries; e++) {
+            long at = entryAt(e);
+            if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
+                continue;
+            }
+            int pid = m.get(ValueLayout.JAVA_INT, at + E_PID);
+            if (pid == Procs.PID || Procs.isAlive(pid, m.get(ValueLayout.JAVA_LONG, at + E_START))) {
+                continue;
+            }
+            emptyEntry(at);
+            freed++;
+        }
+        return freed;
+    }
+
+    /** Frees the slices listed in the entry at {@code at}, folds its counter, releases it (lock held). */
+    private void emptyEntry(long at) {
+        long word = m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
+        long n = Math.min(word & CACHE_COUNT_MASK, CACHE_SLICES);
+        for (int i = 0; i < n; i++) {
+            int index = m.get(ValueLayout.JAVA_INT, at + E_STACK + 4L * i);
+            if (index >= 0 && index < count && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED) {
+                m.set(ValueLayout.JAVA_LONG, slices + index * sliceSize, 0L);
+                m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE);
+                pushFree(index);
+            }
+        }
+        m.set(ValueLayout.JAVA_LONG, at + E_CACHED, 0);
+        m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS)
+                + (word >>> CACHE_COUNT_BITS));
+        m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 0);
+    }
+
+    /**
+     * Returns the calling thread's cached slices to the shared list and gives up its registry
+     * entry (thread-cached mode; no effect otherwise). Call it before a thread that used the
+     * pool ends if the process lives on.
+     */
+    public void releaseThreadCache() {
+        if (caches == null) {
+            return;
+        }
+        Cache c = caches.get();
+        caches.remove();
+        if (lastCache == c) {
+            lastCache = null;
+        }
+        if (c.entry < 0) {
+            return;
+        }
+        lockAndRepair();
+        try {
+            emptyEntry(c.entryAt);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ stats / verify / repair
+
+    @Override
+    public AllocatorStats stats() {
+        lockAndRepair();
+        try {
+            long out = m.get(ValueLayout.JAVA_LONG, base + USED);
+            long requests = m.get(ValueLayout.JAVA_LONG, base + REQUESTS);
+            for (int e = 0; e < entries; e++) {
+                long at = entryAt(e);
+                if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
+                    long word = (long) LONG.getAcquire(m, at + E_CACHED); // acquire: a snapshot of the owner's word
+                    out -= word & CACHE_COUNT_MASK;
+                    requests += word >>> CACHE_COUNT_BITS;
+                }
+            }
+            return new AllocatorStats("fixed-pool", name, sliceSize * count, out * sliceSize, out,
+                    requests, m.get(ValueLayout.JAVA_LONG, base + FAILURES));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Slices held in thread caches (thread-cached mode), a snapshot. */
+    public long cachedSlices() {
+        long n = 0;
+        for (int e = 0; e < entries; e++) {
+            long at = entryAt(e);
+            if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
+                n += m.get(ValueLayout.JAVA_LONG, at + E_CACHED) & CACHE_COUNT_MASK;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void verify() {
+        lockAndRepair();
+        try {
+            reclaimDeadCaches();
+            verifyLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void verifyLocked() {
+        long taken = 0;
+        for (int i = 0; i < count; i++) {
+            byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
+            if (s == STATE_USED) {
+                taken++;
+            } else if (s != STATE_FREE) {
+                throw corrupt("state byte of slice " + i + " at offset=" + (state + i) + " is " + s
+                        + ", expected 0 (free) or 1 (used)");
+            }
+        }
+        for (int e = 0; e < entries; e++) {
+            long at = entryAt(e);
+            if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
+                continue;
+            }
+            long n = (long) LONG.getAcquire(m, at + E_CACHED) & CACHE_COUNT_MASK; // acquire: indices below it are written
+            if (n < 0 || n > CACHE_SLICES) {
+                throw corrupt("thread cache " + e + ": count at offset=" + (at + E_CACHED) + " is " + n);
+            }
+            for (int i = 0; i < n; i++) {
+                int index = m.get(ValueLayout.JAVA_INT, at + E_STACK + 4L * i);
+                if (index < 0 || index >= count || m.get(ValueLayout.JAVA_BYTE, state + index) != STATE_USED) {
+                    throw corrupt("thread cache " + e + " lists slice " + index + " (at offset="
+                            + (at + E_STACK + 4L * i) + ") which is not marked used");
+                }
+            }
+        }
+        long used = m.get(ValueLayout.JAVA_LONG, base + USED);
+        if (used != taken) {
+            throw corrupt("used counter at offset=" + (base + USED) + " is " + used + " but " + taken
+                    + " slices are marked used");
+        }
+        BitSet seen = new BitSet(count);
+        int cur = m.get(ValueLayout.JAVA_INT, base + HEAD);
+        long where = base + HEAD;
+        long listed = 0;
+        while (cur != NONE) {
+            if (cur < 0 || cur >= count) {
+                throw corrupt("free-list link at offset=" + where + " is " + cur + ", out of range [0, " + count + ")");
+            }
+            if (seen.get(cur)) {
+                throw corrupt("free list has a cycle: slice " + cur + " listed twice (link at offset=" + where + ")");
+            }
+            if (m.get(ValueLayout.JAVA_BYTE, state + cur) != STATE_FREE) {
+                throw corrupt("slice " + cur + " is on the free list (link at offset=" + where
+                        + ") but its state byte says used");
+            }
+            seen.set(cur);
+            listed++;
+            where = next + 4L * cur;
+            cur = m.get(ValueLayout.JAVA_INT, where);
+        }
+        if (listed != count - taken) {
+            throw corrupt("free list holds " + listed + " slices but " + (count - taken)
+                    + " are marked free (free slices missing from the list)");
+        }
+    }
+
+    private SegmentCorruptedException corrupt(String what) {
+        return new SegmentCorruptedException("fixed pool '" + name + "' at offset=" + base + ": " + what);
+    }
+
+    private void lockAndRepair() {
+        if (lock.lock()) {
+            try {
+                repair();
+            } catch (RuntimeException e) {
+                lock.unlock();
+                throw e;
+            }
+            lock.markConsistent();
+        }
+    }
+
+    /**
+     * Rebuilds the free list and the used counter from the state bytes (lock held), after
+     * returning dead processes' cached slices.
+     */
+    private void repair() {
+        int head = NONE;
+        long taken = 0;
+        for (int i = count - 1; i >= 0; i--) {
+            byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
+            if (s == STATE_FREE) {
+                m.set(ValueLayout.JAVA_INT, next + 4L * i, head);
+                head = i;
+            } else if (s == STATE_USED) {
+                taken++;
+            } else {
+                throw corrupt("cannot repair: state byte of slice " + i + " at offset=" + (state + i) + " is " + s);
+            }
+        }
+        m.set(ValueLayout.JAVA_INT, base + HEAD, head);
+        m.set(ValueLayout.JAVA_LONG, base + USED, taken);
+        reclaimDeadCaches();
+    }
+
+    /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */
+    int lockTakeovers() {
+        return lock.takeovers();
+    }
+
+    @Override
+    public String toString() {
+        return "FixedPool[" + name + ", sliceSize=" + sliceSize + ", slices=" + count + ", " + mode + "]";
+    }
+}

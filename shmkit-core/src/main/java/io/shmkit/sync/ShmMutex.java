@@ -1,0 +1,381 @@
+package io.shmkit.sync;
+
+import io.shmkit.SegmentCorruptedException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+import static io.shmkit.sync.MutexLayout.CONSISTENT;
+import static io.shmkit.sync.MutexLayout.INCONSISTENT;
+import static io.shmkit.sync.MutexLayout.MAGIC;
+import static io.shmkit.sync.MutexLayout.OFF_MAGIC;
+import static io.shmkit.sync.MutexLayout.OFF_STAMP;
+import static io.shmkit.sync.MutexLayout.OFF_STATE;
+import static io.shmkit.sync.MutexLayout.OFF_TAKEOVERS;
+import static io.shmkit.sync.MutexLayout.OFF_WORD;
+import static io.shmkit.sync.Owners.WAITERS;
+
+/**
+ * A robust mutual-exclusion lock that lives at an offset inside shared memory, usable by any
+ * mix of threads and processes that map the same memory.
+ *
+ * <p><b>Layout and fast path.</b> {@link #SIZE} bytes (one 64-byte line, see
+ * {@code MutexLayout}); the lock word holds the owner's pid, a per-thread token and a waiters
+ * flag. An uncontended {@link #lock()} is one CAS (plus a store of the owner's process stamp
+ * to the same line), an uncontended {@link #unlock()} one CAS; neither allocates nor makes a
+ * system call. Contended acquirers spin briefly, then sleep on a shared futex; an unlock makes
+ * the {@code FUTEX_WAKE} system call only when the waiters flag is set.
+ *
+ * <p><b>Non-reentrant.</b> A thread that already holds the mutex and calls {@link #lock()}
+ * gets an {@link IllegalStateException} instead of deadlocking; {@link #tryLock()} returns
+ * {@link LockResult#BUSY}. The owner is a thread: only the locking thread may unlock.
+ *
+ * <p><b>When the owner dies.</b> A waiter re-checks the owner at least every 5 ms: if the
+ * owner's process no longer exists, is a zombie, or its pid now belongs to another process
+ * (the start time recorded at lock time differs from the one in {@code /proc/<pid>/stat}),
+ * the waiter takes the lock over and its acquiring call returns {@link LockResult#OWNER_DIED}.
+ * A lock word that cannot name an owner at all (pid 0, a negative pid, a pid not below
+ * {@code pid_max}, token 0) is treated the same way: taken over, reported as
+ * {@code OWNER_DIED}, and the reason is logged (logger {@code io.shmkit.sync}) and available
+ * from {@link #lastRecovery()}. No path spins or sleeps forever on a dead or garbage owner.
+ * A thread of this process that ends without unlocking is not detected (as with
+ * {@link java.util.concurrent.locks.ReentrantLock}).
+ *
+ * <p><b>What the next owner must do.</b> After {@code OWNER_DIED} the data this mutex protects
+ * may be half updated. The new owner repairs it from its source of truth, then calls
+ * {@link #markConsistent()}, then {@link #unlock()}. If it unlocks without
+ * {@code markConsistent()} (for example because it died too, or could not repair), the mutex
+ * stays usable but remains <em>inconsistent</em>: every later acquirer is again told
+ * {@code OWNER_DIED} until one of them marks it consistent. (This differs from POSIX robust
+ * mutexes, which become permanently unusable; structures that repair on every
+ * {@code OWNER_DIED} need no special case.)
+ *
+ * <p><b>Memory ordering.</b> Acquiring (a successful CAS) has acquire semantics and unlocking
+ * (a CAS or getAndSet to 0) has release semantics, so everything the previous owner wrote
+ * before {@code unlock()} is visible to the next owner. A dead owner's writes may be partially
+ * visible; that is what repair is for.
+ *
+ * <p>Instances are cheap views (memory, offset); any number of them, in any processes, may
+ * refer to the same lock. The memory must stay mapped while the mutex is used.
+ *
+ * {@snippet :
+ * ShmMutex m = ShmMutex.open(segment.memory(), offset);
+ * if (m.lock() == LockResult.OWNER_DIED) {
+ *     repairMyStructure();
+ *     m.markConsistent();
+ * }
+ * try {
+ *     update();
+ * } finally {
+ *     m.unlock();
+ * }
+ * }
+ */
+public final class ShmMutex {
+
+    /** Bytes a mutex occupies. */
+    public static final long SIZE = MutexLayout.SIZE;
+    /** Recommended alignment (a cache line of its own); 8 is the minimum accepted. */
+    public static final long ALIGNMENT = 64;
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final System.Logger LOG = System.getLogger("io.shmkit.sync");
+
+    /** Spin iterations before a contended acquirer goes to sleep on the futex. */
+    private static final int SPINS = 200;
+
+    private final MemorySegment mem;
+    private final long word;
+    private final long stamp;
+    private final long state;
+    private final long futexAddress;
+    private volatile String lastRecovery;
+
+    private ShmMutex(MemorySegment memory, long offset) {
+        this.mem = memory;
+        this.word = offset + OFF_WORD;
+        this.stamp = offset + OFF_STAMP;
+        this.state = offset + OFF_STATE;
+        this.futexAddress = memory.address() + offset + OFF_WORD; // low 32 bits (little-endian)
+    }
+
+    private static void checkArguments(MemorySegment memory, long offset) {
+        Objects.requireNonNull(memory, "memory");
+        if (!memory.isNative()) {
+            throw new IllegalArgumentException("memory must be a native or mapped segment: " + memory);
+        }
+        if (offset < 0 || offset > memory.byteSize() - SIZE) {
+            throw new IllegalArgumentException("offset=" + offset + " out of bounds, byteSize=" + memory.byteSize() + ", SIZE=" + SIZE);
+        }
+        if (((memory.address() + offset) & 7) != 0) {
+            throw new IllegalArgumentException("offset=" + offset + " is not 8-byte aligned (ALIGNMENT=" + ALIGNMENT + " recommended)");
+        }
+    }
+
+    /**
+     * Initialises a new, free, consistent mutex at {@code offset}. Nothing else may use the
+     * memory concurrently; the magic is published last (release), so a concurrent
+     * {@link #open} sees either no mutex or a complete one.
+     */
+    public static ShmMutex create(MemorySegment memory, long offset) {
+        checkArguments(memory, offset);
+        memory.asSlice(offset, SIZE).fill((byte) 0);
+        // publish: everything above is visible to whoever reads the magic with acquire
+        LONG.setRelease(memory, offset + OFF_MAGIC, MAGIC);
+        return new ShmMutex(memory, offset);
+    }
+
+    /**
+     * Attaches to a mutex created by {@link #create} (in this or another process).
+     *
+     * @throws SegmentCorruptedException if there is no initialised mutex at {@code offset}
+     */
+    public static ShmMutex open(MemorySegment memory, long offset) {
+        checkArguments(memory, offset);
+        // acquire: pairs with the release store of the magic in create()
+        long magic = (long) LONG.getAcquire(memory, offset + OFF_MAGIC);
+        if (magic != MAGIC) {
+            throw new SegmentCorruptedException(String.format(
+                    "no ShmMutex at offset=%d: magic=0x%016x, expected 0x%016x", offset, magic, MAGIC));
+        }
+        return new ShmMutex(memory, offset);
+    }
+
+    // ------------------------------------------------------------------ acquire
+
+    /**
+     * Acquires the mutex, waiting as long as it takes (uninterruptibly). Returns
+     * {@link LockResult#ACQUIRED}, or {@link LockResult#OWNER_DIED} when a previous owner died
+     * (the caller then holds the lock and must repair, see the class comment).
+     *
+     * @throws IllegalStateException if the calling thread already holds it (non-reentrant)
+     */
+    public LockResult lock() {
+        long me = Owners.self();
+        if (LONG.compareAndSet(mem, word, 0L, me)) {
+            return acquired();
+        }
+        return lockSlowPath(me, false, 0L);
+    }
+
+    /**
+     * Like {@link #lock()}, but gives up after {@code timeout} and returns
+     * {@link LockResult#TIMED_OUT}. A dead owner is still detected within about 5 ms.
+     */
+    public LockResult lock(long timeout, TimeUnit unit) {
+        long me = Owners.self();
+        if (LONG.compareAndSet(mem, word, 0L, me)) {
+            return acquired();
+        }
+        return lockSlowPath(me, true, System.nanoTime() + Math.max(0, unit.toNanos(timeout)));
+    }
+
+    /**
+     * Acquires the mutex if it is free or its owner is dead; never blocks. Returns
+     * {@link LockResult#ACQUIRED}, {@link LockResult#OWNER_DIED} or {@link LockResult#BUSY}
+     * (also when the calling thread holds it already). When the lock is held, this reads
+     * {@code /proc/<pid>/stat} to check the owner, so polling it in a tight loop is costly.
+     */
+    public LockResult tryLock() {
+        long me = Owners.self();
+        if (LONG.compareAndSet(mem, word, 0L, me)) {
+            return acquired();
+        }
+        long w = (long) LONG.getVolatile(mem, word);
+        if (w == 0) {
+            return LONG.compareAndSet(mem, word, 0L, me) ? acquired() : LockResult.BUSY;
+        }
+        if ((w & ~WAITERS) == me) {
+            return LockResult.BUSY;
+        }
+        String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
+        if (dead != null && takeOver(w, me, dead)) {
+            return acquired();
+        }
+        return LockResult.BUSY;
+    }
+
+    /** Called with the lock just acquired: publish our process stamp, report the state. */
+    private LockResult acquired() {
+        // opaque: only read by waiters checking liveness, who tolerate a stale stamp (see Owners)
+        LONG.setOpaque(mem, stamp, Owners.STAMP);
+        // plain read is ordered after the acquiring CAS (a full volatile access)
+        return (int) INT.get(mem, state) == CONSISTENT ? LockResult.ACQUIRED : LockResult.OWNER_DIED;
+    }
+
+    private LockResult lockSlowPath(long me, boolean timed, long deadline) {
+        for (int i = 0; i < SPINS; i++) {
+            long w = (long) LONG.getVolatile(mem, word);
+            if (w == 0) {
+                if (LONG.compareAndSet(mem, word, 0L, me)) {
+                    return acquired();
+                }
+            } else if ((w & ~WAITERS) == me) {
+                throw reentry();
+            }
+            Thread.onSpinWait();
+        }
+        long nextCheck = System.nanoTime(); // check the owner before the first sleep
+        while (true) {
+            long w = (long) LONG.getVolatile(mem, word);
+            if (w == 0) {
+                // we may have had company in the futex queue: keep the waiters flag so the
+                // next unlock wakes them
+                if (LONG.compareAndSet(mem, word, 0L, me | WAITERS)) {
+                    return acquired();
+                }
+                continue;
+            }
+            if ((w & ~WAITERS) == me) {
+                throw reentry();
+            }
+            long now = System.nanoTime();
+            if (timed && now - deadline >= 0) {
+                return LockResult.TIMED_OUT;
+            }
+            if (now - nextCheck >= 0) {
+                nextCheck = now + Futex.CHECK_INTERVAL_NANOS;
+                String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
+                if (dead != null) {
+                    if (takeOver(w, me, dead)) {
+                        return acquired();
+                    }
+                    continue;
+                }
+            }
+            if ((w & WAITERS) == 0) {
+                if (!LONG.compareAndSet(mem, word, w, w | WAITERS)) {
+                    continue;
+                }
+                w |= WAITERS;
+            }
+            long sleep = nextCheck - now;
+            if (timed) {
+                sleep = Math.min(sleep, deadline - now);
+            }
+            Futex.await(futexAddress, (int) w, sleep);
+        }
+    }
+
+    /** Replaces the dead (or garbage) owner word {@code w} by ours; false if someone else won. */
+    private boolean takeOver(long w, long me, String reason) {
+        // waiters flag on: others may sleep on the futex and must be woken by our unlock
+        if (!LONG.compareAndSet(mem, word, w, me | WAITERS)) {
+            return false;
+        }
+        // release: the next owner that reads the state after its acquiring CAS sees it
+        INT.setRelease(mem, state, INCONSISTENT);
+        INT.getAndAdd(mem, word - OFF_WORD + OFF_TAKEOVERS, 1);
+        String note = "took over " + Owners.describe(w) + ": " + reason;
+        lastRecovery = note;
+        LOG.log(System.Logger.Level.WARNING, "ShmMutex at offset " + (word - OFF_WORD) + " " + note);
+        return true;
+    }
+
+    private IllegalStateException reentry() {
+        return new IllegalStateException("ShmMutex is not reentrant: the calling thread already holds it (offset="
+                + (word - OFF_WORD) + ")");
+    }
+
+    // ------------------------------------------------------------------ release
+
+    /**
+     * Releases the mutex and wakes one sleeping waiter if there is one.
+     *
+     * @throws IllegalMonitorStateException if the calling thread does not hold it
+     */
+    public void unlock() {
+        long me = Owners.self();
+        // release: publishes the critical section's writes to the next owner
+        if (LONG.compareAndSet(mem, word, me, 0L)) {
+            return;
+        }
+        unlockSlowPath(me);
+    }
+
+    private void unlockSlowPath(long me) {
+        long w = (long) LONG.getVolatile(mem, word);
+        while (true) {
+            if ((w & ~WAITERS) != me) {
+                throw new IllegalMonitorStateException("ShmMutex at offset=" + (word - OFF_WORD)
+                        + " is not held by the calling thread (" + Owners.describe(me) + "); it is " + Owners.describe(w));
+            }
+            // release: publishes the critical section's writes to the next owner
+            long seen = (long) LONG.compareAndExchange(mem, word, w, 0L);
+            if (seen == w) {
+                break;
+            }
+            w = seen; // a waiter set the waiters flag meanwhile
+        }
+        if ((w & WAITERS) != 0) {
+            Futex.wake(futexAddress, 1);
+        }
+    }
+
+    /**
+     * Declares that the data this mutex protects has been repaired after
+     * {@link LockResult#OWNER_DIED}; later acquirers get {@link LockResult#ACQUIRED} again.
+     *
+     * @throws IllegalMonitorStateException if the calling thread does not hold the mutex
+     */
+    public void markConsistent() {
+        if (!isHeldByCurrentThread()) {
+            throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
+                    + (word - OFF_WORD) + " is " + Owners.describe((long) LONG.getVolatile(mem, word)));
+        }
+        // release: ordered after the repair writes, before the unlock
+        INT.setRelease(mem, state, CONSISTENT);
+    }
+
+    // ------------------------------------------------------------------ inspection
+
+    /** Whether the calling thread holds the mutex. */
+    public boolean isHeldByCurrentThread() {
+        return (((long) LONG.getVolatile(mem, word)) & ~WAITERS) == Owners.self();
+    }
+
+    /** Whether the mutex is held by anybody (alive or not) right now. */
+    public boolean isLocked() {
+        return (long) LONG.getVolatile(mem, word) != 0L;
+    }
+
+    /** False between a dead owner's takeover and {@link #markConsistent()}. */
+    public boolean isConsistent() {
+        // acquire: pairs with the release store in markConsistent() / takeOver()
+        return (int) INT.getAcquire(mem, state) == CONSISTENT;
+    }
+
+    /** The pid recorded in the lock word, 0 if free. */
+    public int ownerPid() {
+        return Owners.pid((long) LONG.getVolatile(mem, word));
+    }
+
+    /** How many times a dead or garbage owner was taken over, over the mutex's life. */
+    public int takeovers() {
+        return (int) INT.getVolatile(mem, word - OFF_WORD + OFF_TAKEOVERS);
+    }
+
+    /** What the last takeover through this instance found (null if none): for logs and tests. */
+    public String lastRecovery() {
+        return lastRecovery;
+    }
+
+    /** The offset of the mutex in its memory. */
+    public long offset() {
+        return word - OFF_WORD;
+    }
+
+    MemorySegment memory() {
+        return mem;
+    }
+
+    @Override
+    public String toString() {
+        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, word))
+                + (isConsistent() ? "" : ", inconsistent") + "]";
+    }
+}

@@ -1,0 +1,16 @@
+package io.shmkit.alloc;
+
+import io.shmkit.segment.Segment;
+
+class FixedPoolContractTest extends SharedAllocatorContract {
+
+    @Override
+    protected SharedAllocator create(Segment segment, String name) {
+        return FixedPool.create(segment, name, 64, 300, 64, false);
+    }
+
+    @Override
+    protected SharedAllocator open(Segment segment, String name) {
+        return FixedPool.open(segment, name);
+    }
+}

@@ -1,0 +1,21 @@
+package io.shmkit.alloc;
+
+import io.shmkit.segment.Segment;
+
+class RingAllocatorContractTest extends SharedAllocatorContract {
+
+    @Override
+    protected SharedAllocator create(Segment segment, String name) {
+        return RingAllocator.create(segment, name, 32 * 1024);
+    }
+
+    @Override
+    protected SharedAllocator open(Segment segment, String name) {
+        return RingAllocator.open(segment, name);
+    }
+
+    @Override
+    protected long maxAlign() {
+        return 4096;
+    }
+}

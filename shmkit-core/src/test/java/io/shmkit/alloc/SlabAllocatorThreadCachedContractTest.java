@@ -1,0 +1,21 @@
+package io.shmkit.alloc;
+
+import io.shmkit.segment.Segment;
+
+class SlabAllocatorThreadCachedContractTest extends SharedAllocatorContract {
+
+    @Override
+    protected SharedAllocator create(Segment segment, String name) {
+        return SlabAllocator.create(segment, name, 16, 4096, SyncMode.THREAD_CACHED);
+    }
+
+    @Override
+    protected SharedAllocator open(Segment segment, String name) {
+        return SlabAllocator.open(segment, name);
+    }
+
+    @Override
+    protected long maxAlign() {
+        return 4096;
+    }
+}
