@@ -16,7 +16,7 @@ import java.nio.file.Path;
  */
 @Command(name = "shmkit", mixinStandardHelpOptions = true, version = "shmkit 0.1.0",
         description = "Shared memory segments, locks and allocators for the JVM.",
-        subcommands = {CreateCommand.class, LsCommand.class, InfoCommand.class, RmCommand.class,
+        subcommands = {CreateCommand.class, LsCommand.class, InfoCommand.class, StatCommand.class, RmCommand.class,
                 DemoCommand.class, DemoPeerCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -159,4 +159,32 @@ class CliTest {
                 .replaceAll(".*created posix:(\\S+).*", "$1");
         assertThat(Files.exists(Path.of("/dev/shm", seg))).isFalse();
     }
+
+    @Test
+    void statShowsEveryAllocatorInASegmentAndVerifiesThem() {
+        String n = name("stat");
+        try (Segment seg = Segment.create(SegmentName.posix(n), 4 << 20)) {
+            io.shmkit.alloc.FixedPool pool = io.shmkit.alloc.FixedPool.create(seg, "sessions", 64, 100);
+            io.shmkit.alloc.SlabAllocator slab = io.shmkit.alloc.SlabAllocator.create(seg, "blobs", 64);
+            io.shmkit.alloc.BumpAllocator bump = io.shmkit.alloc.BumpAllocator.create(seg, "config", 64 * 1024, 16 * 1024);
+            io.shmkit.alloc.RingAllocator ring = io.shmkit.alloc.RingAllocator.create(seg, "log", 64 * 1024);
+            pool.allocate(64);
+            pool.allocate(64);
+            slab.allocate(100);
+            slab.allocate(3000);
+            bump.allocate(10);
+            ring.allocate(500);
+            seg.reserve("not-an-allocator", 0x7777, 64, 64);
+        }
+        Result r = run("stat", n, "--verify");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("sessions (fixed-pool)").contains("allocations 2  requests 2  failures 0")
+                .contains("blobs (slab)").contains("free pages").containsPattern("\\s128\\s+\\d+\\s+1\\s+1\\s+0")
+                .contains("config (bump)").contains("log (ring)").contains("verify: ok")
+                .doesNotContain("not-an-allocator");
+        Result j = run("stat", n, "--json");
+        assertThat(j.out()).startsWith("[{").contains("\"type\":\"slab\"").contains("\"classes\":[");
+        Result info = run("info", n);
+        assertThat(info.out()).contains("sessions").contains("fixed-pool").contains("not-an-allocator");
+    }
 }

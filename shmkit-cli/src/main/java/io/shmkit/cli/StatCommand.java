@@ -1,0 +1,138 @@
+package io.shmkit.cli;
+
+import io.shmkit.ShmException;
+import io.shmkit.alloc.AllocatorStats;
+import io.shmkit.alloc.Allocators;
+import io.shmkit.alloc.SharedAllocator;
+import io.shmkit.alloc.SlabAllocator;
+import io.shmkit.alloc.SlabClassStats;
+import io.shmkit.segment.Backend;
+import io.shmkit.segment.DirectoryEntry;
+import io.shmkit.segment.Segment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * Statistics of every allocator in a segment. Takes each allocator's lock briefly (so a lock
+ * left by a dead process is repaired, as any user would), and with {@code --verify} also checks
+ * every invariant.
+ */
+@Command(name = "stat", mixinStandardHelpOptions = true,
+        description = "Show the statistics of every allocator inside a segment.")
+final class StatCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--backend", paramLabel = "posix|file|sysv", converter = Main.BackendConverter.class)
+    Backend backend;
+
+    @Option(names = "--json", description = "JSON array, one object per allocator.")
+    boolean json;
+
+    @Option(names = "--verify", description = "Also run verify() on each allocator; exit 1 if any is corrupt.")
+    boolean verify;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        int status = 0;
+        List<String> objects = new ArrayList<>();
+        try (Segment seg = Segment.open(Main.resolve(name, backend))) {
+            List<DirectoryEntry> entries = seg.directory();
+            int shown = 0;
+            for (DirectoryEntry e : entries) {
+                if (Allocators.typeName(e.kind()).isEmpty()) {
+                    continue;
+                }
+                shown++;
+                SharedAllocator a;
+                try {
+                    a = Allocators.open(seg, e).orElseThrow();
+                } catch (ShmException ex) {
+                    status = 1;
+                    if (json) {
+                        objects.add("{\"name\":" + Json.str(e.name()) + ",\"error\":" + Json.str(ex.getMessage()) + "}");
+                    } else {
+                        out.printf("%s: cannot open: %s%n", e.name(), ex.getMessage());
+                    }
+                    continue;
+                }
+                AllocatorStats s = a.stats();
+                String verdict = null;
+                if (verify) {
+                    try {
+                        a.verify();
+                        verdict = "ok";
+                    } catch (ShmException ex) {
+                        verdict = ex.getMessage();
+                        status = 1;
+                    }
+                }
+                if (json) {
+                    objects.add(json(e, s, a, verdict));
+                } else {
+                    text(out, e, s, a, verdict);
+                }
+            }
+            if (json) {
+                out.println("[" + String.join(",", objects) + "]");
+            } else if (shown == 0) {
+                out.println("no allocators in " + seg.name() + " (" + entries.size() + " structures)");
+            }
+        }
+        return status;
+    }
+
+    private static void text(PrintWriter out, DirectoryEntry e, AllocatorStats s, SharedAllocator a, String verdict) {
+        out.printf("%s (%s) at offset %d, %s reserved%n", e.name(), s.type(), e.offset(), Sizes.human(e.length()));
+        out.printf("  capacity %d  used %d  free %d  (%.1f%% used)%n", s.capacity(), s.used(), s.free(),
+                s.capacity() == 0 ? 0.0 : 100.0 * s.used() / s.capacity());
+        out.printf("  allocations %d  requests %d  failures %d%n", s.allocations(), s.requests(), s.failures());
+        if (a instanceof SlabAllocator slab) {
+            out.printf("  pages %d x %d, free pages %d%n", slab.pageCount(), slab.pageSize(), slab.freePages());
+            out.printf("  %8s %8s %8s %10s %9s%n", "class", "total", "used", "requests", "failures");
+            for (SlabClassStats c : slab.classStats()) {
+                out.printf("  %8d %8d %8d %10d %9d%n", c.size(), c.total(), c.used(), c.requests(), c.failures());
+            }
+        }
+        if (verdict != null) {
+            out.printf("  verify: %s%n", verdict);
+        }
+    }
+
+    private static String json(DirectoryEntry e, AllocatorStats s, SharedAllocator a, String verdict) {
+        StringBuilder b = new StringBuilder("{");
+        b.append("\"name\":").append(Json.str(e.name())).append(",\"type\":").append(Json.str(s.type()))
+                .append(",\"offset\":").append(e.offset()).append(",\"length\":").append(e.length())
+                .append(",\"capacity\":").append(s.capacity()).append(",\"used\":").append(s.used())
+                .append(",\"allocations\":").append(s.allocations()).append(",\"requests\":").append(s.requests())
+                .append(",\"failures\":").append(s.failures());
+        if (a instanceof SlabAllocator slab) {
+            b.append(",\"freePages\":").append(slab.freePages()).append(",\"classes\":[");
+            List<SlabClassStats> cs = slab.classStats();
+            for (int i = 0; i < cs.size(); i++) {
+                SlabClassStats c = cs.get(i);
+                b.append(i == 0 ? "" : ",").append("{\"size\":").append(c.size()).append(",\"total\":").append(c.total())
+                        .append(",\"used\":").append(c.used()).append(",\"requests\":").append(c.requests())
+                        .append(",\"failures\":").append(c.failures()).append('}');
+            }
+            b.append(']');
+        }
+        if (verdict != null) {
+            b.append(",\"verify\":").append(Json.str(verdict));
+        }
+        return b.append('}').toString();
+    }
+}
