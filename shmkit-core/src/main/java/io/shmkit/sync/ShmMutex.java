@@ -369,8 +369,9 @@ public final class ShmMutex {
         return word - OFF_WORD;
     }
 
-    MemorySegment memory() {
-        return mem;
+    /** Whether the waiters flag is set (a hint that somebody sleeps or spins for the lock). */
+    boolean hasWaitersHint() {
+        return (((long) LONG.getVolatile(mem, word)) & WAITERS) != 0;
     }
 
     @Override

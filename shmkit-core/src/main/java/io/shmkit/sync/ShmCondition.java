@@ -1,0 +1,196 @@
+package io.shmkit.sync;
+
+import io.shmkit.SegmentCorruptedException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A condition variable in shared memory, used together with a {@link ShmMutex}: threads in any
+ * processes wait for a predicate on shared data and are woken by {@link #signal()} or
+ * {@link #signalAll()}.
+ *
+ * <p>Layout (64 bytes, one line; the only place these offsets are written down):
+ * <pre>
+ *  0      4         8        16                   64
+ *  +------+---------+--------+--------------------+
+ *  | seq  | waiters | magic  | reserved (0)       |
+ *  +------+---------+--------+--------------------+
+ *  seq:     futex word, incremented by every signal
+ *  waiters: how many threads may sleep on seq (a hint: lets signal skip the system call)
+ *  magic:   "SHMCOND1", stored last with release semantics by create()
+ * </pre>
+ *
+ * <p><b>Semantics.</b> {@link #await(ShmMutex)} reads the sequence, releases the mutex, sleeps
+ * on the futex until the sequence changes, then re-acquires the mutex. A signal that happens
+ * after the waiter released the mutex is never lost. <b>Spurious wakeups happen</b> (a signal
+ * may wake a thread that started waiting after it; signals and unrelated futex traffic may
+ * wake a waiter whose predicate is still false): always wait in a loop that re-checks the
+ * predicate. {@code signal()} wakes at most one sleeper, {@code signalAll()} all of them; use
+ * {@code signalAll()} when waiters wait for different predicates. Signalling does not require
+ * holding the mutex, but doing so avoids missed predicate updates.
+ *
+ * <p><b>When a process dies.</b> A waiter that dies leaves the waiters hint too high: later
+ * signals then make one unnecessary {@code FUTEX_WAKE} call each; nothing blocks. A signaller
+ * that dies before signalling simply never signals: use the timed {@code await} when the other
+ * side may die. Re-acquiring the mutex may report {@link LockResult#OWNER_DIED} (the mutex
+ * owner died while the waiter slept); the waiter then holds the mutex and must repair as for
+ * {@link ShmMutex#lock()}.
+ *
+ * <p>Thread and process safe; instances are cheap views that any number of threads share.
+ *
+ * {@snippet :
+ * LockResult r = mutex.lock();
+ * try {
+ *     while (!ready(shared)) {
+ *         r = cond.await(mutex);   // may return OWNER_DIED: repair, then mutex.markConsistent()
+ *     }
+ *     consume(shared);
+ * } finally {
+ *     mutex.unlock();
+ * }
+ * }
+ */
+public final class ShmCondition {
+
+    /** Bytes a condition occupies. */
+    public static final long SIZE = 64;
+    /** Recommended alignment; 8 is the minimum accepted. */
+    public static final long ALIGNMENT = 64;
+
+    static final long OFF_SEQ = 0;
+    static final long OFF_WAITERS = 4;
+    static final long OFF_MAGIC = 8;
+    /** "SHMCOND1" as a little-endian long. */
+    static final long MAGIC = 0x3144_4E4F_434D_4853L;
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private final MemorySegment mem;
+    private final long seq;
+    private final long waiters;
+    private final long futexAddress;
+
+    private ShmCondition(MemorySegment memory, long offset) {
+        this.mem = memory;
+        this.seq = offset + OFF_SEQ;
+        this.waiters = offset + OFF_WAITERS;
+        this.futexAddress = memory.address() + offset + OFF_SEQ;
+    }
+
+    private static void checkArguments(MemorySegment memory, long offset) {
+        Objects.requireNonNull(memory, "memory");
+        if (!memory.isNative()) {
+            throw new IllegalArgumentException("memory must be a native or mapped segment: " + memory);
+        }
+        if (offset < 0 || offset > memory.byteSize() - SIZE) {
+            throw new IllegalArgumentException("offset=" + offset + " out of bounds, byteSize=" + memory.byteSize() + ", SIZE=" + SIZE);
+        }
+        if (((memory.address() + offset) & 7) != 0) {
+            throw new IllegalArgumentException("offset=" + offset + " is not 8-byte aligned");
+        }
+    }
+
+    /** Initialises a new condition at {@code offset}; nothing else may use that memory yet. */
+    public static ShmCondition create(MemorySegment memory, long offset) {
+        checkArguments(memory, offset);
+        memory.asSlice(offset, SIZE).fill((byte) 0);
+        // publish: the zeroed fields are visible to whoever reads the magic with acquire
+        LONG.setRelease(memory, offset + OFF_MAGIC, MAGIC);
+        return new ShmCondition(memory, offset);
+    }
+
+    /**
+     * Attaches to a condition made by {@link #create}.
+     *
+     * @throws SegmentCorruptedException if there is none at {@code offset}
+     */
+    public static ShmCondition open(MemorySegment memory, long offset) {
+        checkArguments(memory, offset);
+        // acquire: pairs with the release store of the magic in create()
+        long magic = (long) LONG.getAcquire(memory, offset + OFF_MAGIC);
+        if (magic != MAGIC) {
+            throw new SegmentCorruptedException(String.format(
+                    "no ShmCondition at offset=%d: magic=0x%016x, expected 0x%016x", offset, magic, MAGIC));
+        }
+        return new ShmCondition(memory, offset);
+    }
+
+    /**
+     * Releases {@code mutex} (which the calling thread must hold), waits for a signal (or a
+     * spurious wakeup), and re-acquires it. Uninterruptible.
+     *
+     * @return the result of re-acquiring the mutex: {@link LockResult#ACQUIRED} or
+     *         {@link LockResult#OWNER_DIED}
+     * @throws IllegalMonitorStateException if the calling thread does not hold {@code mutex}
+     */
+    public LockResult await(ShmMutex mutex) {
+        return awaitNanos(mutex, false, 0L);
+    }
+
+    /**
+     * Like {@link #await(ShmMutex)}, with a timeout. The mutex is held again on return in every
+     * case. Returns {@link LockResult#TIMED_OUT} if no signal came in time (check
+     * {@link ShmMutex#isConsistent()} then, in case its owner died meanwhile),
+     * {@link LockResult#OWNER_DIED} if re-acquiring found a dead owner, else
+     * {@link LockResult#ACQUIRED}.
+     */
+    public LockResult await(ShmMutex mutex, long timeout, TimeUnit unit) {
+        return awaitNanos(mutex, true, System.nanoTime() + Math.max(0, unit.toNanos(timeout)));
+    }
+
+    private LockResult awaitNanos(ShmMutex mutex, boolean timed, long deadline) {
+        if (!mutex.isHeldByCurrentThread()) {
+            throw new IllegalMonitorStateException("ShmCondition.await needs the mutex held by the calling thread: " + mutex);
+        }
+        // read before releasing the mutex: a signal after the release changes seq and the
+        // futex wait below returns at once
+        int s = (int) INT.getVolatile(mem, seq);
+        // full fence: a signaller that increments seq after this sees waiters > 0, or we see its seq
+        INT.getAndAdd(mem, waiters, 1);
+        boolean timedOut = false;
+        try {
+            mutex.unlock();
+            if (timed) {
+                long left = deadline - System.nanoTime();
+                if (left > 0) {
+                    Futex.await(futexAddress, s, left);
+                }
+                timedOut = (int) INT.getVolatile(mem, seq) == s && System.nanoTime() - deadline >= 0;
+            } else {
+                Futex.await(futexAddress, s);
+            }
+        } finally {
+            INT.getAndAdd(mem, waiters, -1);
+        }
+        LockResult r = mutex.lock();
+        return r == LockResult.ACQUIRED && timedOut ? LockResult.TIMED_OUT : r;
+    }
+
+    /** Wakes at most one waiting thread (in any process). */
+    public void signal() {
+        // full fence: see the comment in awaitNanos
+        INT.getAndAdd(mem, seq, 1);
+        if ((int) INT.getVolatile(mem, waiters) > 0) {
+            Futex.wake(futexAddress, 1);
+        }
+    }
+
+    /** Wakes every waiting thread (in any process). */
+    public void signalAll() {
+        // full fence: see the comment in awaitNanos
+        INT.getAndAdd(mem, seq, 1);
+        if ((int) INT.getVolatile(mem, waiters) > 0) {
+            Futex.wake(futexAddress, Integer.MAX_VALUE);
+        }
+    }
+
+    /** The offset of the condition in its memory. */
+    public long offset() {
+        return seq - OFF_SEQ;
+    }
+}
