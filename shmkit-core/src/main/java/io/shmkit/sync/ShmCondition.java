@@ -68,6 +68,8 @@ public final class ShmCondition {
     static final long MAGIC = 0x3144_4E4F_434D_4853L;
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    /** Spin iterations a waiter polls the sequence before it sleeps on the futex. */
+    private static final int AWAIT_SPINS = 2000;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final MemorySegment mem;
@@ -147,25 +149,33 @@ public final class ShmCondition {
         if (!mutex.isHeldByCurrentThread()) {
             throw new IllegalMonitorStateException("ShmCondition.await needs the mutex held by the calling thread: " + mutex);
         }
-        // read before releasing the mutex: a signal after the release changes seq and the
-        // futex wait below returns at once
+        // read before releasing the mutex: a signal after the release changes seq, and we
+        // either see it while spinning or the futex wait below returns at once
         int s = (int) INT.getVolatile(mem, seq);
-        // full fence: a signaller that increments seq after this sees waiters > 0, or we see its seq
-        INT.getAndAdd(mem, waiters, 1);
+        mutex.unlock();
+        // spin first: across cores the other side often answers within microseconds, and a
+        // spinning waiter is not counted, so the signaller skips FUTEX_WAKE
+        for (int i = 0; i < AWAIT_SPINS && (int) INT.getVolatile(mem, seq) == s; i++) {
+            Thread.onSpinWait();
+        }
         boolean timedOut = false;
-        try {
-            mutex.unlock();
-            if (timed) {
-                long left = deadline - System.nanoTime();
-                if (left > 0) {
-                    Futex.await(futexAddress, s, left);
+        if ((int) INT.getVolatile(mem, seq) == s) {
+            // full fence: a signaller that increments seq after this sees waiters > 0, or the
+            // kernel sees its new seq when it compares before sleeping
+            INT.getAndAdd(mem, waiters, 1);
+            try {
+                if (timed) {
+                    long left = deadline - System.nanoTime();
+                    if (left > 0) {
+                        Futex.await(futexAddress, s, left);
+                    }
+                    timedOut = (int) INT.getVolatile(mem, seq) == s && System.nanoTime() - deadline >= 0;
+                } else {
+                    Futex.await(futexAddress, s);
                 }
-                timedOut = (int) INT.getVolatile(mem, seq) == s && System.nanoTime() - deadline >= 0;
-            } else {
-                Futex.await(futexAddress, s);
+            } finally {
+                INT.getAndAdd(mem, waiters, -1);
             }
-        } finally {
-            INT.getAndAdd(mem, waiters, -1);
         }
         LockResult r = mutex.lock();
         return r == LockResult.ACQUIRED && timedOut ? LockResult.TIMED_OUT : r;

@@ -8,14 +8,13 @@ import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
-import static io.shmkit.sync.MutexLayout.CONSISTENT;
-import static io.shmkit.sync.MutexLayout.INCONSISTENT;
 import static io.shmkit.sync.MutexLayout.MAGIC;
 import static io.shmkit.sync.MutexLayout.OFF_MAGIC;
 import static io.shmkit.sync.MutexLayout.OFF_STAMP;
-import static io.shmkit.sync.MutexLayout.OFF_STATE;
 import static io.shmkit.sync.MutexLayout.OFF_TAKEOVERS;
 import static io.shmkit.sync.MutexLayout.OFF_WORD;
+import static io.shmkit.sync.Owners.FLAGS;
+import static io.shmkit.sync.Owners.INCONSISTENT;
 import static io.shmkit.sync.Owners.WAITERS;
 
 /**
@@ -91,7 +90,6 @@ public final class ShmMutex {
     private final MemorySegment mem;
     private final long word;
     private final long stamp;
-    private final long state;
     private final long futexAddress;
     private volatile String lastRecovery;
 
@@ -99,7 +97,6 @@ public final class ShmMutex {
         this.mem = memory;
         this.word = offset + OFF_WORD;
         this.stamp = offset + OFF_STAMP;
-        this.state = offset + OFF_STATE;
         this.futexAddress = memory.address() + offset + OFF_WORD; // low 32 bits (little-endian)
     }
 
@@ -186,35 +183,41 @@ public final class ShmMutex {
             return acquired();
         }
         long w = (long) LONG.getVolatile(mem, word);
-        if (w == 0) {
-            return LONG.compareAndSet(mem, word, 0L, me) ? acquired() : LockResult.BUSY;
+        if (Owners.isFree(w)) {
+            return LONG.compareAndSet(mem, word, w, me | w) ? acquiredAfter(w) : LockResult.BUSY;
         }
-        if ((w & ~WAITERS) == me) {
+        if ((w & ~FLAGS) == me) {
             return LockResult.BUSY;
         }
         String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
         if (dead != null && takeOver(w, me, dead)) {
-            return acquired();
+            return LockResult.OWNER_DIED;
         }
         return LockResult.BUSY;
     }
 
-    /** Called with the lock just acquired: publish our process stamp, report the state. */
+    /** Fast path tail: the CAS from 0 succeeded, so the lock was consistent. */
     private LockResult acquired() {
-        // opaque: only read by waiters checking liveness, who tolerate a stale stamp (see Owners)
-        LONG.setOpaque(mem, stamp, Owners.STAMP);
-        // plain read is ordered after the acquiring CAS (a full volatile access)
-        return (int) INT.get(mem, state) == CONSISTENT ? LockResult.ACQUIRED : LockResult.OWNER_DIED;
+        // plain store: read only by waiters checking liveness, who tolerate a stale stamp (see
+        // Owners.deadReason); the next unlock's release CAS publishes it anyway
+        LONG.set(mem, stamp, Owners.STAMP);
+        return LockResult.ACQUIRED;
+    }
+
+    /** Slow path tail: we replaced the free word {@code free} (0 or INCONSISTENT) by ours. */
+    private LockResult acquiredAfter(long free) {
+        LONG.set(mem, stamp, Owners.STAMP);
+        return (free & INCONSISTENT) == 0 ? LockResult.ACQUIRED : LockResult.OWNER_DIED;
     }
 
     private LockResult lockSlowPath(long me, boolean timed, long deadline) {
         for (int i = 0; i < SPINS; i++) {
             long w = (long) LONG.getVolatile(mem, word);
-            if (w == 0) {
-                if (LONG.compareAndSet(mem, word, 0L, me)) {
-                    return acquired();
+            if (Owners.isFree(w)) {
+                if (LONG.compareAndSet(mem, word, w, me | w)) {
+                    return acquiredAfter(w);
                 }
-            } else if ((w & ~WAITERS) == me) {
+            } else if ((w & ~FLAGS) == me) {
                 throw reentry();
             }
             Thread.onSpinWait();
@@ -222,15 +225,15 @@ public final class ShmMutex {
         long nextCheck = System.nanoTime(); // check the owner before the first sleep
         while (true) {
             long w = (long) LONG.getVolatile(mem, word);
-            if (w == 0) {
-                // we may have had company in the futex queue: keep the waiters flag so the
+            if (Owners.isFree(w)) {
+                // we may have had company in the futex queue: set the waiters flag so the
                 // next unlock wakes them
-                if (LONG.compareAndSet(mem, word, 0L, me | WAITERS)) {
-                    return acquired();
+                if (LONG.compareAndSet(mem, word, w, me | w | WAITERS)) {
+                    return acquiredAfter(w);
                 }
                 continue;
             }
-            if ((w & ~WAITERS) == me) {
+            if ((w & ~FLAGS) == me) {
                 throw reentry();
             }
             long now = System.nanoTime();
@@ -242,7 +245,7 @@ public final class ShmMutex {
                 String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
                 if (dead != null) {
                     if (takeOver(w, me, dead)) {
-                        return acquired();
+                        return LockResult.OWNER_DIED;
                     }
                     continue;
                 }
@@ -263,12 +266,12 @@ public final class ShmMutex {
 
     /** Replaces the dead (or garbage) owner word {@code w} by ours; false if someone else won. */
     private boolean takeOver(long w, long me, String reason) {
-        // waiters flag on: others may sleep on the futex and must be woken by our unlock
-        if (!LONG.compareAndSet(mem, word, w, me | WAITERS)) {
+        // waiters flag on: others may sleep on the futex and must be woken by our unlock;
+        // inconsistent: stays in the word until markConsistent()
+        if (!LONG.compareAndSet(mem, word, w, me | WAITERS | INCONSISTENT)) {
             return false;
         }
-        // release: the next owner that reads the state after its acquiring CAS sees it
-        INT.setRelease(mem, state, INCONSISTENT);
+        LONG.set(mem, stamp, Owners.STAMP);
         INT.getAndAdd(mem, word - OFF_WORD + OFF_TAKEOVERS, 1);
         String note = "took over " + Owners.describe(w) + ": " + reason;
         lastRecovery = note;
@@ -300,12 +303,13 @@ public final class ShmMutex {
     private void unlockSlowPath(long me) {
         long w = (long) LONG.getVolatile(mem, word);
         while (true) {
-            if ((w & ~WAITERS) != me) {
+            if ((w & ~FLAGS) != me) {
                 throw new IllegalMonitorStateException("ShmMutex at offset=" + (word - OFF_WORD)
                         + " is not held by the calling thread (" + Owners.describe(me) + "); it is " + Owners.describe(w));
             }
-            // release: publishes the critical section's writes to the next owner
-            long seen = (long) LONG.compareAndExchange(mem, word, w, 0L);
+            // release: publishes the critical section's writes; an unrepaired lock stays
+            // inconsistent for the next owner
+            long seen = (long) LONG.compareAndExchange(mem, word, w, w & INCONSISTENT);
             if (seen == w) {
                 break;
             }
@@ -323,35 +327,46 @@ public final class ShmMutex {
      * @throws IllegalMonitorStateException if the calling thread does not hold the mutex
      */
     public void markConsistent() {
-        if (!isHeldByCurrentThread()) {
-            throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
-                    + (word - OFF_WORD) + " is " + Owners.describe((long) LONG.getVolatile(mem, word)));
+        long me = Owners.self();
+        long w = (long) LONG.getVolatile(mem, word);
+        while (true) {
+            if ((w & ~FLAGS) != me) {
+                throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
+                        + (word - OFF_WORD) + " is " + Owners.describe(w));
+            }
+            if ((w & INCONSISTENT) == 0) {
+                return;
+            }
+            // release: ordered after the repair writes (waiters may set their flag meanwhile)
+            long seen = (long) LONG.compareAndExchange(mem, word, w, w & ~INCONSISTENT);
+            if (seen == w) {
+                return;
+            }
+            w = seen;
         }
-        // release: ordered after the repair writes, before the unlock
-        INT.setRelease(mem, state, CONSISTENT);
     }
 
     // ------------------------------------------------------------------ inspection
 
     /** Whether the calling thread holds the mutex. */
     public boolean isHeldByCurrentThread() {
-        return (((long) LONG.getVolatile(mem, word)) & ~WAITERS) == Owners.self();
+        return (((long) LONG.getVolatile(mem, word)) & ~FLAGS) == Owners.self();
     }
 
     /** Whether the mutex is held by anybody (alive or not) right now. */
     public boolean isLocked() {
-        return (long) LONG.getVolatile(mem, word) != 0L;
+        return !Owners.isFree((long) LONG.getVolatile(mem, word));
     }
 
     /** False between a dead owner's takeover and {@link #markConsistent()}. */
     public boolean isConsistent() {
-        // acquire: pairs with the release store in markConsistent() / takeOver()
-        return (int) INT.getAcquire(mem, state) == CONSISTENT;
+        return (((long) LONG.getVolatile(mem, word)) & INCONSISTENT) == 0;
     }
 
     /** The pid recorded in the lock word, 0 if free. */
     public int ownerPid() {
-        return Owners.pid((long) LONG.getVolatile(mem, word));
+        long w = (long) LONG.getVolatile(mem, word);
+        return Owners.isFree(w) ? 0 : Owners.pid(w);
     }
 
     /** How many times a dead or garbage owner was taken over, over the mutex's life. */
@@ -376,7 +391,6 @@ public final class ShmMutex {
 
     @Override
     public String toString() {
-        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, word))
-                + (isConsistent() ? "" : ", inconsistent") + "]";
+        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, word)) + "]";
     }
 }

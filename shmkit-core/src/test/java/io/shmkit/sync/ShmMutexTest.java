@@ -203,13 +203,13 @@ class ShmMutexTest {
 
     @Test
     void garbageNegativePidIsReportedAndRecoverable() {
-        forgeOwner((-7L << 32) | (5L << 1), 0);
+        forgeOwner((-7L << 32) | (5L << 2), 0);
         assertRecoversQuickly("negative pid -7");
     }
 
     @Test
     void garbagePidAbovePidMaxIsReportedAndRecoverable() {
-        forgeOwner(((long) Procs.PID_MAX + 10) << 32 | (3L << 1), 0);
+        forgeOwner(((long) Procs.PID_MAX + 10) << 32 | (3L << 2), 0);
         assertRecoversQuickly("pid_max");
     }
 
@@ -227,7 +227,7 @@ class ShmMutexTest {
         long pid = p.pid();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));
         assertTrue(Procs.startTime(pid) < 0, "pid " + pid + " unexpectedly reused already");
-        forgeOwner((pid << 32) | (9L << 1), (pid << 40) | 12345);
+        forgeOwner((pid << 32) | (9L << 2), (pid << 40) | 12345);
         assertRecoversQuickly("no longer exists");
     }
 
@@ -237,7 +237,7 @@ class ShmMutexTest {
         long start = Procs.startTime(pid);
         assertTrue(start >= 0, "parent pid " + pid + " must be alive");
         long wrong = (start + 777) & Owners.START_MASK;
-        forgeOwner((pid << 32) | (4L << 1), (pid << 40) | wrong);
+        forgeOwner((pid << 32) | (4L << 2), (pid << 40) | wrong);
         assertRecoversQuickly("was reused");
     }
 
@@ -245,7 +245,7 @@ class ShmMutexTest {
     void livePidWithMatchingStartTimeIsWaitedFor() {
         long pid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L);
         long start = Procs.startTime(pid);
-        forgeOwner((pid << 32) | (4L << 1), (pid << 40) | (start & Owners.START_MASK));
+        forgeOwner((pid << 32) | (4L << 2), (pid << 40) | (start & Owners.START_MASK));
         assertEquals(LockResult.TIMED_OUT, mutex.lock(40, TimeUnit.MILLISECONDS));
         assertEquals(LockResult.BUSY, mutex.tryLock());
         forgeOwner(0, 0);
