@@ -6,9 +6,9 @@ import io.shmkit.internal.Procs;
  * Owner identities stored in lock words, and the dead-owner test. Package-private.
  *
  * <p>An owner word is {@code pid << 32 | token << 2 | inconsistent << 1 | waiters}: the
- * owning process's pid in the high 32 bits, a per-thread token (1 .. 2^30-1, derived from
- * {@link Thread#threadId()}, so stable for the thread's life and unique within the process for
- * the first 2^30-1 threads) in bits 2..31, the sticky "an owner died, repair pending" flag in
+ * owning process's pid in the high 32 bits, a per-thread token (1 .. 2^29, derived from
+ * {@link Thread#threadId()} with a mask, so stable for the thread's life and unique within the
+ * process for the first 2^29 threads it creates) in bits 2..31, the sticky "an owner died, repair pending" flag in
  * bit 1 and a waiters hint in bit 0. A free lock is 0 (consistent) or exactly
  * {@link #INCONSISTENT}; keeping the flag in the word lets the uncontended fast path decide
  * everything with its one CAS from 0.
@@ -28,16 +28,19 @@ final class Owners {
     static final long INCONSISTENT = 2L;
     /** Both flag bits. */
     static final long FLAGS = WAITERS | INCONSISTENT;
-    static final int TOKEN_MODULUS = 0x3FFF_FFFF;
+    /** Token bits of an owner word once shifted down by 2. */
+    static final int TOKEN_BITS = 0x3FFF_FFFF;
+    /** Tokens are {@code ((threadId - 1) & TOKEN_MASK) + 1}: never 0, never above 2^29. */
+    static final long TOKEN_MASK = 0x1FFF_FFFFL;
     static final long START_MASK = (1L << 40) - 1;
     /** This process's stamp. */
     static final long STAMP = ((long) Procs.PID << 40) | (Procs.START_TIME & START_MASK);
     private static final long PID_PART = (long) Procs.PID << 32;
 
-    /** The owner word of the calling thread (waiters bit clear). Allocation free. */
+    /** The owner word of the calling thread (flags clear). Allocation free, no division. */
     static long self() {
         long tid = Thread.currentThread().threadId();
-        return PID_PART | ((((tid - 1) % TOKEN_MODULUS) + 1) << 2);
+        return PID_PART | ((((tid - 1) & TOKEN_MASK) + 1) << 2);
     }
 
     static int pid(long word) {
@@ -45,7 +48,7 @@ final class Owners {
     }
 
     static int token(long word) {
-        return (int) ((word >>> 2) & TOKEN_MODULUS);
+        return (int) ((word >>> 2) & TOKEN_BITS);
     }
 
     static int stampPid(long stamp) {

@@ -63,6 +63,77 @@ class ShmMutexProcessTest {
         assertEquals(0, mutex.takeovers());
     }
 
+    /** The pair at data: a is incremented, then b; between the two a crash leaves a = b + 1. */
+    static void updatePair(MemorySegment mem, long data) {
+        long a = mem.get(ValueLayout.JAVA_LONG, data);
+        mem.set(ValueLayout.JAVA_LONG, data, a + 1);
+        for (int i = 0; i < 50; i++) {
+            Thread.onSpinWait();
+        }
+        mem.set(ValueLayout.JAVA_LONG, data + 8, a + 1);
+        mem.set(ValueLayout.JAVA_LONG, data + 24, mem.get(ValueLayout.JAVA_LONG, data + 24) + 1);
+    }
+
+    /** Repair after OWNER_DIED: the source of truth is a; counts repairs at data+32. */
+    static void repairPair(MemorySegment mem, long data) {
+        long a = mem.get(ValueLayout.JAVA_LONG, data);
+        long b = mem.get(ValueLayout.JAVA_LONG, data + 8);
+        if (a != b && a != b + 1) {
+            throw new AssertionError("pair broken beyond one crash: a=" + a + " b=" + b);
+        }
+        mem.set(ValueLayout.JAVA_LONG, data + 8, a);
+        mem.set(ValueLayout.JAVA_LONG, data + 32, mem.get(ValueLayout.JAVA_LONG, data + 32) + 1);
+    }
+
+    @Test
+    void survivesRepeatedSigkillsOfContendingOwners() throws Exception {
+        int kills = Boolean.getBoolean("shmkit.long") ? 40 : 6;
+        java.util.Random rnd = new java.util.Random(42);
+        ChildJvm[] kids = new ChildJvm[2];
+        try {
+            for (int i = 0; i < kids.length; i++) {
+                kids[i] = ChildJvm.start(SyncChild.class, "churn-mutex", name, "" + mutexOff, "" + dataOff);
+                kids[i].awaitLine("READY", Duration.ofSeconds(60));
+            }
+            for (int k = 0; k < kills; k++) {
+                Thread.sleep(20 + rnd.nextInt(80));
+                int victim = rnd.nextInt(kids.length);
+                kids[victim].kill9();
+                kids[victim].close();
+                // the survivor and this process must get through within moments
+                long t0 = System.nanoTime();
+                LockResult r = mutex.lock(5, TimeUnit.SECONDS);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(r.acquired(), "lock wedged after kill " + k + ": " + r);
+                assertTrue(ms < 1000, "took " + ms + " ms after kill " + k);
+                if (r == LockResult.OWNER_DIED) {
+                    repairPair(mem, dataOff);
+                    mutex.markConsistent();
+                }
+                assertEquals(mem.get(ValueLayout.JAVA_LONG, dataOff), mem.get(ValueLayout.JAVA_LONG, dataOff + 8));
+                mutex.unlock();
+                kids[victim] = ChildJvm.start(SyncChild.class, "churn-mutex", name, "" + mutexOff, "" + dataOff);
+                kids[victim].awaitLine("READY", Duration.ofSeconds(60));
+            }
+        } finally {
+            for (ChildJvm kid : kids) {
+                if (kid != null) {
+                    kid.close();
+                }
+            }
+        }
+        if (mutex.lock() == LockResult.OWNER_DIED) {
+            repairPair(mem, dataOff);
+            mutex.markConsistent();
+        }
+        long a = mem.get(ValueLayout.JAVA_LONG, dataOff);
+        assertEquals(a, mem.get(ValueLayout.JAVA_LONG, dataOff + 8));
+        assertTrue(a > 0, "children never made progress");
+        System.out.println("kills=" + kills + " takeovers=" + mutex.takeovers() + " repairs="
+                + mem.get(ValueLayout.JAVA_LONG, dataOff + 32) + " updates=" + a);
+        mutex.unlock();
+    }
+
     @Test
     void ownerKilledWithSigkillIsReportedToTheNextLocker() throws Exception {
         try (ChildJvm child = ChildJvm.start(SyncChild.class, "hold-mutex", name, "" + mutexOff)) {

@@ -51,6 +51,24 @@ public final class SyncChild {
                 System.out.println("LOCKED " + l.readLock());
                 Thread.sleep(Long.MAX_VALUE);
             }
+            case "churn-mutex" -> {
+                // lock, repair if told the owner died, update a two-word pair non-atomically
+                ShmMutex m = ShmMutex.open(mem, Long.parseLong(args[2]));
+                long data = Long.parseLong(args[3]);
+                System.out.println("READY");
+                System.out.flush();
+                while (true) {
+                    if (m.lock() == LockResult.OWNER_DIED) {
+                        ShmMutexProcessTest.repairPair(mem, data);
+                        m.markConsistent();
+                    }
+                    try {
+                        ShmMutexProcessTest.updatePair(mem, data);
+                    } finally {
+                        m.unlock();
+                    }
+                }
+            }
             case "count-mutex" -> {
                 ShmMutex m = ShmMutex.open(mem, Long.parseLong(args[2]));
                 long data = Long.parseLong(args[3]);
