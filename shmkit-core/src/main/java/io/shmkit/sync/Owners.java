@@ -6,9 +6,9 @@ import io.shmkit.internal.Procs;
  * Owner identities stored in lock words, and the dead-owner test. Package-private.
  *
  * <p>An owner word is {@code pid << 32 | token << 2 | inconsistent << 1 | waiters}: the
- * owning process's pid in the high 32 bits, a per-thread token (1 .. 2^29, derived from
- * {@link Thread#threadId()} with a mask, so stable for the thread's life and unique within the
- * process for the first 2^29 threads it creates) in bits 2..31, the sticky "an owner died, repair pending" flag in
+ * owning process's pid in the high 32 bits, a per-thread token ({@link Thread#threadId()}
+ * modulo 2^30, so stable for the thread's life and unique within the process for the first
+ * 2^30 threads it creates) in bits 2..31, the sticky "an owner died, repair pending" flag in
  * bit 1 and a waiters hint in bit 0. A free lock is 0 (consistent) or exactly
  * {@link #INCONSISTENT}; keeping the flag in the word lets the uncontended fast path decide
  * everything with its one CAS from 0.
@@ -30,8 +30,8 @@ final class Owners {
     static final long FLAGS = WAITERS | INCONSISTENT;
     /** Token bits of an owner word once shifted down by 2. */
     static final int TOKEN_BITS = 0x3FFF_FFFF;
-    /** Tokens are {@code ((threadId - 1) & TOKEN_MASK) + 1}: never 0, never above 2^29. */
-    static final long TOKEN_MASK = 0x1FFF_FFFFL;
+    /** Bits 2..31 of an owner word: where the token goes. */
+    static final long TOKEN_FIELD = 0xFFFF_FFFCL;
     static final long START_MASK = (1L << 40) - 1;
     /** This process's stamp. */
     static final long STAMP = ((long) Procs.PID << 40) | (Procs.START_TIME & START_MASK);
@@ -39,8 +39,7 @@ final class Owners {
 
     /** The owner word of the calling thread (flags clear). Allocation free, no division. */
     static long self() {
-        long tid = Thread.currentThread().threadId();
-        return PID_PART | ((((tid - 1) & TOKEN_MASK) + 1) << 2);
+        return PID_PART | ((Thread.currentThread().threadId() << 2) & TOKEN_FIELD);
     }
 
     static int pid(long word) {
@@ -66,9 +65,6 @@ final class Owners {
         }
         if (pid >= Procs.PID_MAX) {
             return "pid " + pid + " is not below pid_max=" + Procs.PID_MAX;
-        }
-        if (token(word) == 0) {
-            return "thread token 0 for pid " + pid;
         }
         return null;
     }

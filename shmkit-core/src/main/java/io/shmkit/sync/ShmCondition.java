@@ -68,8 +68,11 @@ public final class ShmCondition {
     static final long MAGIC = 0x3144_4E4F_434D_4853L;
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    /** Spin iterations a waiter polls the sequence before it sleeps on the futex. */
-    private static final int AWAIT_SPINS = 2000;
+    /**
+     * Spin iterations a waiter polls the sequence before it sleeps on the futex (system
+     * property {@code shmkit.sync.awaitSpins}, default 2000; 0 sleeps at once).
+     */
+    private static final int AWAIT_SPINS = Math.max(0, Integer.getInteger("shmkit.sync.awaitSpins", 2000));
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final MemorySegment mem;

@@ -37,7 +37,7 @@ import static io.shmkit.sync.Owners.WAITERS;
  * (the start time recorded at lock time differs from the one in {@code /proc/<pid>/stat}),
  * the waiter takes the lock over and its acquiring call returns {@link LockResult#OWNER_DIED}.
  * A lock word that cannot name an owner at all (pid 0, a negative pid, a pid not below
- * {@code pid_max}, token 0) is treated the same way: taken over, reported as
+ * {@code pid_max}) is treated the same way: taken over, reported as
  * {@code OWNER_DIED}, and the reason is logged (logger {@code io.shmkit.sync}) and available
  * from {@link #lastRecovery()}. No path spins or sleeps forever on a dead or garbage owner.
  * A thread of this process that ends without unlocking is not detected (as with
@@ -84,19 +84,21 @@ public final class ShmMutex {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final System.Logger LOG = System.getLogger("io.shmkit.sync");
 
-    /** Spin iterations before a contended acquirer goes to sleep on the futex. */
-    private static final int SPINS = 200;
+    /**
+     * Spin iterations before a contended acquirer goes to sleep on the futex (system property
+     * {@code shmkit.sync.spins}, default 200).
+     */
+    private static final int SPINS = Math.max(0, Integer.getInteger("shmkit.sync.spins", 200));
 
+    /** The mutex's own 64 bytes (a slice made once): field offsets are constants. */
     private final MemorySegment mem;
-    private final long word;
-    private final long stamp;
+    private final long offset;
     private final long futexAddress;
     private volatile String lastRecovery;
 
     private ShmMutex(MemorySegment memory, long offset) {
-        this.mem = memory;
-        this.word = offset + OFF_WORD;
-        this.stamp = offset + OFF_STAMP;
+        this.mem = memory.asSlice(offset, SIZE);
+        this.offset = offset;
         this.futexAddress = memory.address() + offset + OFF_WORD; // low 32 bits (little-endian)
     }
 
@@ -153,7 +155,7 @@ public final class ShmMutex {
      */
     public LockResult lock() {
         long me = Owners.self();
-        if (LONG.compareAndSet(mem, word, 0L, me)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
         return lockSlowPath(me, false, 0L);
@@ -165,7 +167,7 @@ public final class ShmMutex {
      */
     public LockResult lock(long timeout, TimeUnit unit) {
         long me = Owners.self();
-        if (LONG.compareAndSet(mem, word, 0L, me)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
         return lockSlowPath(me, true, System.nanoTime() + Math.max(0, unit.toNanos(timeout)));
@@ -179,17 +181,17 @@ public final class ShmMutex {
      */
     public LockResult tryLock() {
         long me = Owners.self();
-        if (LONG.compareAndSet(mem, word, 0L, me)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
-        long w = (long) LONG.getVolatile(mem, word);
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
         if (Owners.isFree(w)) {
-            return LONG.compareAndSet(mem, word, w, me | w) ? acquiredAfter(w) : LockResult.BUSY;
+            return LONG.compareAndSet(mem, OFF_WORD, w, me | w) ? acquiredAfter(w) : LockResult.BUSY;
         }
         if ((w & ~FLAGS) == me) {
             return LockResult.BUSY;
         }
-        String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
+        String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, OFF_STAMP));
         if (dead != null && takeOver(w, me, dead)) {
             return LockResult.OWNER_DIED;
         }
@@ -198,23 +200,26 @@ public final class ShmMutex {
 
     /** Fast path tail: the CAS from 0 succeeded, so the lock was consistent. */
     private LockResult acquired() {
-        // plain store: read only by waiters checking liveness, who tolerate a stale stamp (see
-        // Owners.deadReason); the next unlock's release CAS publishes it anyway
-        LONG.set(mem, stamp, Owners.STAMP);
+        // plain access: read only by waiters checking liveness, who tolerate a stale stamp (see
+        // Owners.deadReason). Stored only when it changes, so a process that uses the lock
+        // repeatedly does not dirty the word each time.
+        if ((long) LONG.get(mem, OFF_STAMP) != Owners.STAMP) {
+            LONG.set(mem, OFF_STAMP, Owners.STAMP);
+        }
         return LockResult.ACQUIRED;
     }
 
     /** Slow path tail: we replaced the free word {@code free} (0 or INCONSISTENT) by ours. */
     private LockResult acquiredAfter(long free) {
-        LONG.set(mem, stamp, Owners.STAMP);
+        LONG.set(mem, OFF_STAMP, Owners.STAMP);
         return (free & INCONSISTENT) == 0 ? LockResult.ACQUIRED : LockResult.OWNER_DIED;
     }
 
     private LockResult lockSlowPath(long me, boolean timed, long deadline) {
         for (int i = 0; i < SPINS; i++) {
-            long w = (long) LONG.getVolatile(mem, word);
+            long w = (long) LONG.getVolatile(mem, OFF_WORD);
             if (Owners.isFree(w)) {
-                if (LONG.compareAndSet(mem, word, w, me | w)) {
+                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w)) {
                     return acquiredAfter(w);
                 }
             } else if ((w & ~FLAGS) == me) {
@@ -224,11 +229,11 @@ public final class ShmMutex {
         }
         long nextCheck = System.nanoTime(); // check the owner before the first sleep
         while (true) {
-            long w = (long) LONG.getVolatile(mem, word);
+            long w = (long) LONG.getVolatile(mem, OFF_WORD);
             if (Owners.isFree(w)) {
                 // we may have had company in the futex queue: set the waiters flag so the
                 // next unlock wakes them
-                if (LONG.compareAndSet(mem, word, w, me | w | WAITERS)) {
+                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w | WAITERS)) {
                     return acquiredAfter(w);
                 }
                 continue;
@@ -242,7 +247,7 @@ public final class ShmMutex {
             }
             if (now - nextCheck >= 0) {
                 nextCheck = now + Futex.CHECK_INTERVAL_NANOS;
-                String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
+                String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, OFF_STAMP));
                 if (dead != null) {
                     if (takeOver(w, me, dead)) {
                         return LockResult.OWNER_DIED;
@@ -251,7 +256,7 @@ public final class ShmMutex {
                 }
             }
             if ((w & WAITERS) == 0) {
-                if (!LONG.compareAndSet(mem, word, w, w | WAITERS)) {
+                if (!LONG.compareAndSet(mem, OFF_WORD, w, w | WAITERS)) {
                     continue;
                 }
                 w |= WAITERS;
@@ -268,20 +273,20 @@ public final class ShmMutex {
     private boolean takeOver(long w, long me, String reason) {
         // waiters flag on: others may sleep on the futex and must be woken by our unlock;
         // inconsistent: stays in the word until markConsistent()
-        if (!LONG.compareAndSet(mem, word, w, me | WAITERS | INCONSISTENT)) {
+        if (!LONG.compareAndSet(mem, OFF_WORD, w, me | WAITERS | INCONSISTENT)) {
             return false;
         }
-        LONG.set(mem, stamp, Owners.STAMP);
-        INT.getAndAdd(mem, word - OFF_WORD + OFF_TAKEOVERS, 1);
+        LONG.set(mem, OFF_STAMP, Owners.STAMP);
+        INT.getAndAdd(mem, OFF_TAKEOVERS, 1);
         String note = "took over " + Owners.describe(w) + ": " + reason;
         lastRecovery = note;
-        LOG.log(System.Logger.Level.WARNING, "ShmMutex at offset " + (word - OFF_WORD) + " " + note);
+        LOG.log(System.Logger.Level.WARNING, "ShmMutex at offset " + offset + " " + note);
         return true;
     }
 
     private IllegalStateException reentry() {
         return new IllegalStateException("ShmMutex is not reentrant: the calling thread already holds it (offset="
-                + (word - OFF_WORD) + ")");
+                + offset + ")");
     }
 
     // ------------------------------------------------------------------ release
@@ -294,22 +299,22 @@ public final class ShmMutex {
     public void unlock() {
         long me = Owners.self();
         // release: publishes the critical section's writes to the next owner
-        if (LONG.compareAndSet(mem, word, me, 0L)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, me, 0L)) {
             return;
         }
         unlockSlowPath(me);
     }
 
     private void unlockSlowPath(long me) {
-        long w = (long) LONG.getVolatile(mem, word);
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
         while (true) {
             if ((w & ~FLAGS) != me) {
-                throw new IllegalMonitorStateException("ShmMutex at offset=" + (word - OFF_WORD)
+                throw new IllegalMonitorStateException("ShmMutex at offset=" + offset
                         + " is not held by the calling thread (" + Owners.describe(me) + "); it is " + Owners.describe(w));
             }
             // release: publishes the critical section's writes; an unrepaired lock stays
             // inconsistent for the next owner
-            long seen = (long) LONG.compareAndExchange(mem, word, w, w & INCONSISTENT);
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w & INCONSISTENT);
             if (seen == w) {
                 break;
             }
@@ -328,17 +333,17 @@ public final class ShmMutex {
      */
     public void markConsistent() {
         long me = Owners.self();
-        long w = (long) LONG.getVolatile(mem, word);
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
         while (true) {
             if ((w & ~FLAGS) != me) {
                 throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
-                        + (word - OFF_WORD) + " is " + Owners.describe(w));
+                        + offset + " is " + Owners.describe(w));
             }
             if ((w & INCONSISTENT) == 0) {
                 return;
             }
             // release: ordered after the repair writes (waiters may set their flag meanwhile)
-            long seen = (long) LONG.compareAndExchange(mem, word, w, w & ~INCONSISTENT);
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w & ~INCONSISTENT);
             if (seen == w) {
                 return;
             }
@@ -350,28 +355,28 @@ public final class ShmMutex {
 
     /** Whether the calling thread holds the mutex. */
     public boolean isHeldByCurrentThread() {
-        return (((long) LONG.getVolatile(mem, word)) & ~FLAGS) == Owners.self();
+        return (((long) LONG.getVolatile(mem, OFF_WORD)) & ~FLAGS) == Owners.self();
     }
 
     /** Whether the mutex is held by anybody (alive or not) right now. */
     public boolean isLocked() {
-        return !Owners.isFree((long) LONG.getVolatile(mem, word));
+        return !Owners.isFree((long) LONG.getVolatile(mem, OFF_WORD));
     }
 
     /** False between a dead owner's takeover and {@link #markConsistent()}. */
     public boolean isConsistent() {
-        return (((long) LONG.getVolatile(mem, word)) & INCONSISTENT) == 0;
+        return (((long) LONG.getVolatile(mem, OFF_WORD)) & INCONSISTENT) == 0;
     }
 
     /** The pid recorded in the lock word, 0 if free. */
     public int ownerPid() {
-        long w = (long) LONG.getVolatile(mem, word);
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
         return Owners.isFree(w) ? 0 : Owners.pid(w);
     }
 
     /** How many times a dead or garbage owner was taken over, over the mutex's life. */
     public int takeovers() {
-        return (int) INT.getVolatile(mem, word - OFF_WORD + OFF_TAKEOVERS);
+        return (int) INT.getVolatile(mem, OFF_TAKEOVERS);
     }
 
     /** What the last takeover through this instance found (null if none): for logs and tests. */
@@ -381,16 +386,16 @@ public final class ShmMutex {
 
     /** The offset of the mutex in its memory. */
     public long offset() {
-        return word - OFF_WORD;
+        return offset;
     }
 
     /** Whether the waiters flag is set (a hint that somebody sleeps or spins for the lock). */
     boolean hasWaitersHint() {
-        return (((long) LONG.getVolatile(mem, word)) & WAITERS) != 0;
+        return (((long) LONG.getVolatile(mem, OFF_WORD)) & WAITERS) != 0;
     }
 
     @Override
     public String toString() {
-        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, word)) + "]";
+        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, OFF_WORD)) + "]";
     }
 }
