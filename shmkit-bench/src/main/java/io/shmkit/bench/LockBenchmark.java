@@ -31,6 +31,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar LockBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1
  * </pre>
+ *
+ * <p>{@code ShmCondition} and {@code ShmMutex} spin briefly before they sleep on the futex;
+ * {@code -jvmArgsAppend "-Dshmkit.sync.awaitSpins=0 -Dshmkit.sync.spins=0"} measures the
+ * sleep-at-once path (passed on to the pong process too).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -92,9 +96,15 @@ public class LockBenchmark {
             mutex = ShmMutex.create(mem, base + PingPong.MUTEX);
             cond = ShmCondition.create(mem, base + PingPong.COND);
             String java = ProcessHandle.current().info().command().orElse("java");
-            child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                    System.getProperty("java.class.path"), PingPong.class.getName(), name, Long.toString(base))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            // pass spin settings (-Dshmkit.sync.awaitSpins=..., -Dshmkit.sync.spins=...) on to the pong process
+            for (String key : System.getProperties().stringPropertyNames()) {
+                if (key.startsWith("shmkit.sync.")) {
+                    cmd.add("-D" + key + "=" + System.getProperty(key));
+                }
+            }
+            cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), PingPong.class.getName(), name, Long.toString(base)));
+            child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             String line = r.readLine();
             if (!"READY".equals(line)) {
