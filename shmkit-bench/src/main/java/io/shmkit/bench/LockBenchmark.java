@@ -19,6 +19,8 @@ import java.io.InputStreamReader;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -96,14 +98,14 @@ public class LockBenchmark {
             mutex = ShmMutex.create(mem, base + PingPong.MUTEX);
             cond = ShmCondition.create(mem, base + PingPong.COND);
             String java = ProcessHandle.current().info().command().orElse("java");
-            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
             // pass spin settings (-Dshmkit.sync.awaitSpins=..., -Dshmkit.sync.spins=...) on to the pong process
             for (String key : System.getProperties().stringPropertyNames()) {
                 if (key.startsWith("shmkit.sync.")) {
                     cmd.add("-D" + key + "=" + System.getProperty(key));
                 }
             }
-            cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), PingPong.class.getName(), name, Long.toString(base)));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PingPong.class.getName(), name, Long.toString(base)));
             child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             String line = r.readLine();

@@ -70,9 +70,9 @@ public final class ShmCondition {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     /**
      * Spin iterations a waiter polls the sequence before it sleeps on the futex (system
-     * property {@code shmkit.sync.awaitSpins}, default 2000; 0 sleeps at once).
+     * property {@code shmkit.sync.awaitSpins}, default 256, a few microseconds; 0 sleeps at once).
      */
-    private static final int AWAIT_SPINS = Math.max(0, Integer.getInteger("shmkit.sync.awaitSpins", 2000));
+    private static final int AWAIT_SPINS = Math.max(0, Integer.getInteger("shmkit.sync.awaitSpins", 256));
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final MemorySegment mem;

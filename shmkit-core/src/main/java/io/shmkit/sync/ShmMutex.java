@@ -86,9 +86,9 @@ public final class ShmMutex {
 
     /**
      * Spin iterations before a contended acquirer goes to sleep on the futex (system property
-     * {@code shmkit.sync.spins}, default 200).
+     * {@code shmkit.sync.spins}, default 128).
      */
-    private static final int SPINS = Math.max(0, Integer.getInteger("shmkit.sync.spins", 200));
+    private static final int SPINS = Math.max(0, Integer.getInteger("shmkit.sync.spins", 128));
 
     /** The mutex's own 64 bytes (a slice made once): field offsets are constants. */
     private final MemorySegment mem;
