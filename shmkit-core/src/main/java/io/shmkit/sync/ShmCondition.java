@@ -24,8 +24,10 @@ import java.util.concurrent.TimeUnit;
  *  magic:   "SHMCOND1", stored last with release semantics by create()
  * </pre>
  *
- * <p><b>Semantics.</b> {@link #await(ShmMutex)} reads the sequence, releases the mutex, sleeps
- * on the futex until the sequence changes, then re-acquires the mutex. A signal that happens
+ * <p><b>Semantics.</b> {@link #await(ShmMutex)} reads the sequence, releases the mutex, polls
+ * the sequence for a few microseconds, then sleeps on the futex until the sequence changes, and
+ * re-acquires the mutex. Signals are plain atomic increments; {@code FUTEX_WAKE} is only called
+ * when a waiter sleeps. A signal that happens
  * after the waiter released the mutex is never lost. <b>Spurious wakeups happen</b> (a signal
  * may wake a thread that started waiting after it; signals and unrelated futex traffic may
  * wake a waiter whose predicate is still false): always wait in a loop that re-checks the
