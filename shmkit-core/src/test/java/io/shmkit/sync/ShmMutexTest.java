@@ -73,6 +73,28 @@ class ShmMutexTest {
     }
 
     @Test
+    void uncontendedLockAndUnlockAllocateNothing() throws Exception {
+        // reflection: the tests compile inside module io.shmkit, which does not read java.management
+        Object threads = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean").invoke(null);
+        java.lang.reflect.Method allocatedBytes = Class.forName("com.sun.management.ThreadMXBean")
+                .getMethod("getThreadAllocatedBytes", long.class);
+        long tid = Thread.currentThread().threadId();
+        for (int i = 0; i < 300_000; i++) { // warm up: let the JIT compile the fast path
+            mutex.lock();
+            mutex.unlock();
+        }
+        long before = (long) allocatedBytes.invoke(threads, tid);
+        org.junit.jupiter.api.Assumptions.assumeTrue(before > 0, "per-thread allocation accounting unavailable");
+        for (int i = 0; i < 1_000_000; i++) {
+            mutex.lock();
+            mutex.unlock();
+        }
+        long allocated = (long) allocatedBytes.invoke(threads, tid) - before;
+        // a single allocation per call would be >= 16 MB here; allow for stray bookkeeping
+        assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes in 1,000,000 lock+unlock");
+    }
+
+    @Test
     void tryLockReportsBusyWhileAnotherThreadHoldsIt() throws Exception {
         mutex.lock();
         assertEquals(LockResult.BUSY, inOtherThread(mutex::tryLock));
