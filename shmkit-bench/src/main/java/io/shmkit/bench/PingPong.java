@@ -32,7 +32,7 @@ public final class PingPong {
         m.lock();
         try {
             mem.set(ValueLayout.JAVA_LONG, base + TURN, 1L);
-            c.signal();
+            c.signal(m);
             while (mem.get(ValueLayout.JAVA_LONG, base + TURN) != 0) {
                 c.await(m);
             }
@@ -48,7 +48,7 @@ public final class PingPong {
             while (mem.get(ValueLayout.JAVA_LONG, base + STOP) == 0) {
                 if (mem.get(ValueLayout.JAVA_LONG, base + TURN) == 1) {
                     mem.set(ValueLayout.JAVA_LONG, base + TURN, 0L);
-                    c.signal();
+                    c.signal(m);
                 }
                 c.await(m, 100, TimeUnit.MILLISECONDS);
             }

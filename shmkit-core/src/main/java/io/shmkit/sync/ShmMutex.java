@@ -216,10 +216,15 @@ public final class ShmMutex {
     }
 
     private LockResult lockSlowPath(long me, boolean timed, long deadline) {
+        return lockSlowPath(me, timed, deadline, 0L);
+    }
+
+    /** @param extra {@link Owners#WAITERS} to keep the waiters flag even when acquiring while spinning */
+    private LockResult lockSlowPath(long me, boolean timed, long deadline, long extra) {
         for (int i = 0; i < SPINS; i++) {
             long w = (long) LONG.getVolatile(mem, OFF_WORD);
             if (Owners.isFree(w)) {
-                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w)) {
+                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w | extra)) {
                     return acquiredAfter(w);
                 }
             } else if ((w & ~FLAGS) == me) {
@@ -387,6 +392,40 @@ public final class ShmMutex {
     /** The offset of the mutex in its memory. */
     public long offset() {
         return offset;
+    }
+
+    /**
+     * Called by the owner: sets the waiters flag so that {@link #unlock()} wakes a sleeper on
+     * the lock's futex (a condition waiter moved there by {@code FUTEX_CMP_REQUEUE}).
+     */
+    void setWaitersFlagAsOwner() {
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        while ((w & WAITERS) == 0) {
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w | WAITERS);
+            if (seen == w) {
+                return;
+            }
+            w = seen;
+        }
+    }
+
+    /** Native address of the futex word (the low half of the lock word). */
+    long futexAddress() {
+        return futexAddress;
+    }
+
+    /**
+     * {@link #lock()} for a thread that slept on a futex it may share with other sleepers (a
+     * condition waiter that may have been requeued here): always acquires with the waiters
+     * flag set, so that its unlock wakes the next sleeper.
+     */
+    LockResult lockAfterSleep() {
+        long me = Owners.self();
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        if (Owners.isFree(w) && LONG.compareAndSet(mem, OFF_WORD, w, me | w | WAITERS)) {
+            return acquiredAfter(w);
+        }
+        return lockSlowPath(me, false, 0L, WAITERS);
     }
 
     /** Whether the waiters flag is set (a hint that somebody sleeps or spins for the lock). */

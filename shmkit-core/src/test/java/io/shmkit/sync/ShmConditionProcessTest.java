@@ -15,13 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** {@link ShmCondition} between two processes: ping-pong through a mutex and a condition. */
 class ShmConditionProcessTest {
 
-    /** The ping side: {@code rounds} times, set turn=1 (+count), signal, wait for turn=0. */
+    /** The ping side: {@code rounds} times, set turn=1, signal (handing over to the mutex), wait for turn=0. */
     static void ping(ShmMutex m, ShmCondition c, MemorySegment mem, long data, long rounds) {
         for (long i = 0; i < rounds; i++) {
             m.lock();
             try {
                 mem.set(ValueLayout.JAVA_LONG, data, 1L);
-                c.signal();
+                c.signal(m);
                 while (mem.get(ValueLayout.JAVA_LONG, data) != 0) {
                     c.await(m);
                 }
@@ -31,7 +31,7 @@ class ShmConditionProcessTest {
         }
     }
 
-    /** The pong side: {@code rounds} times, wait for turn=1, count, set turn=0, signal. */
+    /** The pong side: {@code rounds} times, wait for turn=1, count, set turn=0, signal (plain wake). */
     static void pong(ShmMutex m, ShmCondition c, MemorySegment mem, long data, long rounds) {
         for (long i = 0; i < rounds; i++) {
             m.lock();

@@ -98,6 +98,92 @@ class ShmConditionTest {
     }
 
     @Test
+    void signalUnderTheMutexHandsWaitersOverOneByOne() throws Exception {
+        int n = 4;
+        AtomicInteger woke = new AtomicInteger();
+        List<Thread> ts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Thread t = new Thread(() -> {
+                mutex.lock();
+                try {
+                    while (mem.get(ValueLayout.JAVA_LONG, FLAG) <= 0) {
+                        cond.await(mutex);
+                    }
+                    mem.set(ValueLayout.JAVA_LONG, FLAG, mem.get(ValueLayout.JAVA_LONG, FLAG) - 1); // consume a token
+                    woke.incrementAndGet();
+                } finally {
+                    mutex.unlock();
+                }
+            });
+            t.start();
+            ts.add(t);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (mem.get(ValueLayout.JAVA_INT, 64 + ShmCondition.OFF_WAITERS) < n && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        for (int i = 1; i <= n; i++) {
+            mutex.lock();
+            mem.set(ValueLayout.JAVA_LONG, FLAG, mem.get(ValueLayout.JAVA_LONG, FLAG) + 1);
+            cond.signal(mutex);
+            mutex.unlock();
+            int expected = i;
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (woke.get() < expected && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
+            assertEquals(expected, woke.get());
+        }
+        for (Thread t : ts) {
+            t.join(10_000);
+        }
+        assertFalse(mutex.isLocked());
+    }
+
+    @Test
+    void signalAllUnderTheMutexWakesEveryWaiter() throws Exception {
+        int n = 4;
+        AtomicInteger woke = new AtomicInteger();
+        List<Thread> ts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Thread t = new Thread(() -> {
+                mutex.lock();
+                try {
+                    while (mem.get(ValueLayout.JAVA_LONG, FLAG) == 0) {
+                        cond.await(mutex);
+                    }
+                    woke.incrementAndGet();
+                } finally {
+                    mutex.unlock();
+                }
+            });
+            t.start();
+            ts.add(t);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (mem.get(ValueLayout.JAVA_INT, 64 + ShmCondition.OFF_WAITERS) < n && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        mutex.lock();
+        mem.set(ValueLayout.JAVA_LONG, FLAG, 1L);
+        cond.signalAll(mutex);
+        assertThrows(IllegalMonitorStateException.class, () -> {
+            Thread other = new Thread(() -> cond.signal(mutex));
+            CompletableFuture<Throwable> f = new CompletableFuture<>();
+            other.setUncaughtExceptionHandler((th, e) -> f.complete(e));
+            other.start();
+            other.join();
+            throw f.getNow(new AssertionError("signal(mutex) without the mutex did not throw"));
+        });
+        mutex.unlock();
+        for (Thread t : ts) {
+            t.join(10_000);
+        }
+        assertEquals(n, woke.get());
+        assertFalse(mutex.isLocked());
+    }
+
+    @Test
     void timedAwaitTimesOutHoldingTheMutex() {
         mutex.lock();
         long t0 = System.nanoTime();
