@@ -57,6 +57,7 @@ public final class Libc {
     // futex(2)
     public static final int FUTEX_WAIT = 0;
     public static final int FUTEX_WAKE = 1;
+    public static final int FUTEX_CMP_REQUEUE = 4;
     public static final long SYS_FUTEX = isAarch64() ? 98 : 202;
 
     // errno values used by callers
@@ -354,6 +355,21 @@ public final class Libc {
     public static long futexWake(long address, int count) {
         try {
             return (long) SYSCALL6.invokeExact(cs(), SYS_FUTEX, address, (long) FUTEX_WAKE, (long) count, 0L, 0L, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code futex(uaddr, FUTEX_CMP_REQUEUE, wake, requeue, uaddr2, expected)} on shared
+     * futexes: if the int at {@code address} still equals {@code expected}, wakes up to
+     * {@code wake} waiters and moves up to {@code requeue} more to wait on {@code address2}.
+     * Returns the number woken plus moved, or -1 with errno EAGAIN (the value changed).
+     */
+    public static long futexCmpRequeue(long address, int wake, int requeue, long address2, int expected) {
+        try {
+            return (long) SYSCALL6.invokeExact(cs(), SYS_FUTEX, address, (long) FUTEX_CMP_REQUEUE, (long) wake,
+                    (long) requeue, address2, (long) expected);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -5,10 +5,13 @@ import io.shmkit.internal.Procs;
 /**
  * Owner identities stored in lock words, and the dead-owner test. Package-private.
  *
- * <p>An owner word is {@code pid << 32 | token << 1 | waiters}: the owning process's pid in
- * the high 32 bits, a per-thread token (1 .. 2^31-1, derived from {@link Thread#threadId()},
- * so stable for the thread's life and unique within the process for the first 2^31-1 threads)
- * in bits 1..31, and a waiters hint in bit 0. Zero means "free".
+ * <p>An owner word is {@code pid << 32 | token << 2 | inconsistent << 1 | waiters}: the
+ * owning process's pid in the high 32 bits, a per-thread token ({@link Thread#threadId()}
+ * modulo 2^30, so stable for the thread's life and unique within the process for the first
+ * 2^30 threads it creates) in bits 2..31, the sticky "an owner died, repair pending" flag in
+ * bit 1 and a waiters hint in bit 0. A free lock is 0 (consistent) or exactly
+ * {@link #INCONSISTENT}; keeping the flag in the word lets the uncontended fast path decide
+ * everything with its one CAS from 0.
  *
  * <p>A stamp word is {@code pid << 40 | (startTime & (2^40-1))}: the owning process's pid and
  * its start time (clock ticks since boot, from {@code /proc/<pid>/stat}), written by the owner
@@ -21,16 +24,22 @@ final class Owners {
 
     /** Bit 0 of an owner word: somebody may sleep on the futex, the unlocker must wake. */
     static final long WAITERS = 1L;
-    static final int TOKEN_MODULUS = 0x7FFF_FFFF;
+    /** Bit 1 of an owner word: an owner died and nobody has marked the data repaired yet. */
+    static final long INCONSISTENT = 2L;
+    /** Both flag bits. */
+    static final long FLAGS = WAITERS | INCONSISTENT;
+    /** Token bits of an owner word once shifted down by 2. */
+    static final int TOKEN_BITS = 0x3FFF_FFFF;
+    /** Bits 2..31 of an owner word: where the token goes. */
+    static final long TOKEN_FIELD = 0xFFFF_FFFCL;
     static final long START_MASK = (1L << 40) - 1;
     /** This process's stamp. */
     static final long STAMP = ((long) Procs.PID << 40) | (Procs.START_TIME & START_MASK);
     private static final long PID_PART = (long) Procs.PID << 32;
 
-    /** The owner word of the calling thread (waiters bit clear). Allocation free. */
+    /** The owner word of the calling thread (flags clear). Allocation free, no division. */
     static long self() {
-        long tid = Thread.currentThread().threadId();
-        return PID_PART | ((((tid - 1) % TOKEN_MODULUS) + 1) << 1);
+        return PID_PART | ((Thread.currentThread().threadId() << 2) & TOKEN_FIELD);
     }
 
     static int pid(long word) {
@@ -38,7 +47,7 @@ final class Owners {
     }
 
     static int token(long word) {
-        return (int) ((word >>> 1) & TOKEN_MODULUS);
+        return (int) ((word >>> 2) & TOKEN_BITS);
     }
 
     static int stampPid(long stamp) {
@@ -56,9 +65,6 @@ final class Owners {
         }
         if (pid >= Procs.PID_MAX) {
             return "pid " + pid + " is not below pid_max=" + Procs.PID_MAX;
-        }
-        if (token(word) == 0) {
-            return "thread token 0 for pid " + pid;
         }
         return null;
     }
@@ -91,10 +97,16 @@ final class Owners {
         return null;
     }
 
+    /** Whether the word means "free" (0, or free but inconsistent). */
+    static boolean isFree(long word) {
+        return (word & ~INCONSISTENT) == 0;
+    }
+
     static String describe(long word) {
-        if (word == 0) {
-            return "free";
+        if (isFree(word)) {
+            return word == 0 ? "free" : "free, inconsistent";
         }
-        return "owner pid=" + pid(word) + " token=" + token(word) + ((word & WAITERS) != 0 ? " waiters" : "");
+        return "owner pid=" + pid(word) + " token=" + token(word) + ((word & WAITERS) != 0 ? " waiters" : "")
+                + ((word & INCONSISTENT) != 0 ? " inconsistent" : "");
     }
 }

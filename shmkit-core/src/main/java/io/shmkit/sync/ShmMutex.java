@@ -8,14 +8,13 @@ import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
-import static io.shmkit.sync.MutexLayout.CONSISTENT;
-import static io.shmkit.sync.MutexLayout.INCONSISTENT;
 import static io.shmkit.sync.MutexLayout.MAGIC;
 import static io.shmkit.sync.MutexLayout.OFF_MAGIC;
 import static io.shmkit.sync.MutexLayout.OFF_STAMP;
-import static io.shmkit.sync.MutexLayout.OFF_STATE;
 import static io.shmkit.sync.MutexLayout.OFF_TAKEOVERS;
 import static io.shmkit.sync.MutexLayout.OFF_WORD;
+import static io.shmkit.sync.Owners.FLAGS;
+import static io.shmkit.sync.Owners.INCONSISTENT;
 import static io.shmkit.sync.Owners.WAITERS;
 
 /**
@@ -38,7 +37,7 @@ import static io.shmkit.sync.Owners.WAITERS;
  * (the start time recorded at lock time differs from the one in {@code /proc/<pid>/stat}),
  * the waiter takes the lock over and its acquiring call returns {@link LockResult#OWNER_DIED}.
  * A lock word that cannot name an owner at all (pid 0, a negative pid, a pid not below
- * {@code pid_max}, token 0) is treated the same way: taken over, reported as
+ * {@code pid_max}) is treated the same way: taken over, reported as
  * {@code OWNER_DIED}, and the reason is logged (logger {@code io.shmkit.sync}) and available
  * from {@link #lastRecovery()}. No path spins or sleeps forever on a dead or garbage owner.
  * A thread of this process that ends without unlocking is not detected (as with
@@ -85,21 +84,21 @@ public final class ShmMutex {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final System.Logger LOG = System.getLogger("io.shmkit.sync");
 
-    /** Spin iterations before a contended acquirer goes to sleep on the futex. */
-    private static final int SPINS = 200;
+    /**
+     * Spin iterations before a contended acquirer goes to sleep on the futex (system property
+     * {@code shmkit.sync.spins}, default 128).
+     */
+    private static final int SPINS = Math.max(0, Integer.getInteger("shmkit.sync.spins", 128));
 
+    /** The mutex's own 64 bytes (a slice made once): field offsets are constants. */
     private final MemorySegment mem;
-    private final long word;
-    private final long stamp;
-    private final long state;
+    private final long offset;
     private final long futexAddress;
     private volatile String lastRecovery;
 
     private ShmMutex(MemorySegment memory, long offset) {
-        this.mem = memory;
-        this.word = offset + OFF_WORD;
-        this.stamp = offset + OFF_STAMP;
-        this.state = offset + OFF_STATE;
+        this.mem = memory.asSlice(offset, SIZE);
+        this.offset = offset;
         this.futexAddress = memory.address() + offset + OFF_WORD; // low 32 bits (little-endian)
     }
 
@@ -156,7 +155,7 @@ public final class ShmMutex {
      */
     public LockResult lock() {
         long me = Owners.self();
-        if (LONG.compareAndSet(mem, word, 0L, me)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
         return lockSlowPath(me, false, 0L);
@@ -168,7 +167,7 @@ public final class ShmMutex {
      */
     public LockResult lock(long timeout, TimeUnit unit) {
         long me = Owners.self();
-        if (LONG.compareAndSet(mem, word, 0L, me)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
         return lockSlowPath(me, true, System.nanoTime() + Math.max(0, unit.toNanos(timeout)));
@@ -182,55 +181,69 @@ public final class ShmMutex {
      */
     public LockResult tryLock() {
         long me = Owners.self();
-        if (LONG.compareAndSet(mem, word, 0L, me)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
-        long w = (long) LONG.getVolatile(mem, word);
-        if (w == 0) {
-            return LONG.compareAndSet(mem, word, 0L, me) ? acquired() : LockResult.BUSY;
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        if (Owners.isFree(w)) {
+            return LONG.compareAndSet(mem, OFF_WORD, w, me | w) ? acquiredAfter(w) : LockResult.BUSY;
         }
-        if ((w & ~WAITERS) == me) {
+        if ((w & ~FLAGS) == me) {
             return LockResult.BUSY;
         }
-        String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
+        String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, OFF_STAMP));
         if (dead != null && takeOver(w, me, dead)) {
-            return acquired();
+            return LockResult.OWNER_DIED;
         }
         return LockResult.BUSY;
     }
 
-    /** Called with the lock just acquired: publish our process stamp, report the state. */
+    /** Fast path tail: the CAS from 0 succeeded, so the lock was consistent. */
     private LockResult acquired() {
-        // opaque: only read by waiters checking liveness, who tolerate a stale stamp (see Owners)
-        LONG.setOpaque(mem, stamp, Owners.STAMP);
-        // plain read is ordered after the acquiring CAS (a full volatile access)
-        return (int) INT.get(mem, state) == CONSISTENT ? LockResult.ACQUIRED : LockResult.OWNER_DIED;
+        // plain access: read only by waiters checking liveness, who tolerate a stale stamp (see
+        // Owners.deadReason). Stored only when it changes, so a process that uses the lock
+        // repeatedly does not dirty the word each time.
+        if ((long) LONG.get(mem, OFF_STAMP) != Owners.STAMP) {
+            LONG.set(mem, OFF_STAMP, Owners.STAMP);
+        }
+        return LockResult.ACQUIRED;
+    }
+
+    /** Slow path tail: we replaced the free word {@code free} (0 or INCONSISTENT) by ours. */
+    private LockResult acquiredAfter(long free) {
+        LONG.set(mem, OFF_STAMP, Owners.STAMP);
+        return (free & INCONSISTENT) == 0 ? LockResult.ACQUIRED : LockResult.OWNER_DIED;
     }
 
     private LockResult lockSlowPath(long me, boolean timed, long deadline) {
+        return lockSlowPath(me, timed, deadline, 0L);
+    }
+
+    /** @param extra {@link Owners#WAITERS} to keep the waiters flag even when acquiring while spinning */
+    private LockResult lockSlowPath(long me, boolean timed, long deadline, long extra) {
         for (int i = 0; i < SPINS; i++) {
-            long w = (long) LONG.getVolatile(mem, word);
-            if (w == 0) {
-                if (LONG.compareAndSet(mem, word, 0L, me)) {
-                    return acquired();
+            long w = (long) LONG.getVolatile(mem, OFF_WORD);
+            if (Owners.isFree(w)) {
+                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w | extra)) {
+                    return acquiredAfter(w);
                 }
-            } else if ((w & ~WAITERS) == me) {
+            } else if ((w & ~FLAGS) == me) {
                 throw reentry();
             }
             Thread.onSpinWait();
         }
         long nextCheck = System.nanoTime(); // check the owner before the first sleep
         while (true) {
-            long w = (long) LONG.getVolatile(mem, word);
-            if (w == 0) {
-                // we may have had company in the futex queue: keep the waiters flag so the
+            long w = (long) LONG.getVolatile(mem, OFF_WORD);
+            if (Owners.isFree(w)) {
+                // we may have had company in the futex queue: set the waiters flag so the
                 // next unlock wakes them
-                if (LONG.compareAndSet(mem, word, 0L, me | WAITERS)) {
-                    return acquired();
+                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w | WAITERS)) {
+                    return acquiredAfter(w);
                 }
                 continue;
             }
-            if ((w & ~WAITERS) == me) {
+            if ((w & ~FLAGS) == me) {
                 throw reentry();
             }
             long now = System.nanoTime();
@@ -239,16 +252,16 @@ public final class ShmMutex {
             }
             if (now - nextCheck >= 0) {
                 nextCheck = now + Futex.CHECK_INTERVAL_NANOS;
-                String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, stamp));
+                String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, OFF_STAMP));
                 if (dead != null) {
                     if (takeOver(w, me, dead)) {
-                        return acquired();
+                        return LockResult.OWNER_DIED;
                     }
                     continue;
                 }
             }
             if ((w & WAITERS) == 0) {
-                if (!LONG.compareAndSet(mem, word, w, w | WAITERS)) {
+                if (!LONG.compareAndSet(mem, OFF_WORD, w, w | WAITERS)) {
                     continue;
                 }
                 w |= WAITERS;
@@ -263,22 +276,22 @@ public final class ShmMutex {
 
     /** Replaces the dead (or garbage) owner word {@code w} by ours; false if someone else won. */
     private boolean takeOver(long w, long me, String reason) {
-        // waiters flag on: others may sleep on the futex and must be woken by our unlock
-        if (!LONG.compareAndSet(mem, word, w, me | WAITERS)) {
+        // waiters flag on: others may sleep on the futex and must be woken by our unlock;
+        // inconsistent: stays in the word until markConsistent()
+        if (!LONG.compareAndSet(mem, OFF_WORD, w, me | WAITERS | INCONSISTENT)) {
             return false;
         }
-        // release: the next owner that reads the state after its acquiring CAS sees it
-        INT.setRelease(mem, state, INCONSISTENT);
-        INT.getAndAdd(mem, word - OFF_WORD + OFF_TAKEOVERS, 1);
+        LONG.set(mem, OFF_STAMP, Owners.STAMP);
+        INT.getAndAdd(mem, OFF_TAKEOVERS, 1);
         String note = "took over " + Owners.describe(w) + ": " + reason;
         lastRecovery = note;
-        LOG.log(System.Logger.Level.WARNING, "ShmMutex at offset " + (word - OFF_WORD) + " " + note);
+        LOG.log(System.Logger.Level.WARNING, "ShmMutex at offset " + offset + " " + note);
         return true;
     }
 
     private IllegalStateException reentry() {
         return new IllegalStateException("ShmMutex is not reentrant: the calling thread already holds it (offset="
-                + (word - OFF_WORD) + ")");
+                + offset + ")");
     }
 
     // ------------------------------------------------------------------ release
@@ -291,21 +304,22 @@ public final class ShmMutex {
     public void unlock() {
         long me = Owners.self();
         // release: publishes the critical section's writes to the next owner
-        if (LONG.compareAndSet(mem, word, me, 0L)) {
+        if (LONG.compareAndSet(mem, OFF_WORD, me, 0L)) {
             return;
         }
         unlockSlowPath(me);
     }
 
     private void unlockSlowPath(long me) {
-        long w = (long) LONG.getVolatile(mem, word);
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
         while (true) {
-            if ((w & ~WAITERS) != me) {
-                throw new IllegalMonitorStateException("ShmMutex at offset=" + (word - OFF_WORD)
+            if ((w & ~FLAGS) != me) {
+                throw new IllegalMonitorStateException("ShmMutex at offset=" + offset
                         + " is not held by the calling thread (" + Owners.describe(me) + "); it is " + Owners.describe(w));
             }
-            // release: publishes the critical section's writes to the next owner
-            long seen = (long) LONG.compareAndExchange(mem, word, w, 0L);
+            // release: publishes the critical section's writes; an unrepaired lock stays
+            // inconsistent for the next owner
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w & INCONSISTENT);
             if (seen == w) {
                 break;
             }
@@ -323,40 +337,51 @@ public final class ShmMutex {
      * @throws IllegalMonitorStateException if the calling thread does not hold the mutex
      */
     public void markConsistent() {
-        if (!isHeldByCurrentThread()) {
-            throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
-                    + (word - OFF_WORD) + " is " + Owners.describe((long) LONG.getVolatile(mem, word)));
+        long me = Owners.self();
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        while (true) {
+            if ((w & ~FLAGS) != me) {
+                throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
+                        + offset + " is " + Owners.describe(w));
+            }
+            if ((w & INCONSISTENT) == 0) {
+                return;
+            }
+            // release: ordered after the repair writes (waiters may set their flag meanwhile)
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w & ~INCONSISTENT);
+            if (seen == w) {
+                return;
+            }
+            w = seen;
         }
-        // release: ordered after the repair writes, before the unlock
-        INT.setRelease(mem, state, CONSISTENT);
     }
 
     // ------------------------------------------------------------------ inspection
 
     /** Whether the calling thread holds the mutex. */
     public boolean isHeldByCurrentThread() {
-        return (((long) LONG.getVolatile(mem, word)) & ~WAITERS) == Owners.self();
+        return (((long) LONG.getVolatile(mem, OFF_WORD)) & ~FLAGS) == Owners.self();
     }
 
     /** Whether the mutex is held by anybody (alive or not) right now. */
     public boolean isLocked() {
-        return (long) LONG.getVolatile(mem, word) != 0L;
+        return !Owners.isFree((long) LONG.getVolatile(mem, OFF_WORD));
     }
 
     /** False between a dead owner's takeover and {@link #markConsistent()}. */
     public boolean isConsistent() {
-        // acquire: pairs with the release store in markConsistent() / takeOver()
-        return (int) INT.getAcquire(mem, state) == CONSISTENT;
+        return (((long) LONG.getVolatile(mem, OFF_WORD)) & INCONSISTENT) == 0;
     }
 
     /** The pid recorded in the lock word, 0 if free. */
     public int ownerPid() {
-        return Owners.pid((long) LONG.getVolatile(mem, word));
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        return Owners.isFree(w) ? 0 : Owners.pid(w);
     }
 
     /** How many times a dead or garbage owner was taken over, over the mutex's life. */
     public int takeovers() {
-        return (int) INT.getVolatile(mem, word - OFF_WORD + OFF_TAKEOVERS);
+        return (int) INT.getVolatile(mem, OFF_TAKEOVERS);
     }
 
     /** What the last takeover through this instance found (null if none): for logs and tests. */
@@ -366,16 +391,50 @@ public final class ShmMutex {
 
     /** The offset of the mutex in its memory. */
     public long offset() {
-        return word - OFF_WORD;
+        return offset;
     }
 
-    MemorySegment memory() {
-        return mem;
+    /**
+     * Called by the owner: sets the waiters flag so that {@link #unlock()} wakes a sleeper on
+     * the lock's futex (a condition waiter moved there by {@code FUTEX_CMP_REQUEUE}).
+     */
+    void setWaitersFlagAsOwner() {
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        while ((w & WAITERS) == 0) {
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w | WAITERS);
+            if (seen == w) {
+                return;
+            }
+            w = seen;
+        }
+    }
+
+    /** Native address of the futex word (the low half of the lock word). */
+    long futexAddress() {
+        return futexAddress;
+    }
+
+    /**
+     * {@link #lock()} for a thread that slept on a futex it may share with other sleepers (a
+     * condition waiter that may have been requeued here): always acquires with the waiters
+     * flag set, so that its unlock wakes the next sleeper.
+     */
+    LockResult lockAfterSleep() {
+        long me = Owners.self();
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        if (Owners.isFree(w) && LONG.compareAndSet(mem, OFF_WORD, w, me | w | WAITERS)) {
+            return acquiredAfter(w);
+        }
+        return lockSlowPath(me, false, 0L, WAITERS);
+    }
+
+    /** Whether the waiters flag is set (a hint that somebody sleeps or spins for the lock). */
+    boolean hasWaitersHint() {
+        return (((long) LONG.getVolatile(mem, OFF_WORD)) & WAITERS) != 0;
     }
 
     @Override
     public String toString() {
-        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, word))
-                + (isConsistent() ? "" : ", inconsistent") + "]";
+        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, OFF_WORD)) + "]";
     }
 }

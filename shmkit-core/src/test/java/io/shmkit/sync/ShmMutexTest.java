@@ -73,6 +73,28 @@ class ShmMutexTest {
     }
 
     @Test
+    void uncontendedLockAndUnlockAllocateNothing() throws Exception {
+        // reflection: the tests compile inside module io.shmkit, which does not read java.management
+        Object threads = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean").invoke(null);
+        java.lang.reflect.Method allocatedBytes = Class.forName("com.sun.management.ThreadMXBean")
+                .getMethod("getThreadAllocatedBytes", long.class);
+        long tid = Thread.currentThread().threadId();
+        for (int i = 0; i < 300_000; i++) { // warm up: let the JIT compile the fast path
+            mutex.lock();
+            mutex.unlock();
+        }
+        long before = (long) allocatedBytes.invoke(threads, tid);
+        org.junit.jupiter.api.Assumptions.assumeTrue(before > 0, "per-thread allocation accounting unavailable");
+        for (int i = 0; i < 1_000_000; i++) {
+            mutex.lock();
+            mutex.unlock();
+        }
+        long allocated = (long) allocatedBytes.invoke(threads, tid) - before;
+        // a single allocation per call would be >= 16 MB here; allow for stray bookkeeping
+        assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes in 1,000,000 lock+unlock");
+    }
+
+    @Test
     void tryLockReportsBusyWhileAnotherThreadHoldsIt() throws Exception {
         mutex.lock();
         assertEquals(LockResult.BUSY, inOtherThread(mutex::tryLock));
@@ -203,13 +225,13 @@ class ShmMutexTest {
 
     @Test
     void garbageNegativePidIsReportedAndRecoverable() {
-        forgeOwner((-7L << 32) | (5L << 1), 0);
+        forgeOwner((-7L << 32) | (5L << 2), 0);
         assertRecoversQuickly("negative pid -7");
     }
 
     @Test
     void garbagePidAbovePidMaxIsReportedAndRecoverable() {
-        forgeOwner(((long) Procs.PID_MAX + 10) << 32 | (3L << 1), 0);
+        forgeOwner(((long) Procs.PID_MAX + 10) << 32 | (3L << 2), 0);
         assertRecoversQuickly("pid_max");
     }
 
@@ -227,7 +249,7 @@ class ShmMutexTest {
         long pid = p.pid();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));
         assertTrue(Procs.startTime(pid) < 0, "pid " + pid + " unexpectedly reused already");
-        forgeOwner((pid << 32) | (9L << 1), (pid << 40) | 12345);
+        forgeOwner((pid << 32) | (9L << 2), (pid << 40) | 12345);
         assertRecoversQuickly("no longer exists");
     }
 
@@ -237,7 +259,7 @@ class ShmMutexTest {
         long start = Procs.startTime(pid);
         assertTrue(start >= 0, "parent pid " + pid + " must be alive");
         long wrong = (start + 777) & Owners.START_MASK;
-        forgeOwner((pid << 32) | (4L << 1), (pid << 40) | wrong);
+        forgeOwner((pid << 32) | (4L << 2), (pid << 40) | wrong);
         assertRecoversQuickly("was reused");
     }
 
@@ -245,7 +267,7 @@ class ShmMutexTest {
     void livePidWithMatchingStartTimeIsWaitedFor() {
         long pid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L);
         long start = Procs.startTime(pid);
-        forgeOwner((pid << 32) | (4L << 1), (pid << 40) | (start & Owners.START_MASK));
+        forgeOwner((pid << 32) | (4L << 2), (pid << 40) | (start & Owners.START_MASK));
         assertEquals(LockResult.TIMED_OUT, mutex.lock(40, TimeUnit.MILLISECONDS));
         assertEquals(LockResult.BUSY, mutex.tryLock());
         forgeOwner(0, 0);

@@ -1,0 +1,235 @@
+package io.shmkit.bench;
+
+import io.shmkit.segment.Segment;
+import io.shmkit.segment.SegmentName;
+import io.shmkit.sync.ShmCondition;
+import io.shmkit.sync.ShmMutex;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Locks side by side: uncontended {@link ShmMutex} against {@link ReentrantLock}, and a
+ * cross-process ping-pong through {@link ShmMutex} + {@link ShmCondition} against two threads
+ * ping-ponging with {@link ReentrantLock} + {@link Condition}.
+ *
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar LockBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1
+ * </pre>
+ *
+ * <p>{@code ShmCondition} and {@code ShmMutex} spin briefly before they sleep on the futex;
+ * {@code -jvmArgsAppend "-Dshmkit.sync.awaitSpins=0 -Dshmkit.sync.spins=0"} measures the
+ * sleep-at-once path (passed on to the pong process too).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class LockBenchmark {
+
+    // ---------------------------------------------------------------- uncontended
+
+    @State(Scope.Thread)
+    public static class Uncontended {
+        Segment segment;
+        ShmMutex shm;
+        ReentrantLock juc;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            segment = Segment.create(SegmentName.posix("shmkit-bench-lock-" + ProcessHandle.current().pid()), 64 * 1024);
+            shm = ShmMutex.create(segment.memory(), segment.dataOffset());
+            juc = new ReentrantLock();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            segment.closeAndUnlink();
+        }
+    }
+
+    @Benchmark
+    public void uncontendedShmMutex(Uncontended s) {
+        ShmMutex m = s.shm;
+        m.lock();
+        m.unlock();
+    }
+
+    @Benchmark
+    public void uncontendedReentrantLock(Uncontended s) {
+        ReentrantLock l = s.juc;
+        l.lock();
+        l.unlock();
+    }
+
+    // ---------------------------------------------------------------- ping-pong across processes
+
+    @State(Scope.Benchmark)
+    public static class CrossProcess {
+        Segment segment;
+        MemorySegment mem;
+        long base;
+        ShmMutex mutex;
+        ShmCondition cond;
+        Process child;
+
+        @Setup(Level.Trial)
+        public void setUp() throws Exception {
+            String name = "shmkit-bench-pingpong-" + ProcessHandle.current().pid();
+            Segment.unlink(SegmentName.posix(name));
+            segment = Segment.create(SegmentName.posix(name), 64 * 1024);
+            mem = segment.memory();
+            base = segment.dataOffset();
+            mutex = ShmMutex.create(mem, base + PingPong.MUTEX);
+            cond = ShmCondition.create(mem, base + PingPong.COND);
+            String java = ProcessHandle.current().info().command().orElse("java");
+            List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            // pass spin settings (-Dshmkit.sync.awaitSpins=..., -Dshmkit.sync.spins=...) on to the pong process
+            for (String key : System.getProperties().stringPropertyNames()) {
+                if (key.startsWith("shmkit.sync.")) {
+                    cmd.add("-D" + key + "=" + System.getProperty(key));
+                }
+            }
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PingPong.class.getName(), name, Long.toString(base)));
+            child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            String line = r.readLine();
+            if (!"READY".equals(line)) {
+                child.destroyForcibly();
+                throw new IllegalStateException("pong process said " + line);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws Exception {
+            mutex.lock();
+            mem.set(ValueLayout.JAVA_LONG, base + PingPong.STOP, 1L);
+            cond.signalAll();
+            mutex.unlock();
+            if (!child.waitFor(5, TimeUnit.SECONDS)) {
+                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+            segment.closeAndUnlink();
+        }
+    }
+
+    /** One round trip (ping, then the answer from the other process). */
+    @Benchmark
+    public void pingPongShmAcrossProcesses(CrossProcess s) {
+        PingPong.ping(s.mutex, s.cond, s.mem, s.base);
+    }
+
+    // ---------------------------------------------------------------- ping-pong between threads
+
+    @State(Scope.Benchmark)
+    public static class Threads {
+        final ReentrantLock lock = new ReentrantLock();
+        final Condition cond = lock.newCondition();
+        int turn;
+        boolean stop;
+        Thread pong;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            pong = new Thread(() -> {
+                lock.lock();
+                try {
+                    while (!stop) {
+                        if (turn == 1) {
+                            turn = 0;
+                            cond.signal();
+                        }
+                        cond.await(100, TimeUnit.MILLISECONDS);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    lock.unlock();
+                }
+            }, "pong");
+            pong.setDaemon(true);
+            pong.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            lock.lock();
+            stop = true;
+            cond.signalAll();
+            lock.unlock();
+            pong.join(5000);
+        }
+    }
+
+    /** One round trip between two threads of this JVM with ReentrantLock + Condition. */
+    @Benchmark
+    public void pingPongReentrantLockThreads(Threads s) throws InterruptedException {
+        s.lock.lock();
+        try {
+            s.turn = 1;
+            s.cond.signal();
+            while (s.turn != 0) {
+                s.cond.await();
+            }
+        } finally {
+            s.lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- ping-pong, shm locks, threads
+
+    @State(Scope.Benchmark)
+    public static class ShmThreads {
+        Segment segment;
+        MemorySegment mem;
+        long base;
+        ShmMutex mutex;
+        ShmCondition cond;
+        Thread pong;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            String name = "shmkit-bench-pingpong-t-" + ProcessHandle.current().pid();
+            Segment.unlink(SegmentName.posix(name));
+            segment = Segment.create(SegmentName.posix(name), 64 * 1024);
+            mem = segment.memory();
+            base = segment.dataOffset();
+            mutex = ShmMutex.create(mem, base + PingPong.MUTEX);
+            cond = ShmCondition.create(mem, base + PingPong.COND);
+            pong = new Thread(() -> PingPong.pongLoop(mutex, cond, mem, base), "shm-pong");
+            pong.setDaemon(true);
+            pong.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            mutex.lock();
+            mem.set(ValueLayout.JAVA_LONG, base + PingPong.STOP, 1L);
+            cond.signalAll();
+            mutex.unlock();
+            pong.join(5000);
+            segment.closeAndUnlink();
+        }
+    }
+
+    /** For reference: the shm ping-pong between two threads of one JVM. */
+    @Benchmark
+    public void pingPongShmThreads(ShmThreads s) {
+        PingPong.ping(s.mutex, s.cond, s.mem, s.base);
+    }
+}

@@ -1,0 +1,258 @@
+package io.shmkit.sync;
+
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Libc;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A condition variable in shared memory, used together with a {@link ShmMutex}: threads in any
+ * processes wait for a predicate on shared data and are woken by {@link #signal()} or
+ * {@link #signalAll()}.
+ *
+ * <p>Layout (64 bytes, one line; the only place these offsets are written down):
+ * <pre>
+ *  0      4         8        16                   64
+ *  +------+---------+--------+--------------------+
+ *  | seq  | waiters | magic  | reserved (0)       |
+ *  +------+---------+--------+--------------------+
+ *  seq:     futex word, incremented by every signal
+ *  waiters: how many threads may sleep on seq (a hint: lets signal skip the system call)
+ *  magic:   "SHMCOND1", stored last with release semantics by create()
+ * </pre>
+ *
+ * <p><b>Semantics.</b> {@link #await(ShmMutex)} reads the sequence, releases the mutex, polls
+ * the sequence for a few microseconds, then sleeps on the futex until the sequence changes, and
+ * re-acquires the mutex. Signals are plain atomic increments; a system call is only made when
+ * a waiter sleeps. {@link #signal(ShmMutex)} / {@link #signalAll(ShmMutex)}, for a signaller
+ * that holds the mutex, move sleepers onto the mutex's futex instead of waking them, so they
+ * wake once, when the signaller unlocks. A signal that happens
+ * after the waiter released the mutex is never lost. <b>Spurious wakeups happen</b> (a signal
+ * may wake a thread that started waiting after it; signals and unrelated futex traffic may
+ * wake a waiter whose predicate is still false): always wait in a loop that re-checks the
+ * predicate. {@code signal()} wakes at most one sleeper, {@code signalAll()} all of them; use
+ * {@code signalAll()} when waiters wait for different predicates. Signalling does not require
+ * holding the mutex, but doing so avoids missed predicate updates.
+ *
+ * <p><b>When a process dies.</b> A waiter that dies leaves the waiters hint too high: later
+ * signals then make one unnecessary {@code FUTEX_WAKE} call each; nothing blocks. A signaller
+ * that dies before signalling simply never signals: use the timed {@code await} when the other
+ * side may die. Re-acquiring the mutex may report {@link LockResult#OWNER_DIED} (the mutex
+ * owner died while the waiter slept); the waiter then holds the mutex and must repair as for
+ * {@link ShmMutex#lock()}.
+ *
+ * <p>Thread and process safe; instances are cheap views that any number of threads share.
+ *
+ * {@snippet :
+ * LockResult r = mutex.lock();
+ * try {
+ *     while (!ready(shared)) {
+ *         r = cond.await(mutex);   // may return OWNER_DIED: repair, then mutex.markConsistent()
+ *     }
+ *     consume(shared);
+ * } finally {
+ *     mutex.unlock();
+ * }
+ * }
+ */
+public final class ShmCondition {
+
+    /** Bytes a condition occupies. */
+    public static final long SIZE = 64;
+    /** Recommended alignment; 8 is the minimum accepted. */
+    public static final long ALIGNMENT = 64;
+
+    static final long OFF_SEQ = 0;
+    static final long OFF_WAITERS = 4;
+    static final long OFF_MAGIC = 8;
+    /** "SHMCOND1" as a little-endian long. */
+    static final long MAGIC = 0x3144_4E4F_434D_4853L;
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    /**
+     * Spin iterations a waiter polls the sequence before it sleeps on the futex (system
+     * property {@code shmkit.sync.awaitSpins}, default 256, a few microseconds; 0 sleeps at once).
+     */
+    private static final int AWAIT_SPINS = Math.max(0, Integer.getInteger("shmkit.sync.awaitSpins", 256));
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    /** Longest single futex sleep of an untimed await before it re-checks the sequence. */
+    private static final long RECHECK_NANOS = 50_000_000L;
+
+    private final MemorySegment mem;
+    private final long seq;
+    private final long waiters;
+    private final long futexAddress;
+
+    private ShmCondition(MemorySegment memory, long offset) {
+        this.mem = memory;
+        this.seq = offset + OFF_SEQ;
+        this.waiters = offset + OFF_WAITERS;
+        this.futexAddress = memory.address() + offset + OFF_SEQ;
+    }
+
+    private static void checkArguments(MemorySegment memory, long offset) {
+        Objects.requireNonNull(memory, "memory");
+        if (!memory.isNative()) {
+            throw new IllegalArgumentException("memory must be a native or mapped segment: " + memory);
+        }
+        if (offset < 0 || offset > memory.byteSize() - SIZE) {
+            throw new IllegalArgumentException("offset=" + offset + " out of bounds, byteSize=" + memory.byteSize() + ", SIZE=" + SIZE);
+        }
+        if (((memory.address() + offset) & 7) != 0) {
+            throw new IllegalArgumentException("offset=" + offset + " is not 8-byte aligned");
+        }
+    }
+
+    /** Initialises a new condition at {@code offset}; nothing else may use that memory yet. */
+    public static ShmCondition create(MemorySegment memory, long offset) {
+        checkArguments(memory, offset);
+        memory.asSlice(offset, SIZE).fill((byte) 0);
+        // publish: the zeroed fields are visible to whoever reads the magic with acquire
+        LONG.setRelease(memory, offset + OFF_MAGIC, MAGIC);
+        return new ShmCondition(memory, offset);
+    }
+
+    /**
+     * Attaches to a condition made by {@link #create}.
+     *
+     * @throws SegmentCorruptedException if there is none at {@code offset}
+     */
+    public static ShmCondition open(MemorySegment memory, long offset) {
+        checkArguments(memory, offset);
+        // acquire: pairs with the release store of the magic in create()
+        long magic = (long) LONG.getAcquire(memory, offset + OFF_MAGIC);
+        if (magic != MAGIC) {
+            throw new SegmentCorruptedException(String.format(
+                    "no ShmCondition at offset=%d: magic=0x%016x, expected 0x%016x", offset, magic, MAGIC));
+        }
+        return new ShmCondition(memory, offset);
+    }
+
+    /**
+     * Releases {@code mutex} (which the calling thread must hold), waits for a signal (or a
+     * spurious wakeup), and re-acquires it. Uninterruptible.
+     *
+     * @return the result of re-acquiring the mutex: {@link LockResult#ACQUIRED} or
+     *         {@link LockResult#OWNER_DIED}
+     * @throws IllegalMonitorStateException if the calling thread does not hold {@code mutex}
+     */
+    public LockResult await(ShmMutex mutex) {
+        return awaitNanos(mutex, false, 0L);
+    }
+
+    /**
+     * Like {@link #await(ShmMutex)}, with a timeout. The mutex is held again on return in every
+     * case. Returns {@link LockResult#TIMED_OUT} if no signal came in time (check
+     * {@link ShmMutex#isConsistent()} then, in case its owner died meanwhile),
+     * {@link LockResult#OWNER_DIED} if re-acquiring found a dead owner, else
+     * {@link LockResult#ACQUIRED}.
+     */
+    public LockResult await(ShmMutex mutex, long timeout, TimeUnit unit) {
+        return awaitNanos(mutex, true, System.nanoTime() + Math.max(0, unit.toNanos(timeout)));
+    }
+
+    private LockResult awaitNanos(ShmMutex mutex, boolean timed, long deadline) {
+        if (!mutex.isHeldByCurrentThread()) {
+            throw new IllegalMonitorStateException("ShmCondition.await needs the mutex held by the calling thread: " + mutex);
+        }
+        // read before releasing the mutex: a signal after the release changes seq, and we
+        // either see it while spinning or the futex wait below returns at once
+        int s = (int) INT.getVolatile(mem, seq);
+        mutex.unlock();
+        // spin first: across cores the other side often answers within microseconds, and a
+        // spinning waiter is not counted, so the signaller skips FUTEX_WAKE
+        for (int i = 0; i < AWAIT_SPINS && (int) INT.getVolatile(mem, seq) == s; i++) {
+            Thread.onSpinWait();
+        }
+        boolean timedOut = false;
+        boolean slept = false;
+        if ((int) INT.getVolatile(mem, seq) == s) {
+            slept = true;
+            // full fence: a signaller that increments seq after this sees waiters > 0, or the
+            // kernel sees its new seq when it compares before sleeping
+            INT.getAndAdd(mem, waiters, 1);
+            try {
+                if (timed) {
+                    long left = deadline - System.nanoTime();
+                    if (left > 0) {
+                        Futex.await(futexAddress, s, left);
+                    }
+                    timedOut = (int) INT.getVolatile(mem, seq) == s && System.nanoTime() - deadline >= 0;
+                } else {
+                    // bounded sleeps: a waiter requeued onto the mutex futex by a signaller
+                    // that then died must still get to lock() and its dead-owner check
+                    do {
+                        Futex.await(futexAddress, s, RECHECK_NANOS);
+                    } while ((int) INT.getVolatile(mem, seq) == s);
+                }
+            } finally {
+                INT.getAndAdd(mem, waiters, -1);
+            }
+        }
+        // after sleeping we may share the mutex futex with other requeued waiters: acquire
+        // with the waiters flag so that our unlock passes the wake on
+        LockResult r = slept ? mutex.lockAfterSleep() : mutex.lock();
+        return r == LockResult.ACQUIRED && timedOut ? LockResult.TIMED_OUT : r;
+    }
+
+    /** Wakes at most one waiting thread (in any process). */
+    public void signal() {
+        // full fence: see the comment in awaitNanos
+        INT.getAndAdd(mem, seq, 1);
+        if ((int) INT.getVolatile(mem, waiters) > 0) {
+            Futex.wake(futexAddress, 1);
+        }
+    }
+
+    /**
+     * Wakes at most one waiting thread, handing it over to {@code mutex}, which the calling
+     * thread holds and the waiter waits with. Instead of waking the waiter only for it to block
+     * on the mutex the signaller still holds, the waiter is moved to the mutex's futex
+     * ({@code FUTEX_CMP_REQUEUE}) and woken by the signaller's {@link ShmMutex#unlock()}: one
+     * context switch per signal instead of two. Prefer this to {@link #signal()} when signalling
+     * under the mutex.
+     *
+     * @throws IllegalMonitorStateException if the calling thread does not hold {@code mutex}
+     */
+    public void signal(ShmMutex mutex) {
+        requeue(mutex, 1);
+    }
+
+    /** Like {@link #signalAll()}, handing the waiters over to {@code mutex} (see {@link #signal(ShmMutex)}). */
+    public void signalAll(ShmMutex mutex) {
+        requeue(mutex, Integer.MAX_VALUE);
+    }
+
+    private void requeue(ShmMutex mutex, int count) {
+        if (!mutex.isHeldByCurrentThread()) {
+            throw new IllegalMonitorStateException("ShmCondition.signal(mutex) needs the mutex held by the calling thread: " + mutex);
+        }
+        // full fence: see the comment in awaitNanos
+        int next = (int) INT.getAndAdd(mem, seq, 1) + 1;
+        if ((int) INT.getVolatile(mem, waiters) > 0) {
+            // our unlock must wake whoever we move onto the mutex futex
+            mutex.setWaitersFlagAsOwner();
+            if (Libc.futexCmpRequeue(futexAddress, 0, count, mutex.futexAddress(), next) < 0) {
+                Futex.wake(futexAddress, count); // seq moved on meanwhile: wake instead
+            }
+        }
+    }
+
+    /** Wakes every waiting thread (in any process). */
+    public void signalAll() {
+        // full fence: see the comment in awaitNanos
+        INT.getAndAdd(mem, seq, 1);
+        if ((int) INT.getVolatile(mem, waiters) > 0) {
+            Futex.wake(futexAddress, Integer.MAX_VALUE);
+        }
+    }
+
+    /** The offset of the condition in its memory. */
+    public long offset() {
+        return seq - OFF_SEQ;
+    }
+}
