@@ -74,7 +74,7 @@ public final class ShmCondition {
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     /**
-     * Spin iterations a waiter polls the sequence before it sleeps on the futex (system
+     * Most spin iterations a waiter polls the sequence before it sleeps on the futex (system
      * property {@code shmkit.sync.awaitSpins}, default 256, a few microseconds; 0 sleeps at once).
      */
     private static final int AWAIT_SPINS = Math.max(0, Integer.getInteger("shmkit.sync.awaitSpins", 256));
@@ -83,6 +83,10 @@ public final class ShmCondition {
     private static final long RECHECK_NANOS = 50_000_000L;
 
     private final MemorySegment mem;
+    /** Process-local spin budget of this instance (racy by design: a hint). */
+    private int spinBudget = AWAIT_SPINS;
+    /** Process-local count of waits, for the periodic full-budget probe (racy by design). */
+    private int awaits;
     private final long seq;
     private final long waiters;
     private final long futexAddress;
@@ -164,9 +168,17 @@ public final class ShmCondition {
         int s = (int) INT.getVolatile(mem, seq);
         mutex.unlock();
         // spin first: across cores the other side often answers within microseconds, and a
-        // spinning waiter is not counted, so the signaller skips FUTEX_WAKE
-        for (int i = 0; i < AWAIT_SPINS && (int) INT.getVolatile(mem, seq) == s; i++) {
+        // spinning waiter is not counted, so the signaller skips FUTEX_WAKE. The budget adapts:
+        // it halves when spinning did not catch the signal (the other side was not running, as
+        // on a busy machine) and grows back when it did; every 64th wait probes the full budget.
+        int budget = (++awaits & 63) == 0 ? AWAIT_SPINS : spinBudget;
+        for (int i = 0; i < budget && (int) INT.getVolatile(mem, seq) == s; i++) {
             Thread.onSpinWait();
+        }
+        if ((int) INT.getVolatile(mem, seq) != s) {
+            spinBudget = Math.min(AWAIT_SPINS, Math.max(budget, spinBudget) * 2 + 8);
+        } else {
+            spinBudget = spinBudget >> 1;
         }
         boolean timedOut = false;
         boolean slept = false;
