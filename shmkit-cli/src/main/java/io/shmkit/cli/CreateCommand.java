@@ -1,13 +1,12 @@
 package io.shmkit.cli;
 
-import io.shmkit.segment.Backend;
 import io.shmkit.segment.HugePages;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.segment.SegmentOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -20,15 +19,11 @@ final class CreateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "NAME", description = "Segment name (with --backend file: a path; sysv: a key).")
-    String name;
+    @Mixin
+    SegmentArg segment;
 
     @Option(names = "--size", required = true, paramLabel = "SIZE", description = "Total size, header included: 64k, 16m, 1g ...")
     String size;
-
-    @Option(names = "--backend", paramLabel = "posix|file|sysv", converter = Main.BackendConverter.class,
-            description = "Backend (default: from NAME's prefix, else posix).")
-    Backend backend;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "600", description = "Octal permission bits (default: ${DEFAULT-VALUE}).")
     String mode;
@@ -42,7 +37,7 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SegmentName n = Main.resolve(name, backend);
+        SegmentName n = segment.resolve();
         int m;
         try {
             m = Integer.parseInt(mode, 8);

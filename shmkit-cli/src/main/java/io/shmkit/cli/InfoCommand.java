@@ -1,13 +1,12 @@
 package io.shmkit.cli;
 
 import io.shmkit.segment.AttachedProcess;
-import io.shmkit.segment.Backend;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.SegmentInfo;
 import io.shmkit.segment.Segments;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -20,11 +19,8 @@ final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "NAME")
-    String name;
-
-    @Option(names = "--backend", paramLabel = "posix|file|sysv", converter = Main.BackendConverter.class)
-    Backend backend;
+    @Mixin
+    SegmentArg segment;
 
     @Option(names = "--json", description = "JSON object.")
     boolean json;
@@ -32,7 +28,7 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        SegmentInfo i = Segments.inspect(Main.resolve(name, backend));
+        SegmentInfo i = Segments.inspect(segment.resolve());
         if (json) {
             out.println(Json.segment(i));
             return 0;

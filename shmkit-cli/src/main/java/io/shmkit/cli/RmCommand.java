@@ -1,14 +1,13 @@
 package io.shmkit.cli;
 
 import io.shmkit.segment.AttachedProcess;
-import io.shmkit.segment.Backend;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentInfo;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.segment.Segments;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -22,18 +21,15 @@ final class RmCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "NAME")
-    String name;
-
-    @Option(names = "--backend", paramLabel = "posix|file|sysv", converter = Main.BackendConverter.class)
-    Backend backend;
+    @Mixin
+    SegmentArg segment;
 
     @Option(names = "--force", description = "Remove even if live processes are attached (they keep their mapping).")
     boolean force;
 
     @Override
     public Integer call() {
-        SegmentName n = Main.resolve(name, backend);
+        SegmentName n = segment.resolve();
         SegmentInfo info = Segments.inspect(n); // not found / not shmkit -> clear error
         String live = info.attached().stream().filter(AttachedProcess::alive)
                 .map(p -> Long.toString(p.pid())).collect(Collectors.joining(", "));

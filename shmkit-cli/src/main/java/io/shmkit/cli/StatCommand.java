@@ -6,12 +6,11 @@ import io.shmkit.alloc.Allocators;
 import io.shmkit.alloc.SharedAllocator;
 import io.shmkit.alloc.SlabAllocator;
 import io.shmkit.alloc.SlabClassStats;
-import io.shmkit.segment.Backend;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -32,11 +31,8 @@ final class StatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "NAME")
-    String name;
-
-    @Option(names = "--backend", paramLabel = "posix|file|sysv", converter = Main.BackendConverter.class)
-    Backend backend;
+    @Mixin
+    SegmentArg segment;
 
     @Option(names = "--json", description = "JSON array, one object per allocator.")
     boolean json;
@@ -49,7 +45,7 @@ final class StatCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int status = 0;
         List<String> objects = new ArrayList<>();
-        try (Segment seg = Segment.open(Main.resolve(name, backend))) {
+        try (Segment seg = Segment.open(segment.resolve())) {
             List<DirectoryEntry> entries = seg.directory();
             int shown = 0;
             for (DirectoryEntry e : entries) {
