@@ -21,8 +21,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.SplittableRandom;
@@ -46,16 +44,9 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class AllocatorBenchmark {
 
-    private static final MethodHandle MALLOC;
-    private static final MethodHandle FREE;
+    private static final MethodHandle MALLOC = Glibc.MALLOC;
+    private static final MethodHandle FREE = Glibc.FREE;
 
-    static {
-        Linker linker = Linker.nativeLinker();
-        MALLOC = linker.downcallHandle(linker.defaultLookup().find("malloc").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
-        FREE = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
-                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
-    }
 
     /** One segment with a locked pool, a single-threaded pool and a locked slab, shared by all threads. */
     @State(Scope.Benchmark)

@@ -20,8 +20,6 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -51,17 +49,10 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class BumpRingRegionBenchmark {
 
-    private static final MethodHandle MALLOC;
-    private static final MethodHandle FREE;
+    private static final MethodHandle MALLOC = Glibc.MALLOC;
+    private static final MethodHandle FREE = Glibc.FREE;
     private static final int REQUEST = 256;
 
-    static {
-        Linker linker = Linker.nativeLinker();
-        MALLOC = linker.downcallHandle(linker.defaultLookup().find("malloc").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
-        FREE = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
-                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
-    }
 
     /** One segment holding process-safe and single-threaded bump and ring allocators. */
     @State(Scope.Benchmark)

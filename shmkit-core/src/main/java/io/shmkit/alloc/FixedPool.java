@@ -1,6 +1,5 @@
 package io.shmkit.alloc;
 
-import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.FixedPoolLayout;
@@ -86,7 +85,6 @@ public final class FixedPool implements SharedAllocator {
     public static final int CACHE_BATCH = 16;
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final long OPEN_WAIT_NANOS = 1_000_000_000L;
 
     private final String name;
     private final MemorySegment m;
@@ -186,7 +184,7 @@ public final class FixedPool implements SharedAllocator {
 
     /** Slice size as stored: rounded up to the alignment, and to 8 bytes for the cache tag. */
     private static long sliceSizeFor(long sliceSize, long align, SyncMode mode) {
-        return roundUp(mode == SyncMode.THREAD_CACHED ? Math.max(sliceSize, 8) : sliceSize, Math.max(align,
+        return Structures.alignUp(mode == SyncMode.THREAD_CACHED ? Math.max(sliceSize, 8) : sliceSize, Math.max(align,
                 mode == SyncMode.THREAD_CACHED ? 8 : 1));
     }
 
@@ -196,19 +194,14 @@ public final class FixedPool implements SharedAllocator {
 
     /** Opens the pool recorded under {@code name} in {@code segment}, created by any process. */
     public static FixedPool open(Segment segment, String name) {
-        DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new IllegalArgumentException(
-                "no structure named '" + name + "' in segment " + segment.name()));
-        if (e.kind() != KIND) {
-            throw new LayoutMismatchException("structure '" + name + "' in segment " + segment.name()
-                    + " has kind=0x" + Integer.toHexString(e.kind()) + ", expected fixed pool kind=0x"
-                    + Integer.toHexString(KIND));
-        }
+        DirectoryEntry e = Structures.lookup(segment, name, KIND, "fixed pool");
         return open(segment.memory(), e.offset(), e.length(), name);
     }
 
     /** Opens a pool created in a raw range. */
     public static FixedPool open(MemorySegment memory, long offset, long length, String name) {
-        awaitMagic(memory, offset, name);
+        Structures.checkRange(memory, offset, length, "fixed pool '" + name + "'");
+        Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "fixed pool '" + name + "'");
         long sliceSize = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_SIZE);
         long cnt = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_COUNT);
         long al = memory.get(ValueLayout.JAVA_LONG, offset + ALIGN);
@@ -230,26 +223,6 @@ public final class FixedPool implements SharedAllocator {
         return new FixedPool(name, memory, offset, l);
     }
 
-    private static void awaitMagic(MemorySegment memory, long offset, String name) {
-        long deadline = System.nanoTime() + OPEN_WAIT_NANOS;
-        while (true) {
-            long magic = (long) LONG.getAcquire(memory, offset + MAGIC); // acquire: header fields written before it
-            if (magic == MAGIC_VALUE) {
-                return;
-            }
-            if (magic != 0) {
-                throw new LayoutMismatchException("structure '" + name + "' at offset=" + offset
-                        + " is not a fixed pool: magic=0x" + Long.toHexString(magic));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new SegmentCorruptedException("fixed pool '" + name + "' at offset=" + offset
-                        + " was never initialised (magic still 0 after 1 s; creator died?)");
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
-
     private static void checkParams(long sliceSize, int count, long align) {
         if (align <= 0 || Long.bitCount(align) != 1 || align > Segment.PAGE_SIZE) {
             throw new IllegalArgumentException("align must be a power of two <= 4096: align=" + align);
@@ -262,15 +235,9 @@ public final class FixedPool implements SharedAllocator {
         }
     }
 
-    private static long roundUp(long v, long a) {
-        return (v + a - 1) & -a;
-    }
-
     private static FixedPool init(String name, MemorySegment m, long base, long length, long sliceSize, int count,
                                   long align, SyncMode mode) {
-        if ((base & 63) != 0) {
-            throw new IllegalArgumentException("range must be 64-byte aligned: offset=" + base);
-        }
+        Structures.checkRange(m, base, length, "fixed pool '" + name + "'");
         long size = sliceSizeFor(sliceSize, align, mode);
         int ent = entriesFor(mode);
         long need = FixedPoolLayout.bytesNeeded(base, ent, size, count, align);

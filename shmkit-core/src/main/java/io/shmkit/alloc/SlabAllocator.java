@@ -1,6 +1,5 @@
 package io.shmkit.alloc;
 
-import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.Procs;
@@ -71,7 +70,6 @@ public final class SlabAllocator implements SharedAllocator {
     public static final int DEFAULT_PAGE_SIZE = 4096;
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final long OPEN_WAIT_NANOS = 1_000_000_000L;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
 
@@ -187,19 +185,14 @@ public final class SlabAllocator implements SharedAllocator {
 
     /** Opens the slab recorded under {@code name} in {@code segment}, created by any process. */
     public static SlabAllocator open(Segment segment, String name) {
-        DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new IllegalArgumentException(
-                "no structure named '" + name + "' in segment " + segment.name()));
-        if (e.kind() != KIND) {
-            throw new LayoutMismatchException("structure '" + name + "' in segment " + segment.name()
-                    + " has kind=0x" + Integer.toHexString(e.kind()) + ", expected slab kind=0x"
-                    + Integer.toHexString(KIND));
-        }
+        DirectoryEntry e = Structures.lookup(segment, name, KIND, "slab");
         return open(segment.memory(), e.offset(), e.length(), name);
     }
 
     /** Opens a slab created in a raw range. */
     public static SlabAllocator open(MemorySegment memory, long offset, long length, String name) {
-        awaitMagic(memory, offset, name);
+        Structures.checkRange(memory, offset, length, "slab '" + name + "'");
+        Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "slab '" + name + "'");
         long ps = memory.get(L, offset + PAGE_SIZE);
         long pc = memory.get(L, offset + PAGE_COUNT);
         long flags = memory.get(L, offset + FLAGS);
@@ -221,26 +214,6 @@ public final class SlabAllocator implements SharedAllocator {
         return new SlabAllocator(name, memory, offset, l);
     }
 
-    private static void awaitMagic(MemorySegment memory, long offset, String name) {
-        long deadline = System.nanoTime() + OPEN_WAIT_NANOS;
-        while (true) {
-            long magic = (long) LONG.getAcquire(memory, offset + MAGIC); // acquire: header fields written before it
-            if (magic == MAGIC_VALUE) {
-                return;
-            }
-            if (magic != 0) {
-                throw new LayoutMismatchException("structure '" + name + "' at offset=" + offset
-                        + " is not a slab: magic=0x" + Long.toHexString(magic));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new SegmentCorruptedException("slab '" + name + "' at offset=" + offset
-                        + " was never initialised (magic still 0 after 1 s; creator died?)");
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
-
     private static void checkParams(int pageCount, int pageSize) {
         if (pageSize < 256 || pageSize > 65536 || Integer.bitCount(pageSize) != 1) {
             throw new IllegalArgumentException("pageSize must be a power of two in [256, 65536]: pageSize=" + pageSize);
@@ -252,9 +225,7 @@ public final class SlabAllocator implements SharedAllocator {
 
     private static SlabAllocator init(String name, MemorySegment m, long base, long length, int pageCount,
                                       int pageSize, SyncMode mode) {
-        if ((base & 63) != 0) {
-            throw new IllegalArgumentException("range must be 64-byte aligned: offset=" + base);
-        }
+        Structures.checkRange(m, base, length, "slab '" + name + "'");
         int ent = entriesFor(mode);
         long pagesAt = pagesStart(base, pageSize, ent, pageCount);
         long need = pagesAt + (long) pageSize * pageCount;

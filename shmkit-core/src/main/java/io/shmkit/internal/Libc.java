@@ -105,10 +105,6 @@ public final class Libc {
     private static final MethodHandle SYSCALL6 = LINKER.downcallHandle(symbol("syscall"),
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle MALLOC = LINKER.downcallHandle(symbol("malloc"),
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
-    private static final MethodHandle FREE = LINKER.downcallHandle(symbol("free"),
-            FunctionDescriptor.ofVoid(JAVA_LONG), Linker.Option.critical(false));
 
     private static MemorySegment symbol(String name) {
         return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
@@ -370,24 +366,6 @@ public final class Libc {
         try {
             return (long) SYSCALL6.invokeExact(cs(), SYS_FUTEX, address, (long) FUTEX_CMP_REQUEUE, (long) wake,
                     (long) requeue, address2, (long) expected);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** glibc {@code malloc}, for benchmarks that compare against it. */
-    public static long malloc(long size) {
-        try {
-            return (long) MALLOC.invokeExact(size);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** glibc {@code free}, for benchmarks that compare against it. */
-    public static void free(long address) {
-        try {
-            FREE.invokeExact(address);
         } catch (Throwable t) {
             throw rethrow(t);
         }

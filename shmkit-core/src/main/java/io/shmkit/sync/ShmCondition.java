@@ -6,7 +6,6 @@ import io.shmkit.internal.Libc;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -98,25 +97,10 @@ public final class ShmCondition {
         this.futexAddress = memory.address() + offset + OFF_SEQ;
     }
 
-    private static void checkArguments(MemorySegment memory, long offset) {
-        Objects.requireNonNull(memory, "memory");
-        if (!memory.isNative()) {
-            throw new IllegalArgumentException("memory must be a native or mapped segment: " + memory);
-        }
-        if (offset < 0 || offset > memory.byteSize() - SIZE) {
-            throw new IllegalArgumentException("offset=" + offset + " out of bounds, byteSize=" + memory.byteSize() + ", SIZE=" + SIZE);
-        }
-        if (((memory.address() + offset) & 7) != 0) {
-            throw new IllegalArgumentException("offset=" + offset + " is not 8-byte aligned");
-        }
-    }
-
     /** Initialises a new condition at {@code offset}; nothing else may use that memory yet. */
     public static ShmCondition create(MemorySegment memory, long offset) {
-        checkArguments(memory, offset);
-        memory.asSlice(offset, SIZE).fill((byte) 0);
-        // publish: the zeroed fields are visible to whoever reads the magic with acquire
-        LONG.setRelease(memory, offset + OFF_MAGIC, MAGIC);
+        SyncMemory.clear(memory, offset, SIZE);
+        SyncMemory.publish(memory, offset + OFF_MAGIC, MAGIC);
         return new ShmCondition(memory, offset);
     }
 
@@ -126,13 +110,7 @@ public final class ShmCondition {
      * @throws SegmentCorruptedException if there is none at {@code offset}
      */
     public static ShmCondition open(MemorySegment memory, long offset) {
-        checkArguments(memory, offset);
-        // acquire: pairs with the release store of the magic in create()
-        long magic = (long) LONG.getAcquire(memory, offset + OFF_MAGIC);
-        if (magic != MAGIC) {
-            throw new SegmentCorruptedException(String.format(
-                    "no ShmCondition at offset=%d: magic=0x%016x, expected 0x%016x", offset, magic, MAGIC));
-        }
+        SyncMemory.checkMagic(memory, offset, SIZE, offset + OFF_MAGIC, MAGIC, "ShmCondition");
         return new ShmCondition(memory, offset);
     }
 

@@ -5,7 +5,6 @@ import io.shmkit.SegmentCorruptedException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import static io.shmkit.sync.MutexLayout.MAGIC;
@@ -102,29 +101,14 @@ public final class ShmMutex {
         this.futexAddress = memory.address() + offset + OFF_WORD; // low 32 bits (little-endian)
     }
 
-    private static void checkArguments(MemorySegment memory, long offset) {
-        Objects.requireNonNull(memory, "memory");
-        if (!memory.isNative()) {
-            throw new IllegalArgumentException("memory must be a native or mapped segment: " + memory);
-        }
-        if (offset < 0 || offset > memory.byteSize() - SIZE) {
-            throw new IllegalArgumentException("offset=" + offset + " out of bounds, byteSize=" + memory.byteSize() + ", SIZE=" + SIZE);
-        }
-        if (((memory.address() + offset) & 7) != 0) {
-            throw new IllegalArgumentException("offset=" + offset + " is not 8-byte aligned (ALIGNMENT=" + ALIGNMENT + " recommended)");
-        }
-    }
-
     /**
      * Initialises a new, free, consistent mutex at {@code offset}. Nothing else may use the
      * memory concurrently; the magic is published last (release), so a concurrent
      * {@link #open} sees either no mutex or a complete one.
      */
     public static ShmMutex create(MemorySegment memory, long offset) {
-        checkArguments(memory, offset);
-        memory.asSlice(offset, SIZE).fill((byte) 0);
-        // publish: everything above is visible to whoever reads the magic with acquire
-        LONG.setRelease(memory, offset + OFF_MAGIC, MAGIC);
+        SyncMemory.clear(memory, offset, SIZE);
+        SyncMemory.publish(memory, offset + OFF_MAGIC, MAGIC);
         return new ShmMutex(memory, offset);
     }
 
@@ -134,13 +118,7 @@ public final class ShmMutex {
      * @throws SegmentCorruptedException if there is no initialised mutex at {@code offset}
      */
     public static ShmMutex open(MemorySegment memory, long offset) {
-        checkArguments(memory, offset);
-        // acquire: pairs with the release store of the magic in create()
-        long magic = (long) LONG.getAcquire(memory, offset + OFF_MAGIC);
-        if (magic != MAGIC) {
-            throw new SegmentCorruptedException(String.format(
-                    "no ShmMutex at offset=%d: magic=0x%016x, expected 0x%016x", offset, magic, MAGIC));
-        }
+        SyncMemory.checkMagic(memory, offset, SIZE, offset + OFF_MAGIC, MAGIC, "ShmMutex");
         return new ShmMutex(memory, offset);
     }
 

@@ -6,7 +6,6 @@ import io.shmkit.internal.Procs;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -113,19 +112,6 @@ public final class ShmRwLock {
         return OFF_SLOT_TABLE + readerSlots * SLOT_BYTES;
     }
 
-    private static void checkArguments(MemorySegment memory, long offset, long size) {
-        Objects.requireNonNull(memory, "memory");
-        if (!memory.isNative()) {
-            throw new IllegalArgumentException("memory must be a native or mapped segment: " + memory);
-        }
-        if (offset < 0 || offset > memory.byteSize() - size) {
-            throw new IllegalArgumentException("offset=" + offset + " out of bounds, byteSize=" + memory.byteSize() + ", size=" + size);
-        }
-        if (((memory.address() + offset) & 7) != 0) {
-            throw new IllegalArgumentException("offset=" + offset + " is not 8-byte aligned");
-        }
-    }
-
     /** Initialises a lock with {@link #DEFAULT_READER_SLOTS} at {@code offset}. */
     public static ShmRwLock create(MemorySegment memory, long offset) {
         return create(memory, offset, DEFAULT_READER_SLOTS);
@@ -137,12 +123,10 @@ public final class ShmRwLock {
      */
     public static ShmRwLock create(MemorySegment memory, long offset, int readerSlots) {
         long size = sizeFor(readerSlots);
-        checkArguments(memory, offset, size);
-        memory.asSlice(offset, size).fill((byte) 0);
+        SyncMemory.clear(memory, offset, size);
         ShmMutex m = ShmMutex.create(memory, offset + OFF_MUTEX);
         memory.set(ValueLayout.JAVA_INT, offset + OFF_SLOTS, readerSlots);
-        // publish: everything above is visible to whoever reads the magic with acquire
-        LONG.setRelease(memory, offset + OFF_MAGIC, MAGIC);
+        SyncMemory.publish(memory, offset + OFF_MAGIC, MAGIC);
         return new ShmRwLock(memory, offset, readerSlots, m);
     }
 
@@ -152,13 +136,7 @@ public final class ShmRwLock {
      * @throws SegmentCorruptedException if there is no valid lock at {@code offset}
      */
     public static ShmRwLock open(MemorySegment memory, long offset) {
-        checkArguments(memory, offset, OFF_SLOT_TABLE);
-        // acquire: pairs with the release store of the magic in create()
-        long magic = (long) LONG.getAcquire(memory, offset + OFF_MAGIC);
-        if (magic != MAGIC) {
-            throw new SegmentCorruptedException(String.format(
-                    "no ShmRwLock at offset=%d: magic=0x%016x, expected 0x%016x", offset, magic, MAGIC));
-        }
+        SyncMemory.checkMagic(memory, offset, OFF_SLOT_TABLE, offset + OFF_MAGIC, MAGIC, "ShmRwLock");
         int n = memory.get(ValueLayout.JAVA_INT, offset + OFF_SLOTS);
         if (n < 1 || n > 4096 || offset + sizeFor(n) > memory.byteSize()) {
             throw new SegmentCorruptedException("ShmRwLock at offset=" + offset + " has readerSlots=" + n

@@ -1,0 +1,62 @@
+package io.shmkit.sync;
+
+import io.shmkit.SegmentCorruptedException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+/**
+ * Placement checks and magic-word publication shared by the lock types of this package.
+ * Each lock starts with a magic word stored last (release) by {@code create} and checked
+ * (acquire) by {@code open}. Package-private.
+ */
+final class SyncMemory {
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private SyncMemory() {
+    }
+
+    /** Checks that {@code size} bytes at {@code offset} lie in native memory, 8-byte aligned. */
+    static void check(MemorySegment memory, long offset, long size) {
+        Objects.requireNonNull(memory, "memory");
+        if (!memory.isNative()) {
+            throw new IllegalArgumentException("memory must be a native or mapped segment: " + memory);
+        }
+        if (offset < 0 || offset > memory.byteSize() - size) {
+            throw new IllegalArgumentException("offset=" + offset + " out of bounds, byteSize=" + memory.byteSize()
+                    + ", size=" + size);
+        }
+        if (((memory.address() + offset) & 7) != 0) {
+            throw new IllegalArgumentException("offset=" + offset + " is not 8-byte aligned (64 recommended)");
+        }
+    }
+
+    /** Checks the placement and zeroes the lock's bytes; the caller then fills in and {@link #publish}es. */
+    static void clear(MemorySegment memory, long offset, long size) {
+        check(memory, offset, size);
+        memory.asSlice(offset, size).fill((byte) 0);
+    }
+
+    /** Stores the magic last: everything written before is visible to whoever reads it with acquire. */
+    static void publish(MemorySegment memory, long magicAt, long magic) {
+        LONG.setRelease(memory, magicAt, magic);
+    }
+
+    /**
+     * Checks the placement and the magic word a {@code create} published.
+     *
+     * @throws SegmentCorruptedException naming {@code type} if the magic is not there
+     */
+    static void checkMagic(MemorySegment memory, long offset, long size, long magicAt, long magic, String type) {
+        check(memory, offset, size);
+        // acquire: pairs with the release store in publish()
+        long found = (long) LONG.getAcquire(memory, magicAt);
+        if (found != magic) {
+            throw new SegmentCorruptedException(String.format(
+                    "no %s at offset=%d: magic=0x%016x, expected 0x%016x", type, offset, found, magic));
+        }
+    }
+}
