@@ -33,17 +33,16 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  *       ({@link io.shmkit.sync.ShmMutex}) in the pool's header; any thread of any process that
  *       opened the pool may call any method.</li>
  *   <li>{@link SyncMode#THREAD_CACHED}: like {@code LOCKED}, but each thread of each process keeps
- *       up to {@value io.shmkit.internal.FixedPoolLayout#CACHE_SLICES} freed slices in a private cache (like glibc's tcache) and
+ *       up to {@value #CACHE_SLICES} freed slices in a private cache (like glibc's tcache) and
  *       serves allocations from it without any atomic instruction; the shared lock is taken
  *       only to refill or drain {@value #CACHE_BATCH} slices at a time. Slices in a cache are
  *       not available to other threads, so {@code tryAllocate} can return 0 while up to
- *       {@value io.shmkit.internal.FixedPoolLayout#CACHE_SLICES} slices per other thread sit in caches. Each cache has an entry in
+ *       {@value #CACHE_SLICES} slices per other thread sit in caches. Each cache has an entry in
  *       a registry of {@value io.shmkit.internal.FixedPoolLayout#ENTRIES} in the header; a
- *       thread that finds the registry full falls back to the locked path. The entry lists the
- *       cached slices (a count, stored last, and their indices); a cached slice stays marked
- *       used and carries in its first word a tag derived from a per-pool random secret and its
- *       offset, so that freeing it again is detected. Slices are rounded up to 8 bytes to hold
- *       the tag. Cache hits write only to the slice and to the thread's own registry entry.</li>
+ *       thread that finds the registry full falls back to the locked path. A cached slice's
+ *       state byte names the registry entry that holds it, so a cache hit is one byte store
+ *       (plus a statistics word in the thread's own registry entry), and freeing a cached slice
+ *       again is detected from the same byte.</li>
  *   <li>{@link SyncMode#SINGLE_THREADED}: no lock at all; callers serialise every call themselves
  *       (for callers that hold their own lock).</li>
  * </ul>
@@ -52,17 +51,18 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  * contents written before {@link #free} before the next owner's use of it.
  *
  * <p><b>Crash consistency.</b> The state bytes are the source of truth: a slice is
- * free (on the shared list) when its state byte is {@code 0}, otherwise allocated or in the
- * cache whose registry entry lists it. Allocate sets the byte before it returns; free clears it
- * first; a cache push or pop commits by storing the cache's count. The free list and the {@code used} counter are
- * derived data. If a process dies holding the lock, the next locker is told so and rebuilds the
- * free list and counter from the state bytes before it goes on. Slices in the caches of a
- * process that died (its pid is gone, or now belongs to a process with another start time)
- * are returned to the shared list by that repair, by {@link #verify()}, and before an
- * allocation is refused for lack of slices. A process killed inside {@code allocate} may leak
- * the slice it was taking (its state byte says used; nobody will free it), never hands it out
- * twice. The cache of a thread that ends while its process lives on stays reserved until
- * {@link #releaseThreadCache()} is called on that thread or the process exits.
+ * free (on the shared list) when its state byte is {@code 0}, allocated when it is {@code 1},
+ * and in the cache of registry entry {@code e} when it is {@code 2 + e}. Each operation commits
+ * with the single store of that byte: allocate sets it before it returns, free changes it first.
+ * The free list and the {@code used} counter are derived data. If a process dies holding the
+ * lock, the next locker is told so and rebuilds the free list and counter from the state bytes
+ * before it goes on. Slices in the caches of a process that died (its pid is gone, or now
+ * belongs to a process with another start time) are found by their state bytes and returned to
+ * the shared list by that repair, by {@link #verify()}, and before an allocation is refused for
+ * lack of slices. A process killed inside {@code allocate} may leak the slice it was taking
+ * (its state byte says allocated; nobody will free it), never hands it out twice. The cache of
+ * a thread that ends while its process lives on is returned when the registry is full or the
+ * pool runs out, or at once by {@link #releaseThreadCache()} on that thread.
  *
  * <p><b>Why not lock-free.</b> A tagged Treiber stack makes the free-list pop one CAS, but
  * then the state byte and the list can no longer change together: a process killed between the
@@ -81,6 +81,8 @@ public final class FixedPool implements SharedAllocator {
 
     /** Directory kind of a fixed pool. */
     public static final int KIND = 0x0103;
+    /** Slices a thread cache holds at most. */
+    public static final int CACHE_SLICES = 32;
     /** Slices moved between a thread cache and the shared list at once. */
     public static final int CACHE_BATCH = 16;
 
@@ -100,8 +102,9 @@ public final class FixedPool implements SharedAllocator {
     private final int entries;   // registry entries (0 without thread caches)
     private final SyncMode mode;
     private final AllocLock lock;
-    private final long secret;   // cached-slice tag key
     private final ThreadLocal<Cache> caches;
+    /** Caches this instance registered, by registry entry (lock held to read or write). */
+    private final Cache[] local;
     /** The first thread's cache, to skip the thread-local lookup for it. */
     private Cache lastCache;
 
@@ -109,6 +112,7 @@ public final class FixedPool implements SharedAllocator {
     private static final class Cache {
         final int entry;          // -1: registry was full, use the locked path
         final long entryAt;       // segment offset of the registry entry
+        final byte mark;          // state byte of a slice in this cache
         final Thread thread = Thread.currentThread();
         final int[] stack = new int[CACHE_SLICES];
         int n;
@@ -117,6 +121,7 @@ public final class FixedPool implements SharedAllocator {
         Cache(int entry, long entryAt) {
             this.entry = entry;
             this.entryAt = entryAt;
+            this.mark = (byte) (STATE_CACHED + Math.max(entry, 0));
         }
     }
 
@@ -137,8 +142,8 @@ public final class FixedPool implements SharedAllocator {
         this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
                 : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
         this.lock = lock;
-        this.secret = m.get(ValueLayout.JAVA_LONG, base + CACHE_SECRET);
         this.caches = mode == SyncMode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
+        this.local = new Cache[entries];
     }
 
     // ------------------------------------------------------------------ create / open
@@ -178,14 +183,13 @@ public final class FixedPool implements SharedAllocator {
     /** Bytes a pool with these parameters needs in a raw range (at most; alignment padding included). */
     public static long bytesNeeded(long sliceSize, int count, long align, SyncMode mode) {
         checkParams(sliceSize, count, align);
-        return FixedPoolLayout.bytesNeeded(0, entriesFor(mode), sliceSizeFor(sliceSize, align, mode), count, align)
+        return FixedPoolLayout.bytesNeeded(0, entriesFor(mode), sliceSizeFor(sliceSize, align), count, align)
                 + Math.max(0, align - 64);
     }
 
-    /** Slice size as stored: rounded up to the alignment, and to 8 bytes for the cache tag. */
-    private static long sliceSizeFor(long sliceSize, long align, SyncMode mode) {
-        return Structures.alignUp(mode == SyncMode.THREAD_CACHED ? Math.max(sliceSize, 8) : sliceSize, Math.max(align,
-                mode == SyncMode.THREAD_CACHED ? 8 : 1));
+    /** Slice size as stored: rounded up to the alignment. */
+    private static long sliceSizeFor(long sliceSize, long align) {
+        return Structures.alignUp(sliceSize, align);
     }
 
     private static int entriesFor(SyncMode mode) {
@@ -238,7 +242,7 @@ public final class FixedPool implements SharedAllocator {
     private static FixedPool init(String name, MemorySegment m, long base, long length, long sliceSize, int count,
                                   long align, SyncMode mode) {
         Structures.checkRange(m, base, length, "fixed pool '" + name + "'");
-        long size = sliceSizeFor(sliceSize, align, mode);
+        long size = sliceSizeFor(sliceSize, align);
         int ent = entriesFor(mode);
         long need = FixedPoolLayout.bytesNeeded(base, ent, size, count, align);
         if (need > length || base + length > m.byteSize()) {
@@ -255,7 +259,6 @@ public final class FixedPool implements SharedAllocator {
             case SINGLE_THREADED -> FLAG_SINGLE_THREADED;
         });
         m.set(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES, ent);
-        m.set(ValueLayout.JAVA_LONG, base + CACHE_SECRET, new java.util.SplittableRandom().nextLong() | 1);
         m.set(ValueLayout.JAVA_LONG, base + SLICES_AT, slicesStart(base, ent, count, align));
         m.set(ValueLayout.JAVA_LONG, base + NEXT_AT, nextArray(ent));
         m.set(ValueLayout.JAVA_LONG, base + STATE_AT, stateArray(ent, count));
@@ -304,8 +307,7 @@ public final class FixedPool implements SharedAllocator {
     /** Whether the slice at {@code offset} is allocated (a snapshot). */
     public boolean isAllocated(long offset) {
         int index = sliceIndex(offset);
-        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED
-                && (entries == 0 || m.get(ValueLayout.JAVA_LONG, offset) != tag(offset));
+        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED;
     }
 
     // ------------------------------------------------------------------ allocate
@@ -404,28 +406,20 @@ public final class FixedPool implements SharedAllocator {
 
     private long allocateCached(Cache c) {
         MemorySegment m = this.m;
-        long e = c.entryAt;
         if (c.n == 0 && !refill(c)) {
             return 0;
         }
         int n = c.n - 1;
         int index = c.stack[n];
         c.n = n;
-        // release: the pop (and the request count) commits before the slice is handed out
-        LONG.setRelease(m, e + E_CACHED, cacheWord(++c.requests, n));
-        long off = slices + index * sliceSize;
-        m.set(ValueLayout.JAVA_LONG, off, 0L); // the slice no longer carries the cached tag
-        return off;
+        m.set(ValueLayout.JAVA_BYTE, state + index, STATE_USED); // the commit: cached -> allocated
+        m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(++c.requests, n)); // statistics only
+        return slices + index * sliceSize;
     }
 
     /** A registry entry's cache word: requests served from the cache, and the cached count (the commit). */
     private static long cacheWord(long requests, int n) {
         return (requests << CACHE_COUNT_BITS) | n;
-    }
-
-    /** The first word of a slice while it sits in a thread cache. */
-    private long tag(long offset) {
-        return secret ^ (offset * 0x9E3779B97F4A7C15L);
     }
 
     /** Moves up to {@link #CACHE_BATCH} slices from the shared list into the empty cache {@code c}. */
@@ -441,14 +435,11 @@ public final class FixedPool implements SharedAllocator {
                 if (head == NONE) {
                     break;
                 }
-                m.set(ValueLayout.JAVA_BYTE, state + head, STATE_USED); // taken from the list (cached = used)
-                long off = slices + head * sliceSize;
-                m.set(ValueLayout.JAVA_LONG, off, tag(off));
-                m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, head);
+                m.set(ValueLayout.JAVA_BYTE, state + head, c.mark); // the commit: in this thread's cache
                 c.stack[n++] = head;
-                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n)); // release: listed before it counts
             }
             c.n = n;
+            m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, n));
             if (n == 0) {
                 m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS) + 1);
                 m.set(ValueLayout.JAVA_LONG, base + FAILURES, m.get(ValueLayout.JAVA_LONG, base + FAILURES) + 1);
@@ -492,10 +483,6 @@ public final class FixedPool implements SharedAllocator {
         lockAndRepair();
         try {
             checkUsed(offset, index);
-            if (entries > 0 && m.get(ValueLayout.JAVA_LONG, offset) == tag(offset)) {
-                throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
-                        + " (slice " + index + ") is not allocated (it is in a thread cache; double free?)");
-            }
             m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: source of truth says free
             pushFree(index);
         } finally {
@@ -504,28 +491,33 @@ public final class FixedPool implements SharedAllocator {
     }
 
     private void checkUsed(long offset, int index) {
-        if (m.get(ValueLayout.JAVA_BYTE, state + index) != STATE_USED) {
-            throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
-                    + " (slice " + index + ") is not allocated (double free?)");
+        byte s = m.get(ValueLayout.JAVA_BYTE, state + index);
+        if (s != STATE_USED) {
+            throw notAllocated(offset, index, s);
         }
     }
 
+    private IllegalArgumentException notAllocated(long offset, int index, byte s) {
+        return new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset + " (slice " + index
+                + ") is not allocated (" + (s == STATE_FREE ? "double free?"
+                : s >= STATE_CACHED && s < STATE_CACHED + entries ? "it is in a thread cache; double free?"
+                : "its state byte is " + s + "; corrupted?") + ")");
+    }
+
     private void freeCached(Cache c, long offset, int index) {
-        checkUsed(offset, index);
-        if (m.get(ValueLayout.JAVA_LONG, offset) == tag(offset)) {
-            throw new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset
-                    + " (slice " + index + ") is not allocated (it is in a thread cache; double free?)");
+        MemorySegment m = this.m;
+        byte s = m.get(ValueLayout.JAVA_BYTE, state + index);
+        if (s != STATE_USED) {
+            throw notAllocated(offset, index, s);
         }
         if (c.n == CACHE_SLICES) {
             drain(c, CACHE_BATCH);
         }
         int n = c.n;
-        m.set(ValueLayout.JAVA_LONG, offset, tag(offset));
-        m.set(ValueLayout.JAVA_INT, c.entryAt + E_STACK + 4L * n, index);
         c.stack[n] = index;
         c.n = n + 1;
-        // release: the commit, after the index is listed
-        LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, n + 1));
+        m.set(ValueLayout.JAVA_BYTE, state + index, c.mark); // the commit: allocated -> in this thread's cache
+        m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, n + 1)); // statistics only
     }
 
     /** Returns {@code k} slices of cache {@code c} to the shared list. */
@@ -534,12 +526,10 @@ public final class FixedPool implements SharedAllocator {
         try {
             for (int i = 0; i < k && c.n > 0; i++) {
                 int index = c.stack[--c.n];
-                m.set(ValueLayout.JAVA_LONG, slices + index * sliceSize, 0L);
-                // release: out of the cache before it is freed
-                LONG.setRelease(m, c.entryAt + E_CACHED, cacheWord(c.requests, c.n));
                 m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: back on the shared list
                 pushFree(index);
             }
+            m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, c.n));
         } finally {
             lock.unlock();
         }
@@ -559,7 +549,9 @@ public final class FixedPool implements SharedAllocator {
                         m.set(ValueLayout.JAVA_LONG, at + E_START, Procs.START_TIME);
                         m.set(ValueLayout.JAVA_LONG, at + E_THREAD, Thread.currentThread().threadId());
                         m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 1);
-                        return new Cache(e, at);
+                        Cache c = new Cache(e, at);
+                        local[e] = c;
+                        return c;
                     }
                 }
                 if (pass == 0 && reclaimDeadCaches() == 0) {
@@ -577,10 +569,12 @@ public final class FixedPool implements SharedAllocator {
     }
 
     /**
-     * Returns the slices cached by threads of dead processes to the shared list and frees their
+     * Returns the slices cached by threads of dead processes, and by threads of this process
+     * that ended without {@link #releaseThreadCache()}, to the shared list and frees their
      * registry entries (lock held). Returns the number of entries freed.
      */
     private int reclaimDeadCaches() {
+        long deadMask = 0; // entries of dead processes: their slices are found by a scan of the state bytes
         int freed = 0;
         for (int e = 0; e < entries; e++) {
             long at = entryAt(e);
@@ -588,30 +582,56 @@ public final class FixedPool implements SharedAllocator {
                 continue;
             }
             int pid = m.get(ValueLayout.JAVA_INT, at + E_PID);
-            if (pid == Procs.PID || Procs.isAlive(pid, m.get(ValueLayout.JAVA_LONG, at + E_START))) {
-                continue;
+            long start = m.get(ValueLayout.JAVA_LONG, at + E_START);
+            if (pid == Procs.PID && start == Procs.START_TIME) {
+                Cache c = local[e];
+                if (c != null && !c.thread.isAlive()) { // ended: its last action happens-before isAlive() == false
+                    emptyLocal(c);
+                    freed++;
+                }
+            } else if (!Procs.isAlive(pid, start)) {
+                deadMask |= 1L << e;
             }
-            emptyEntry(at);
-            freed++;
+        }
+        if (deadMask != 0) {
+            for (int i = 0; i < count; i++) {
+                int e = m.get(ValueLayout.JAVA_BYTE, state + i) - STATE_CACHED;
+                if (e >= 0 && e < entries && (deadMask >>> e & 1) != 0) {
+                    m.set(ValueLayout.JAVA_BYTE, state + i, STATE_FREE);
+                    pushFree(i);
+                }
+            }
+            for (long mask = deadMask; mask != 0; mask &= mask - 1) {
+                releaseEntry(entryAt(Long.numberOfTrailingZeros(mask)));
+                freed++;
+            }
         }
         return freed;
     }
 
-    /** Frees the slices listed in the entry at {@code at}, folds its counter, releases it (lock held). */
-    private void emptyEntry(long at) {
-        long word = m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
-        long n = Math.min(word & CACHE_COUNT_MASK, CACHE_SLICES);
-        for (int i = 0; i < n; i++) {
-            int index = m.get(ValueLayout.JAVA_INT, at + E_STACK + 4L * i);
-            if (index >= 0 && index < count && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED) {
-                m.set(ValueLayout.JAVA_LONG, slices + index * sliceSize, 0L);
+    /** Returns the slices of cache {@code c} (its thread is the caller or has ended) and its entry (lock held). */
+    private void emptyLocal(Cache c) {
+        for (int i = c.n - 1; i >= 0; i--) {
+            int index = c.stack[i];
+            if (m.get(ValueLayout.JAVA_BYTE, state + index) == c.mark) {
                 m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE);
                 pushFree(index);
             }
         }
-        m.set(ValueLayout.JAVA_LONG, at + E_CACHED, 0);
+        c.n = 0;
+        local[c.entry] = null;
+        if (lastCache == c) {
+            lastCache = null;
+        }
+        releaseEntry(c.entryAt);
+    }
+
+    /** Folds the request counter of the registry entry at {@code at} into the pool's and frees the entry (lock held). */
+    private void releaseEntry(long at) {
+        long word = m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
         m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS)
                 + (word >>> CACHE_COUNT_BITS));
+        m.set(ValueLayout.JAVA_LONG, at + E_CACHED, 0);
         m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 0);
     }
 
@@ -634,7 +654,9 @@ public final class FixedPool implements SharedAllocator {
         }
         lockAndRepair();
         try {
-            emptyEntry(c.entryAt);
+            if (local[c.entry] == c) { // else a repair already took it back
+                emptyLocal(c);
+            }
         } finally {
             lock.unlock();
         }
@@ -687,31 +709,35 @@ public final class FixedPool implements SharedAllocator {
     }
 
     private void verifyLocked() {
-        long taken = 0;
-        for (int i = 0; i < count; i++) {
-            byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
-            if (s == STATE_USED) {
-                taken++;
-            } else if (s != STATE_FREE) {
-                throw corrupt("state byte of slice " + i + " at offset=" + (state + i) + " is " + s
-                        + ", expected 0 (free) or 1 (used)");
-            }
-        }
+        long inUse = 0;
         for (int e = 0; e < entries; e++) {
             long at = entryAt(e);
             if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
                 continue;
             }
-            long n = (long) LONG.getAcquire(m, at + E_CACHED) & CACHE_COUNT_MASK; // acquire: indices below it are written
-            if (n < 0 || n > CACHE_SLICES) {
-                throw corrupt("thread cache " + e + ": count at offset=" + (at + E_CACHED) + " is " + n);
+            inUse |= 1L << e;
+            long n = (long) LONG.getAcquire(m, at + E_CACHED) & CACHE_COUNT_MASK; // acquire: a snapshot of the owner's word
+            if (n > CACHE_SLICES) {
+                throw corrupt("thread cache " + e + ": count at offset=" + (at + E_CACHED) + " is " + n
+                        + ", more than " + CACHE_SLICES);
             }
-            for (int i = 0; i < n; i++) {
-                int index = m.get(ValueLayout.JAVA_INT, at + E_STACK + 4L * i);
-                if (index < 0 || index >= count || m.get(ValueLayout.JAVA_BYTE, state + index) != STATE_USED) {
-                    throw corrupt("thread cache " + e + " lists slice " + index + " (at offset="
-                            + (at + E_STACK + 4L * i) + ") which is not marked used");
+        }
+        long taken = 0;
+        for (int i = 0; i < count; i++) {
+            byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
+            int e = s - STATE_CACHED;
+            if (s == STATE_USED) {
+                taken++;
+            } else if (e >= 0 && e < entries) {
+                if ((inUse >>> e & 1) == 0) {
+                    throw corrupt("state byte of slice " + i + " at offset=" + (state + i) + " is " + s
+                            + ": in thread cache " + e + ", which no thread owns");
                 }
+                taken++;
+            } else if (s != STATE_FREE) {
+                throw corrupt("state byte of slice " + i + " at offset=" + (state + i) + " is " + s
+                        + ", expected 0 (free), 1 (used)" + (entries > 0 ? " or " + STATE_CACHED + ".."
+                        + (STATE_CACHED + entries - 1) + " (cached)" : ""));
             }
         }
         long used = m.get(ValueLayout.JAVA_LONG, base + USED);
@@ -762,18 +788,24 @@ public final class FixedPool implements SharedAllocator {
     }
 
     /**
-     * Rebuilds the free list and the used counter from the state bytes (lock held), after
-     * returning dead processes' cached slices.
+     * Rebuilds the free list and the used counter from the state bytes (lock held), then
+     * returns dead processes' cached slices. A slice marked as cached by a registry entry that
+     * is not in use (only damage can leave one) is freed.
      */
     private void repair() {
         int head = NONE;
         long taken = 0;
         for (int i = count - 1; i >= 0; i--) {
             byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
+            int e = s - STATE_CACHED;
+            if (e >= 0 && e < entries && m.get(ValueLayout.JAVA_INT, entryAt(e) + E_IN_USE) == 0) {
+                m.set(ValueLayout.JAVA_BYTE, state + i, STATE_FREE); // in a cache nobody owns: free again
+                s = STATE_FREE;
+            }
             if (s == STATE_FREE) {
                 m.set(ValueLayout.JAVA_INT, next + 4L * i, head);
                 head = i;
-            } else if (s == STATE_USED) {
+            } else if (s == STATE_USED || (e >= 0 && e < entries)) {
                 taken++;
             } else {
                 throw corrupt("cannot repair: state byte of slice " + i + " at offset=" + (state + i) + " is " + s);
@@ -782,6 +814,11 @@ public final class FixedPool implements SharedAllocator {
         m.set(ValueLayout.JAVA_INT, base + HEAD, head);
         m.set(ValueLayout.JAVA_LONG, base + USED, taken);
         reclaimDeadCaches();
+    }
+
+    /** The calling thread's registry entry, -1 if it runs on the locked path (thread-cached mode; tests). */
+    int threadCacheEntry() {
+        return caches == null ? -1 : cache().entry;
     }
 
     /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */

@@ -22,26 +22,25 @@ package io.shmkit.internal;
  *  +208  requests      u64                                               |
  *  +216  failures      u64                                               /
  *  +224  cache entries u64   registry entries (64 with per-thread caches, else 0)
- *  +232  cache secret  u64   random; a cached slice's first word is secret ^ f(offset)
- *  +256  registry[entries], {@link #ENTRY_BYTES} bytes each (own cache lines per thread):
+ *  +232  (reserved)    u64
+ *  +256  registry[entries], {@link #ENTRY_BYTES} bytes each (one cache line per thread):
  *          +0  in use    s32   1 while a thread owns the entry
  *          +4  pid       s32   owner process
  *          +8  start     u64   owner process start time (pid reuse check)
  *          +16 thread    u64   owner thread id (diagnostics)
  *          +24 cache word u64  (requests served from the cache << 6) | slices in the cache;
- *                            written by the owner only, the commit of a push or pop
- *          +64 stack     s32[{@link #CACHE_SLICES}] indices of the cached slices
+ *                            written by the owner only, for statistics (not a commit)
  *  ...   next[count]   s32   free-list link of each free slice, -1 = end
- *  ...   state[count]  u8    0 = free, 1 = used or in a thread cache: the source of truth
- *                            for repair (cached slices are listed in their cache's stack)
+ *  ...   state[count]  u8    the source of truth: 0 = free (on the shared list), 1 = allocated,
+ *                            {@link #STATE_CACHED} + e = in the cache of registry entry e
  *  ...   (pad to alignment)
  *  ...   slices[count] slice size bytes each
  * </pre>
  */
 public final class FixedPoolLayout {
 
-    /** "SHMKFXP1" as a little-endian long. */
-    public static final long MAGIC_VALUE = 0x3150584B464D4853L;
+    /** "SHMKFXP2" as a little-endian long (format 2: cached slices are marked in their state byte). */
+    public static final long MAGIC_VALUE = 0x3250584B464D4853L;
 
     public static final long MAGIC = 0;
     public static final long SLICE_SIZE = 8;
@@ -58,12 +57,9 @@ public final class FixedPoolLayout {
     public static final long REQUESTS = 208;
     public static final long FAILURES = 216;
     public static final long CACHE_ENTRIES = 224;
-    public static final long CACHE_SECRET = 232;
     public static final long REGISTRY = 256;
 
-    /** Slices a thread cache holds at most. */
-    public static final int CACHE_SLICES = 32;
-    public static final long ENTRY_BYTES = 64 + 4 * CACHE_SLICES;
+    public static final long ENTRY_BYTES = 64;
     public static final long E_IN_USE = 0;
     public static final long E_PID = 4;
     public static final long E_START = 8;
@@ -71,8 +67,7 @@ public final class FixedPoolLayout {
     public static final long E_CACHED = 24;
     public static final int CACHE_COUNT_BITS = 6;
     public static final long CACHE_COUNT_MASK = (1L << CACHE_COUNT_BITS) - 1;
-    public static final long E_STACK = 64;
-    /** Registry entries of a pool with per-thread caches. */
+    /** Registry entries of a pool with per-thread caches (at most 64: dead ones are found with a 64-bit mask). */
     public static final int ENTRIES = 64;
 
     public static final long FLAG_SINGLE_THREADED = 1;
@@ -80,6 +75,8 @@ public final class FixedPoolLayout {
 
     public static final byte STATE_FREE = 0;
     public static final byte STATE_USED = 1;
+    /** State of a slice in the thread cache of registry entry {@code e} is {@code STATE_CACHED + e}. */
+    public static final byte STATE_CACHED = 2;
     public static final int NONE = -1;
 
     private FixedPoolLayout() {
