@@ -99,29 +99,57 @@ public final class FixedPool implements SharedAllocator {
     private final int sliceShift; // log2(sliceSize) when it is a power of two, else -1
     private final long next;     // segment offset of next[0]
     private final long state;    // segment offset of state[0]
+    private final long stateStride; // state bytes per column of the transposed state array
     private final int entries;   // registry entries (0 without thread caches)
     private final SyncMode mode;
     private final AllocLock lock;
     private final ThreadLocal<Cache> caches;
     /** Caches this instance registered, by registry entry (lock held to read or write). */
     private final Cache[] local;
-    /** The first thread's cache, to skip the thread-local lookup for it. */
-    private Cache lastCache;
+    /**
+     * Caches by {@code threadId & 63}, to skip the thread-local lookup: a thread takes a free
+     * slot (or one of a thread that ended) and keeps it; threads whose slot is taken use the
+     * thread-local. Written rarely, read on every operation.
+     */
+    private final Cache[] byThread = new Cache[64];
+    /** The first thread's cache, checked before {@link #byThread} (written once, read on every operation). */
+    private Cache first;
 
-    /** A thread's cache: a Java mirror of the slice indices listed in its registry entry. */
-    private static final class Cache {
+    /**
+     * What other threads read of a cache ({@link #cache()} compares {@code thread}); the
+     * padding subclass keeps these on another cache line than the owner's hot fields, which
+     * would otherwise be invalidated by every other thread's lookup.
+     */
+    private static class CacheId {
         final int entry;          // -1: registry was full, use the locked path
         final long entryAt;       // segment offset of the registry entry
         final byte mark;          // state byte of a slice in this cache
         final Thread thread = Thread.currentThread();
+
+        CacheId(int entry, long entryAt) {
+            this.entry = entry;
+            this.entryAt = entryAt;
+            this.mark = (byte) (STATE_CACHED + Math.max(entry, 0));
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private static class CachePadding extends CacheId {
+        long p0, p1, p2, p3, p4, p5, p6, p7;
+
+        CachePadding(int entry, long entryAt) {
+            super(entry, entryAt);
+        }
+    }
+
+    /** A thread's cache: the indices of the slices whose state byte is {@code mark}. */
+    private static final class Cache extends CachePadding {
         final int[] stack = new int[CACHE_SLICES];
         int n;
         long requests;            // served from this cache; packed with n into the entry's cache word
 
         Cache(int entry, long entryAt) {
-            this.entry = entry;
-            this.entryAt = entryAt;
-            this.mark = (byte) (STATE_CACHED + Math.max(entry, 0));
+            super(entry, entryAt);
         }
     }
 
@@ -137,6 +165,7 @@ public final class FixedPool implements SharedAllocator {
         this.sliceShift = Long.bitCount(sliceSize) == 1 ? Long.numberOfTrailingZeros(sliceSize) : -1;
         this.next = base + m.get(ValueLayout.JAVA_LONG, base + NEXT_AT);
         this.state = base + m.get(ValueLayout.JAVA_LONG, base + STATE_AT);
+        this.stateStride = stateBytes(count) / 64;
         this.entries = (int) m.get(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES);
         long flags = m.get(ValueLayout.JAVA_LONG, base + FLAGS);
         this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
@@ -267,7 +296,7 @@ public final class FixedPool implements SharedAllocator {
         for (int i = 0; i < count; i++) {
             m.set(ValueLayout.JAVA_INT, nextAt + 4L * i, i + 1 < count ? i + 1 : NONE);
         }
-        m.asSlice(base + stateArray(ent, count), count).fill(STATE_FREE);
+        m.asSlice(base + stateArray(ent, count), stateBytes(count)).fill(STATE_FREE);
         AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
         LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
         return new FixedPool(name, m, base, l);
@@ -307,7 +336,7 @@ public final class FixedPool implements SharedAllocator {
     /** Whether the slice at {@code offset} is allocated (a snapshot). */
     public boolean isAllocated(long offset) {
         int index = sliceIndex(offset);
-        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, state + index) == STATE_USED;
+        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, stateAt(index)) == STATE_USED;
     }
 
     // ------------------------------------------------------------------ allocate
@@ -364,7 +393,7 @@ public final class FixedPool implements SharedAllocator {
             m.set(ValueLayout.JAVA_LONG, base + FAILURES, m.get(ValueLayout.JAVA_LONG, base + FAILURES) + 1);
             return 0;
         }
-        m.set(ValueLayout.JAVA_BYTE, state + head, STATE_USED); // the commit: source of truth says used
+        m.set(ValueLayout.JAVA_BYTE, stateAt(head), STATE_USED); // the commit: source of truth says used
         return slices + head * sliceSize;
     }
 
@@ -377,7 +406,7 @@ public final class FixedPool implements SharedAllocator {
         if (head == NONE) {
             return NONE;
         }
-        if (head < 0 || head >= count || m.get(ValueLayout.JAVA_BYTE, state + head) != STATE_FREE) {
+        if (head < 0 || head >= count || m.get(ValueLayout.JAVA_BYTE, stateAt(head)) != STATE_FREE) {
             throw corrupt("free-list head at offset=" + (base + HEAD) + " is slice " + head + ", which is "
                     + (head < 0 || head >= count ? "out of range [0, " + count + ")" : "not free"));
         }
@@ -394,14 +423,37 @@ public final class FixedPool implements SharedAllocator {
     }
 
     private Cache cache() {
-        Cache c = lastCache; // plain: a stale value only costs the thread-local lookup below
-        if (c == null || c.thread != Thread.currentThread()) {
-            c = caches.get();
-            if (lastCache == null) {
-                lastCache = c; // first thread wins; others never write the field (no line ping-pong)
-            }
+        Thread t = Thread.currentThread();
+        Cache c = first; // plain: the fields read here are final
+        if (c != null && c.thread == t) {
+            return c;
+        }
+        c = byThread[(int) t.threadId() & 63];
+        return c != null && c.thread == t ? c : cacheSlow(t);
+    }
+
+    private Cache cacheSlow(Thread t) {
+        Cache c = caches.get();
+        int slot = (int) t.threadId() & 63;
+        Cache old = byThread[slot];
+        if (old == null || !old.thread.isAlive()) {
+            byThread[slot] = c;
+        }
+        if (first == null) {
+            first = c;
         }
         return c;
+    }
+
+    /** Forgets cache {@code c} in {@link #byThread}. */
+    private void unslot(Cache c) {
+        if (first == c) {
+            first = null;
+        }
+        int slot = (int) c.thread.threadId() & 63;
+        if (byThread[slot] == c) {
+            byThread[slot] = null;
+        }
     }
 
     private long allocateCached(Cache c) {
@@ -412,7 +464,7 @@ public final class FixedPool implements SharedAllocator {
         int n = c.n - 1;
         int index = c.stack[n];
         c.n = n;
-        m.set(ValueLayout.JAVA_BYTE, state + index, STATE_USED); // the commit: cached -> allocated
+        m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_USED); // the commit: cached -> allocated
         m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(++c.requests, n)); // statistics only
         return slices + index * sliceSize;
     }
@@ -435,7 +487,7 @@ public final class FixedPool implements SharedAllocator {
                 if (head == NONE) {
                     break;
                 }
-                m.set(ValueLayout.JAVA_BYTE, state + head, c.mark); // the commit: in this thread's cache
+                m.set(ValueLayout.JAVA_BYTE, stateAt(head), c.mark); // the commit: in this thread's cache
                 c.stack[n++] = head;
             }
             c.n = n;
@@ -452,6 +504,11 @@ public final class FixedPool implements SharedAllocator {
     }
 
     // ------------------------------------------------------------------ free
+
+    /** Segment offset of slice {@code index}'s state byte (see {@link FixedPoolLayout#statePosition}). */
+    private long stateAt(int index) {
+        return state + (index & 63) * stateStride + (index >>> 6);
+    }
 
     /** Index of the slice starting at {@code offset}, or -1 (no division for power-of-two sizes). */
     private int sliceIndex(long offset) {
@@ -483,7 +540,7 @@ public final class FixedPool implements SharedAllocator {
         lockAndRepair();
         try {
             checkUsed(offset, index);
-            m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: source of truth says free
+            m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_FREE); // the commit: source of truth says free
             pushFree(index);
         } finally {
             lock.unlock();
@@ -491,7 +548,7 @@ public final class FixedPool implements SharedAllocator {
     }
 
     private void checkUsed(long offset, int index) {
-        byte s = m.get(ValueLayout.JAVA_BYTE, state + index);
+        byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(index));
         if (s != STATE_USED) {
             throw notAllocated(offset, index, s);
         }
@@ -506,7 +563,7 @@ public final class FixedPool implements SharedAllocator {
 
     private void freeCached(Cache c, long offset, int index) {
         MemorySegment m = this.m;
-        byte s = m.get(ValueLayout.JAVA_BYTE, state + index);
+        byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(index));
         if (s != STATE_USED) {
             throw notAllocated(offset, index, s);
         }
@@ -516,7 +573,7 @@ public final class FixedPool implements SharedAllocator {
         int n = c.n;
         c.stack[n] = index;
         c.n = n + 1;
-        m.set(ValueLayout.JAVA_BYTE, state + index, c.mark); // the commit: allocated -> in this thread's cache
+        m.set(ValueLayout.JAVA_BYTE, stateAt(index), c.mark); // the commit: allocated -> in this thread's cache
         m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, n + 1)); // statistics only
     }
 
@@ -526,7 +583,7 @@ public final class FixedPool implements SharedAllocator {
         try {
             for (int i = 0; i < k && c.n > 0; i++) {
                 int index = c.stack[--c.n];
-                m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE); // the commit: back on the shared list
+                m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_FREE); // the commit: back on the shared list
                 pushFree(index);
             }
             m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, c.n));
@@ -595,9 +652,9 @@ public final class FixedPool implements SharedAllocator {
         }
         if (deadMask != 0) {
             for (int i = 0; i < count; i++) {
-                int e = m.get(ValueLayout.JAVA_BYTE, state + i) - STATE_CACHED;
+                int e = m.get(ValueLayout.JAVA_BYTE, stateAt(i)) - STATE_CACHED;
                 if (e >= 0 && e < entries && (deadMask >>> e & 1) != 0) {
-                    m.set(ValueLayout.JAVA_BYTE, state + i, STATE_FREE);
+                    m.set(ValueLayout.JAVA_BYTE, stateAt(i), STATE_FREE);
                     pushFree(i);
                 }
             }
@@ -613,16 +670,14 @@ public final class FixedPool implements SharedAllocator {
     private void emptyLocal(Cache c) {
         for (int i = c.n - 1; i >= 0; i--) {
             int index = c.stack[i];
-            if (m.get(ValueLayout.JAVA_BYTE, state + index) == c.mark) {
-                m.set(ValueLayout.JAVA_BYTE, state + index, STATE_FREE);
+            if (m.get(ValueLayout.JAVA_BYTE, stateAt(index)) == c.mark) {
+                m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_FREE);
                 pushFree(index);
             }
         }
         c.n = 0;
         local[c.entry] = null;
-        if (lastCache == c) {
-            lastCache = null;
-        }
+        unslot(c);
         releaseEntry(c.entryAt);
     }
 
@@ -646,9 +701,7 @@ public final class FixedPool implements SharedAllocator {
         }
         Cache c = caches.get();
         caches.remove();
-        if (lastCache == c) {
-            lastCache = null;
-        }
+        unslot(c);
         if (c.entry < 0) {
             return;
         }
@@ -724,18 +777,18 @@ public final class FixedPool implements SharedAllocator {
         }
         long taken = 0;
         for (int i = 0; i < count; i++) {
-            byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
+            byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(i));
             int e = s - STATE_CACHED;
             if (s == STATE_USED) {
                 taken++;
             } else if (e >= 0 && e < entries) {
                 if ((inUse >>> e & 1) == 0) {
-                    throw corrupt("state byte of slice " + i + " at offset=" + (state + i) + " is " + s
+                    throw corrupt("state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s
                             + ": in thread cache " + e + ", which no thread owns");
                 }
                 taken++;
             } else if (s != STATE_FREE) {
-                throw corrupt("state byte of slice " + i + " at offset=" + (state + i) + " is " + s
+                throw corrupt("state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s
                         + ", expected 0 (free), 1 (used)" + (entries > 0 ? " or " + STATE_CACHED + ".."
                         + (STATE_CACHED + entries - 1) + " (cached)" : ""));
             }
@@ -756,7 +809,7 @@ public final class FixedPool implements SharedAllocator {
             if (seen.get(cur)) {
                 throw corrupt("free list has a cycle: slice " + cur + " listed twice (link at offset=" + where + ")");
             }
-            if (m.get(ValueLayout.JAVA_BYTE, state + cur) != STATE_FREE) {
+            if (m.get(ValueLayout.JAVA_BYTE, stateAt(cur)) != STATE_FREE) {
                 throw corrupt("slice " + cur + " is on the free list (link at offset=" + where
                         + ") but its state byte says used");
             }
@@ -796,10 +849,10 @@ public final class FixedPool implements SharedAllocator {
         int head = NONE;
         long taken = 0;
         for (int i = count - 1; i >= 0; i--) {
-            byte s = m.get(ValueLayout.JAVA_BYTE, state + i);
+            byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(i));
             int e = s - STATE_CACHED;
             if (e >= 0 && e < entries && m.get(ValueLayout.JAVA_INT, entryAt(e) + E_IN_USE) == 0) {
-                m.set(ValueLayout.JAVA_BYTE, state + i, STATE_FREE); // in a cache nobody owns: free again
+                m.set(ValueLayout.JAVA_BYTE, stateAt(i), STATE_FREE); // in a cache nobody owns: free again
                 s = STATE_FREE;
             }
             if (s == STATE_FREE) {
@@ -808,7 +861,7 @@ public final class FixedPool implements SharedAllocator {
             } else if (s == STATE_USED || (e >= 0 && e < entries)) {
                 taken++;
             } else {
-                throw corrupt("cannot repair: state byte of slice " + i + " at offset=" + (state + i) + " is " + s);
+                throw corrupt("cannot repair: state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s);
             }
         }
         m.set(ValueLayout.JAVA_INT, base + HEAD, head);

@@ -31,8 +31,11 @@ package io.shmkit.internal;
  *          +24 cache word u64  (requests served from the cache << 6) | slices in the cache;
  *                            written by the owner only, for statistics (not a commit)
  *  ...   next[count]   s32   free-list link of each free slice, -1 = end
- *  ...   state[count]  u8    the source of truth: 0 = free (on the shared list), 1 = allocated,
- *                            {@link #STATE_CACHED} + e = in the cache of registry entry e
+ *  ...   state[64 * ceil(count / 64)]  u8  the source of truth: 0 = free (on the shared list),
+ *                            1 = allocated, {@link #STATE_CACHED} + e = in the cache of registry
+ *                            entry e. Stored transposed ({@link #statePosition}): consecutive
+ *                            slices, which threads take in batches, have their bytes on different
+ *                            cache lines, so two threads' caches rarely write the same line
  *  ...   (pad to alignment)
  *  ...   slices[count] slice size bytes each
  * </pre>
@@ -92,12 +95,29 @@ public final class FixedPoolLayout {
         return nextArray(entries) + 4 * count;
     }
 
+    /** Bytes of the state array: one per slice, rounded up to a multiple of 64. */
+    public static long stateBytes(long count) {
+        return 64 * stateStride(count);
+    }
+
+    private static long stateStride(long count) {
+        return (count + 63) / 64;
+    }
+
+    /**
+     * Position of slice {@code index}'s state byte in the state array of a pool of {@code count}
+     * slices: the array is a 64 x stride matrix filled column by column.
+     */
+    public static long statePosition(long count, long index) {
+        return (index & 63) * stateStride(count) + (index >>> 6);
+    }
+
     /**
      * Offset of slice 0 from the range start, such that {@code rangeStart + result} is a
      * multiple of {@code align}.
      */
     public static long slicesStart(long rangeStart, long entries, long count, long align) {
-        long end = rangeStart + stateArray(entries, count) + count;
+        long end = rangeStart + stateArray(entries, count) + stateBytes(count);
         return ((end + align - 1) & -align) - rangeStart;
     }
 

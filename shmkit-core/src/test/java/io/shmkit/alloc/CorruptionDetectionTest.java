@@ -86,7 +86,7 @@ class CorruptionDetectionTest {
     @Test
     void fixedPoolReportsGarbageStateByte() {
         FixedPool p = FixedPool.create(seg, "fp", 32, 10);
-        long state7 = base("fp") + FixedPoolLayout.stateArray(0, 10) + 7;
+        long state7 = base("fp") + FixedPoolLayout.stateArray(0, 10) + FixedPoolLayout.statePosition(10, 7);
         m.set(ValueLayout.JAVA_BYTE, state7, (byte) 9);
         assertCorrupt(p::verify, "slice 7", "offset=" + state7);
     }

@@ -123,19 +123,21 @@ class FixedPoolThreadCacheTest {
     @Test
     void aSliceMarkedAsCachedByAnUnownedEntryIsFoundByVerify() {
         long base = seg.lookup("p").orElseThrow().offset();
-        long state = base + FixedPoolLayout.stateArray(FixedPoolLayout.ENTRIES, SLICES);
+        long state5 = base + FixedPoolLayout.stateArray(FixedPoolLayout.ENTRIES, SLICES)
+                + FixedPoolLayout.statePosition(SLICES, 5);
         // slice 5 claims to sit in the cache of registry entry 9, which no thread has registered
-        seg.memory().set(ValueLayout.JAVA_BYTE, state + 5, (byte) (FixedPoolLayout.STATE_CACHED + 9));
+        seg.memory().set(ValueLayout.JAVA_BYTE, state5, (byte) (FixedPoolLayout.STATE_CACHED + 9));
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, pool::verify);
-        MessageAssert.assertThat(e.getMessage()).contains("slice 5").contains("offset=" + (state + 5))
+        MessageAssert.assertThat(e.getMessage()).contains("slice 5").contains("offset=" + state5)
                 .contains("which no thread owns");
     }
 
     @Test
     void aStateByteOutsideEveryKnownValueIsFoundByVerify() {
         long base = seg.lookup("p").orElseThrow().offset();
-        long state = base + FixedPoolLayout.stateArray(FixedPoolLayout.ENTRIES, SLICES);
-        seg.memory().set(ValueLayout.JAVA_BYTE, state + 7, (byte) 99);
+        long state7 = base + FixedPoolLayout.stateArray(FixedPoolLayout.ENTRIES, SLICES)
+                + FixedPoolLayout.statePosition(SLICES, 7);
+        seg.memory().set(ValueLayout.JAVA_BYTE, state7, (byte) 99);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, pool::verify);
         MessageAssert.assertThat(e.getMessage()).contains("slice 7").contains("is 99");
     }
