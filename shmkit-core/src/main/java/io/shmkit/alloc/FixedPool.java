@@ -103,53 +103,18 @@ public final class FixedPool implements SharedAllocator {
     private final int entries;   // registry entries (0 without thread caches)
     private final SyncMode mode;
     private final AllocLock lock;
-    private final ThreadLocal<Cache> caches;
-    /** Caches this instance registered, by registry entry (lock held to read or write). */
-    private final Cache[] local;
-    /**
-     * Caches by {@code threadId & 63}, to skip the thread-local lookup: a thread takes a free
-     * slot (or one of a thread that ended) and keeps it; threads whose slot is taken use the
-     * thread-local. Written rarely, read on every operation.
-     */
-    private final Cache[] byThread = new Cache[64];
-    /** The first thread's cache, checked before {@link #byThread} (written once, read on every operation). */
-    private Cache first;
-
-    /**
-     * What other threads read of a cache ({@link #cache()} compares {@code thread}); the
-     * padding subclass keeps these on another cache line than the owner's hot fields, which
-     * would otherwise be invalidated by every other thread's lookup.
-     */
-    private static class CacheId {
-        final int entry;          // -1: registry was full, use the locked path
-        final long entryAt;       // segment offset of the registry entry
-        final byte mark;          // state byte of a slice in this cache
-        final Thread thread = Thread.currentThread();
-
-        CacheId(int entry, long entryAt) {
-            this.entry = entry;
-            this.entryAt = entryAt;
-            this.mark = (byte) (STATE_CACHED + Math.max(entry, 0));
-        }
-    }
-
-    @SuppressWarnings("unused")
-    private static class CachePadding extends CacheId {
-        long p0, p1, p2, p3, p4, p5, p6, p7;
-
-        CachePadding(int entry, long entryAt) {
-            super(entry, entryAt);
-        }
-    }
+    private final ThreadCaches<Cache> caches; // null without thread caches
 
     /** A thread's cache: the indices of the slices whose state byte is {@code mark}. */
-    private static final class Cache extends CachePadding {
+    private static final class Cache extends ThreadCaches.Cache {
+        final byte mark;          // state byte of a slice in this cache
         final int[] stack = new int[CACHE_SLICES];
         int n;
         long requests;            // served from this cache; packed with n into the entry's cache word
 
         Cache(int entry, long entryAt) {
             super(entry, entryAt);
+            this.mark = (byte) (STATE_CACHED + Math.max(entry, 0));
         }
     }
 
@@ -171,8 +136,7 @@ public final class FixedPool implements SharedAllocator {
         this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
                 : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
         this.lock = lock;
-        this.caches = mode == SyncMode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
-        this.local = new Cache[entries];
+        this.caches = mode == SyncMode.THREAD_CACHED ? new ThreadCaches<>(entries, this::register) : null;
     }
 
     // ------------------------------------------------------------------ create / open
@@ -368,7 +332,7 @@ public final class FixedPool implements SharedAllocator {
                     + this.align + ": align=" + align);
         }
         if (caches != null) {
-            Cache c = cache();
+            Cache c = caches.get();
             if (c.entry >= 0) {
                 return allocateCached(c);
             }
@@ -420,40 +384,6 @@ public final class FixedPool implements SharedAllocator {
         m.set(ValueLayout.JAVA_INT, next + 4L * index, m.get(ValueLayout.JAVA_INT, base + HEAD));
         m.set(ValueLayout.JAVA_INT, base + HEAD, index);
         m.set(ValueLayout.JAVA_LONG, base + USED, m.get(ValueLayout.JAVA_LONG, base + USED) - 1);
-    }
-
-    private Cache cache() {
-        Thread t = Thread.currentThread();
-        Cache c = first; // plain: the fields read here are final
-        if (c != null && c.thread == t) {
-            return c;
-        }
-        c = byThread[(int) t.threadId() & 63];
-        return c != null && c.thread == t ? c : cacheSlow(t);
-    }
-
-    private Cache cacheSlow(Thread t) {
-        Cache c = caches.get();
-        int slot = (int) t.threadId() & 63;
-        Cache old = byThread[slot];
-        if (old == null || !old.thread.isAlive()) {
-            byThread[slot] = c;
-        }
-        if (first == null) {
-            first = c;
-        }
-        return c;
-    }
-
-    /** Forgets cache {@code c} in {@link #byThread}. */
-    private void unslot(Cache c) {
-        if (first == c) {
-            first = null;
-        }
-        int slot = (int) c.thread.threadId() & 63;
-        if (byThread[slot] == c) {
-            byThread[slot] = null;
-        }
     }
 
     private long allocateCached(Cache c) {
@@ -531,7 +461,7 @@ public final class FixedPool implements SharedAllocator {
                     + " is not the start of a slice of this pool");
         }
         if (caches != null) {
-            Cache c = cache();
+            Cache c = caches.get();
             if (c.entry >= 0) {
                 freeCached(c, offset, index);
                 return;
@@ -607,7 +537,7 @@ public final class FixedPool implements SharedAllocator {
                         m.set(ValueLayout.JAVA_LONG, at + E_THREAD, Thread.currentThread().threadId());
                         m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 1);
                         Cache c = new Cache(e, at);
-                        local[e] = c;
+                        caches.registered(c);
                         return c;
                     }
                 }
@@ -641,8 +571,8 @@ public final class FixedPool implements SharedAllocator {
             int pid = m.get(ValueLayout.JAVA_INT, at + E_PID);
             long start = m.get(ValueLayout.JAVA_LONG, at + E_START);
             if (pid == Procs.PID && start == Procs.START_TIME) {
-                Cache c = local[e];
-                if (c != null && !c.thread.isAlive()) { // ended: its last action happens-before isAlive() == false
+                Cache c = caches.ended(e);
+                if (c != null) {
                     emptyLocal(c);
                     freed++;
                 }
@@ -676,8 +606,7 @@ public final class FixedPool implements SharedAllocator {
             }
         }
         c.n = 0;
-        local[c.entry] = null;
-        unslot(c);
+        caches.forget(c);
         releaseEntry(c.entryAt);
     }
 
@@ -699,17 +628,14 @@ public final class FixedPool implements SharedAllocator {
         if (caches == null) {
             return;
         }
-        Cache c = caches.get();
-        caches.remove();
-        unslot(c);
+        Cache c = caches.removeCurrent();
         if (c.entry < 0) {
+            caches.forget(c);
             return;
         }
         lockAndRepair();
         try {
-            if (local[c.entry] == c) { // else a repair already took it back
-                emptyLocal(c);
-            }
+            emptyLocal(c);
         } finally {
             lock.unlock();
         }
@@ -871,7 +797,7 @@ public final class FixedPool implements SharedAllocator {
 
     /** The calling thread's registry entry, -1 if it runs on the locked path (thread-cached mode; tests). */
     int threadCacheEntry() {
-        return caches == null ? -1 : cache().entry;
+        return caches == null ? -1 : caches.get().entry;
     }
 
     /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */

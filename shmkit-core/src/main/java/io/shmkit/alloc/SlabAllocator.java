@@ -38,10 +38,10 @@ import static io.shmkit.internal.SlabLayout.*;
  * contents are recorded in a registry entry in shared memory (per class: a count, written last,
  * and the offsets), and a cached block's first word holds a tag derived from a per-slab random
  * secret and its offset, so that freeing it again is detected. Blocks stay allocated in the
- * bitmaps while cached; stats count them as free. Caches of dead processes are returned to the
- * slab by the next repair, by {@link #verify()}, and when the registry is full; the cache of a
- * thread that ends while its process lives on stays until {@link #releaseThreadCache()} is
- * called on that thread.
+ * bitmaps while cached; stats count them as free. Caches of dead processes, and of threads that
+ * ended while their process lives on, are returned to the slab by the next repair, by
+ * {@link #verify()}, and when the registry is full; {@link #releaseThreadCache()} returns the
+ * calling thread's cache at once.
  *
  * <p><b>Crash consistency.</b> The source of truth is the page descriptors' kinds, the page
  * count of each large head and the small pages' bitmaps; lists, counters and run lengths are
@@ -90,22 +90,16 @@ public final class SlabAllocator implements SharedAllocator {
     private final long registry;    // segment offset of registry entry 0
     private final long entrySize;
     private final long secret;      // cached-block tag key
-    private final ThreadLocal<Cache> caches;
-    /** The first thread's cache, to skip the thread-local lookup for it. */
-    private Cache lastCache;
+    private final ThreadCaches<Cache> caches; // null without thread caches
 
     /** A thread's cache: per class a stack of block offsets, mirrored in its registry entry. */
-    private final class Cache {
-        final int entry;           // -1: registry was full, use the locked path
-        final long entryAt;
-        final Thread thread = Thread.currentThread();
+    private final class Cache extends ThreadCaches.Cache {
         final long[] stack;        // class c's blocks at [c * CACHE_SLOTS, c * CACHE_SLOTS + n[c])
         final int[] n;
         final long[] requests;
 
         Cache(int entry, long entryAt) {
-            this.entry = entry;
-            this.entryAt = entryAt;
+            super(entry, entryAt);
             this.stack = new long[classCount * CACHE_SLOTS];
             this.n = new int[classCount];
             this.requests = new long[classCount];
@@ -132,7 +126,7 @@ public final class SlabAllocator implements SharedAllocator {
         this.registry = base + registryStart(pageSize);
         this.entrySize = entrySize(pageSize);
         this.secret = m.get(L, base + CACHE_SECRET);
-        this.caches = mode == SyncMode.THREAD_CACHED ? ThreadLocal.withInitial(this::register) : null;
+        this.caches = mode == SyncMode.THREAD_CACHED ? new ThreadCaches<>(entries, this::register) : null;
     }
 
     // ------------------------------------------------------------------ create / open
@@ -353,7 +347,7 @@ public final class SlabAllocator implements SharedAllocator {
         }
         long need = Math.max(size, align);
         if (caches != null && need <= (pageSize >>> 1)) {
-            Cache k = cache();
+            Cache k = caches.get();
             if (k.entry >= 0) {
                 return allocateCached(k, classOf(need));
             }
@@ -366,6 +360,9 @@ public final class SlabAllocator implements SharedAllocator {
                 long ca = cls(c);
                 addl(ca + C_REQUESTS, 1); // the totals are the sums of class and large counters
                 off = allocSmall(c);
+                if (off == 0 && reclaimDeadCaches() > 0) {
+                    off = allocSmall(c);
+                }
                 if (off == 0) {
                     addl(ca + C_FAILURES, 1);
                 }
@@ -373,6 +370,9 @@ public final class SlabAllocator implements SharedAllocator {
                 addl(base + LARGE_REQUESTS, 1);
                 long n = (size + pageSize - 1) >>> pageShift;
                 off = n > pageCount ? 0 : allocLarge((int) n);
+                if (off == 0 && n <= pageCount && reclaimDeadCaches() > 0) {
+                    off = allocLarge((int) n);
+                }
                 if (off == 0) {
                     addl(base + LARGE_FAILURES, 1);
                 }
@@ -517,7 +517,7 @@ public final class SlabAllocator implements SharedAllocator {
         int p = (int) ((offset - pages) >>> pageShift);
         long inPage = (offset - pages) & (pageSize - 1);
         if (caches != null) {
-            Cache k = cache();
+            Cache k = caches.get();
             if (k.entry >= 0 && freeCached(k, offset, p, inPage)) {
                 return;
             }
@@ -633,17 +633,6 @@ public final class SlabAllocator implements SharedAllocator {
 
     // ------------------------------------------------------------------ thread caches
 
-    private Cache cache() {
-        Cache c = lastCache; // plain: a stale value only costs the thread-local lookup below
-        if (c == null || c.thread != Thread.currentThread()) {
-            c = caches.get();
-            if (lastCache == null) {
-                lastCache = c; // first thread wins; others never write the field
-            }
-        }
-        return c;
-    }
-
     /** The first word of a block while it sits in a thread cache. */
     private long tag(long offset) {
         return secret ^ (offset * 0x9E3779B97F4A7C15L);
@@ -680,6 +669,9 @@ public final class SlabAllocator implements SharedAllocator {
             int n = 0;
             while (n < CACHE_SLOTS / 2) {
                 long off = allocSmall(c);
+                if (off == 0 && n == 0 && reclaimDeadCaches() > 0) {
+                    off = allocSmall(c);
+                }
                 if (off == 0) {
                     break;
                 }
@@ -796,7 +788,9 @@ public final class SlabAllocator implements SharedAllocator {
                         sl(at + E_START, Procs.START_TIME);
                         sl(at + E_THREAD, Thread.currentThread().threadId());
                         si(at + E_IN_USE, 1);
-                        return new Cache(e, at);
+                        Cache k = new Cache(e, at);
+                        caches.registered(k);
+                        return k;
                     }
                 }
                 if (pass == 0 && reclaimDeadCaches() == 0) {
@@ -809,7 +803,10 @@ public final class SlabAllocator implements SharedAllocator {
         }
     }
 
-    /** Frees every block cached by threads of dead processes and their registry entries (lock held). */
+    /**
+     * Frees every block cached by threads of dead processes, and by threads of this process that
+     * ended without {@link #releaseThreadCache()}, and their registry entries (lock held).
+     */
     private int reclaimDeadCaches() {
         int freed = 0;
         for (int e = 0; e < entries; e++) {
@@ -818,7 +815,14 @@ public final class SlabAllocator implements SharedAllocator {
                 continue;
             }
             int pid = gi(at + E_PID);
-            if (pid == Procs.PID || Procs.isAlive(pid, gl(at + E_START))) {
+            long start = gl(at + E_START);
+            if (pid == Procs.PID && start == Procs.START_TIME) {
+                Cache k = caches.ended(e);
+                if (k == null) {
+                    continue; // a live thread, or another instance's
+                }
+                caches.forget(k);
+            } else if (Procs.isAlive(pid, start)) {
                 continue;
             }
             emptyEntry(at);
@@ -855,16 +859,14 @@ public final class SlabAllocator implements SharedAllocator {
         if (caches == null) {
             return;
         }
-        Cache k = caches.get();
-        caches.remove();
-        if (lastCache == k) {
-            lastCache = null;
-        }
+        Cache k = caches.removeCurrent();
         if (k.entry < 0) {
+            caches.forget(k);
             return;
         }
         lockAndRepair();
         try {
+            caches.forget(k);
             emptyEntry(k.entryAt);
         } finally {
             lock.unlock();
@@ -1267,6 +1269,11 @@ public final class SlabAllocator implements SharedAllocator {
             addl(base + FREE_PAGES, q - p);
             p = q;
         }
+    }
+
+    /** The calling thread's registry entry, -1 if it runs on the locked path (thread-cached mode; tests). */
+    int threadCacheEntry() {
+        return caches == null ? -1 : caches.get().entry;
     }
 
     /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */

@@ -34,22 +34,6 @@ class FixedPoolThreadCacheTest {
         seg.closeAndUnlink();
     }
 
-    private static void runThread(Runnable r) throws InterruptedException {
-        Throwable[] failure = new Throwable[1];
-        Thread t = new Thread(() -> {
-            try {
-                r.run();
-            } catch (Throwable e) {
-                failure[0] = e;
-            }
-        });
-        t.start();
-        t.join();
-        if (failure[0] != null) {
-            throw new AssertionError("worker thread failed", failure[0]);
-        }
-    }
-
     /** Allocates every slice from the calling thread; all must be distinct. */
     private List<Long> allocateAll() {
         List<Long> all = new ArrayList<>();
@@ -65,7 +49,7 @@ class FixedPoolThreadCacheTest {
 
     @Test
     void slicesCachedByAThreadThatEndedAreReturnedWhenThePoolRunsOut() throws InterruptedException {
-        runThread(() -> {
+        ThreadChurn.runInNewThread(() -> {
             long[] offs = new long[20];
             for (int i = 0; i < offs.length; i++) {
                 offs[i] = pool.allocate(32);
@@ -93,7 +77,7 @@ class FixedPoolThreadCacheTest {
         int[] entryOf = new int[threads];
         for (int t = 0; t < threads; t++) {
             int k = t;
-            runThread(() -> {
+            ThreadChurn.runInNewThread(() -> {
                 long off = pool.allocate(32);
                 pool.free(off);
                 entryOf[k] = pool.threadCacheEntry();
@@ -140,5 +124,12 @@ class FixedPoolThreadCacheTest {
         seg.memory().set(ValueLayout.JAVA_BYTE, state7, (byte) 99);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, pool::verify);
         MessageAssert.assertThat(e.getMessage()).contains("slice 7").contains("is 99");
+    }
+
+    @Test
+    void threadsComingAndGoingConcurrentlyNeverShareABlock() throws InterruptedException {
+        ThreadChurn.run(pool, 32, 3, 40, 400);
+        pool.verify();
+        assertEquals(0, pool.stats().allocations(), "every block the threads held was freed");
     }
 }
