@@ -64,10 +64,10 @@ public class AllocatorBenchmark {
             segment = Segment.create(SegmentName.posix("shmkit-bench-alloc-" + ProcessHandle.current().pid()), 128L << 20);
             try {
                 pool = FixedPool.create(segment, "pool", 64, 100_000);
-                poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, true);
+                poolNoLock = FixedPool.create(segment, "pool-st", 64, 100_000, 8, SyncMode.SINGLE_THREADED);
                 poolCached = FixedPool.create(segment, "pool-tc", 64, 100_000, 8, SyncMode.THREAD_CACHED);
                 slab = SlabAllocator.create(segment, "slab", 4096);
-                slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, true);
+                slabNoLock = SlabAllocator.create(segment, "slab-st", 4096, 4096, SyncMode.SINGLE_THREADED);
                 slabCached = SlabAllocator.create(segment, "slab-tc", 4096, 4096, SyncMode.THREAD_CACHED);
             } catch (RuntimeException e) {
                 segment.closeAndUnlink(); // JMH skips @TearDown when @Setup fails

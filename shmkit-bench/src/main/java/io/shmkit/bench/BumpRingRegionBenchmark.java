@@ -3,6 +3,7 @@ package io.shmkit.bench;
 import io.shmkit.alloc.BumpAllocator;
 import io.shmkit.alloc.Region;
 import io.shmkit.alloc.RingAllocator;
+import io.shmkit.alloc.SyncMode;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -73,9 +74,9 @@ public class BumpRingRegionBenchmark {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> Segment.unlink(name)));
             memory = segment.memory();
             bump = BumpAllocator.create(segment, "bump", 4L << 20, 64 * 1024);
-            bumpNoSync = BumpAllocator.create(segment, "bump-st", 4L << 20, 64 * 1024, true);
+            bumpNoSync = BumpAllocator.create(segment, "bump-st", 4L << 20, 64 * 1024, SyncMode.SINGLE_THREADED);
             ring = RingAllocator.create(segment, "ring", RingAllocator.lengthFor(4L << 20));
-            ringNoLock = RingAllocator.create(segment, "ring-st", RingAllocator.lengthFor(4L << 20), true);
+            ringNoLock = RingAllocator.create(segment, "ring-st", RingAllocator.lengthFor(4L << 20), SyncMode.SINGLE_THREADED);
             bump2t = BumpAllocator.create(segment, "bump-2t", 2048L << 20, 64 * 1024);
         }
 

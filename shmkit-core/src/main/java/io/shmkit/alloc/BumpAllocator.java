@@ -37,7 +37,7 @@ import static io.shmkit.internal.BumpLayout.*;
  * {@link #stats()} is exact too. A process killed at any instruction therefore leaves either
  * its allocation committed (the CAS happened) or not made at all; the {@code CURRENT} page index
  * is only a hint that may lag behind the chain. Only the failure counter (and the request count
- * derived from it) is advisory. In single-threaded mode ({@code singleThreaded = true}: no lock, the caller serialises every call) plain stores are used in the same order.
+ * derived from it) is advisory. In single-threaded mode ({@link SyncMode#SINGLE_THREADED}: no atomics, the caller serialises every call) plain stores are used in the same order.
  *
  * <p>{@link #reset()} is <em>not</em> safe against concurrent users: the caller must make sure
  * no thread in any process allocates or uses allocated memory while it runs. A kill during
@@ -79,14 +79,20 @@ public final class BumpAllocator implements SharedAllocator {
 
     /** Creates a process-safe bump allocator of {@code length} bytes in {@code segment}. */
     public static BumpAllocator create(Segment segment, String name, long length, long pageSize) {
-        return create(segment, name, length, pageSize, false);
+        return create(segment, name, length, pageSize, SyncMode.LOCKED);
     }
 
-    /** Creates a bump allocator of {@code length} bytes in {@code segment}, registered as {@code name}. */
-    public static BumpAllocator create(Segment segment, String name, long length, long pageSize, boolean singleThreaded) {
+    /**
+     * Creates a bump allocator of {@code length} bytes in {@code segment}, registered as {@code name}.
+     *
+     * @param mode {@link SyncMode#LOCKED}: process-safe (lock-free: one CAS per allocation);
+     *             {@link SyncMode#SINGLE_THREADED}: callers serialise every call
+     */
+    public static BumpAllocator create(Segment segment, String name, long length, long pageSize, SyncMode mode) {
+        boolean single = Structures.singleThreaded(mode, "bump allocator");
         checkGeometry(length, pageSize);
         DirectoryEntry e = segment.reserve(name, KIND, length, 64);
-        return init(segment.memory(), name, e.offset(), e.length(), pageSize, singleThreaded);
+        return init(segment.memory(), name, e.offset(), e.length(), pageSize, single);
     }
 
     /** Opens the bump allocator registered as {@code name} in {@code segment}. */
@@ -96,9 +102,10 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     /** Creates a bump allocator in the raw range {@code [offset, offset + length)} of {@code memory}. */
-    public static BumpAllocator create(MemorySegment memory, long offset, long length, long pageSize, boolean singleThreaded) {
+    public static BumpAllocator create(MemorySegment memory, long offset, long length, long pageSize, SyncMode mode) {
+        boolean single = Structures.singleThreaded(mode, "bump allocator");
         checkGeometry(length, pageSize);
-        return init(memory, "bump@" + offset, offset, length, pageSize, singleThreaded);
+        return init(memory, "bump@" + offset, offset, length, pageSize, single);
     }
 
     /** Opens the bump allocator created in the raw range at {@code offset}. */

@@ -146,12 +146,6 @@ public final class FixedPool implements SharedAllocator {
         return create(segment, name, sliceSize, count, DEFAULT_ALIGN, SyncMode.LOCKED);
     }
 
-    /** Creates a pool, locked or (with {@code singleThreaded}) without any lock. */
-    public static FixedPool create(Segment segment, String name, long sliceSize, int count, long align,
-                                   boolean singleThreaded) {
-        return create(segment, name, sliceSize, count, align, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
-    }
-
     /**
      * Creates a pool in a new range of {@code segment} recorded under {@code name}.
      *

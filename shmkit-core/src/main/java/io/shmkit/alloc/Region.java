@@ -146,7 +146,7 @@ public final class Region implements AutoCloseable {
      * large allocations. The range must not be used by anything else while the region lives.
      */
     public static Region inRange(MemorySegment memory, long offset, long length, long blockSize) {
-        RingAllocator ring = RingAllocator.create(memory, offset, length, true);
+        RingAllocator ring = RingAllocator.create(memory, offset, length, SyncMode.SINGLE_THREADED);
         return new Region(new AllocatorBacking(ring), blockSize, defaultThreshold(blockSize), "region@" + offset);
     }
 

@@ -83,13 +83,20 @@ public final class RingAllocator implements SharedAllocator {
 
     /** Creates a process-safe ring allocator of {@code length} bytes (headers included) in {@code segment}. */
     public static RingAllocator create(Segment segment, String name, long length) {
-        return create(segment, name, length, false);
+        return create(segment, name, length, SyncMode.LOCKED);
     }
 
-    public static RingAllocator create(Segment segment, String name, long length, boolean singleThreaded) {
+    /**
+     * Creates a ring allocator of {@code length} bytes (headers included) in {@code segment}.
+     *
+     * @param mode {@link SyncMode#LOCKED}: every operation under the ring's robust lock;
+     *             {@link SyncMode#SINGLE_THREADED}: no lock, callers serialise every call
+     */
+    public static RingAllocator create(Segment segment, String name, long length, SyncMode mode) {
+        boolean single = Structures.singleThreaded(mode, "ring allocator");
         checkLength(length);
         DirectoryEntry e = segment.reserve(name, KIND, length, 64);
-        return init(segment.memory(), name, e.offset(), e.length(), singleThreaded);
+        return init(segment.memory(), name, e.offset(), e.length(), single);
     }
 
     /** Opens the ring allocator registered as {@code name} in {@code segment}. */
@@ -99,9 +106,10 @@ public final class RingAllocator implements SharedAllocator {
     }
 
     /** Creates a ring allocator in the raw range {@code [offset, offset + length)} of {@code memory}. */
-    public static RingAllocator create(MemorySegment memory, long offset, long length, boolean singleThreaded) {
+    public static RingAllocator create(MemorySegment memory, long offset, long length, SyncMode mode) {
+        boolean single = Structures.singleThreaded(mode, "ring allocator");
         checkLength(length);
-        return init(memory, "ring@" + offset, offset, length, singleThreaded);
+        return init(memory, "ring@" + offset, offset, length, single);
     }
 
     public static RingAllocator open(MemorySegment memory, long offset, long length) {

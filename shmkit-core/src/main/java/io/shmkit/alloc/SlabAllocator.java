@@ -139,18 +139,6 @@ public final class SlabAllocator implements SharedAllocator {
     /**
      * Creates a slab in a new range of {@code segment} recorded under {@code name}.
      *
-     * @param pageCount      pages in the slab
-     * @param pageSize       power of two in [256, 65536]; size classes go up to half of it
-     * @param singleThreaded no lock: callers serialise every call themselves
-     */
-    public static SlabAllocator create(Segment segment, String name, int pageCount, int pageSize,
-                                       boolean singleThreaded) {
-        return create(segment, name, pageCount, pageSize, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
-    }
-
-    /**
-     * Creates a slab in a new range of {@code segment} recorded under {@code name}.
-     *
      * @param pageCount pages in the slab
      * @param pageSize  power of two in [256, 65536]; size classes go up to half of it
      * @param mode      how the slab synchronises

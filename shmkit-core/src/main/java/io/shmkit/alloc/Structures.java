@@ -15,6 +15,19 @@ final class Structures {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final long MAGIC_WAIT_NANOS = 2_000_000_000L;
 
+    /**
+     * Whether {@code mode} asks for no lock, for an allocator without thread caches; throws for
+     * {@link SyncMode#THREAD_CACHED}, which only {@link FixedPool} and {@link SlabAllocator} offer.
+     */
+    static boolean singleThreaded(SyncMode mode, String what) {
+        return switch (java.util.Objects.requireNonNull(mode, "mode")) {
+            case LOCKED -> false;
+            case SINGLE_THREADED -> true;
+            case THREAD_CACHED -> throw new IllegalArgumentException(what + " has no thread caches: mode must be "
+                    + SyncMode.LOCKED + " or " + SyncMode.SINGLE_THREADED);
+        };
+    }
+
     private Structures() {
     }
 

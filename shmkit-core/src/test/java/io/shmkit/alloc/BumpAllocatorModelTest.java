@@ -33,7 +33,7 @@ class BumpAllocatorModelTest {
         long pageSize = 1L << pageShift;
         Segment seg = Segment.create(SegmentName.posix(TestNames.unique("bumpmodel")), 1 << 20);
         try {
-            BumpAllocator bump = BumpAllocator.create(seg, "b", pages * pageSize, pageSize, singleThreaded);
+            BumpAllocator bump = BumpAllocator.create(seg, "b", pages * pageSize, pageSize, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
             long base = bump.rangeOffset();
             LiveBlocks live = new LiveBlocks(seg.memory(), base, 2 * pageSize);
             long[] used = new long[pages];

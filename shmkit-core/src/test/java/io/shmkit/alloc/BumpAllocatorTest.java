@@ -41,7 +41,7 @@ class BumpAllocatorTest {
 
     @Test
     void firstPageHoldsExactlyItsUsableSizeAndHeadersAreAccounted() {
-        BumpAllocator single = BumpAllocator.create(mem, 0, PAGE, PAGE, false);
+        BumpAllocator single = BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.LOCKED);
         long usable0 = single.maxAllocation(0);
         assertEquals(PAGE - BumpLayout.FIRST_PAGE_DATA, usable0);
         assertTrue(usable0 < PAGE - BumpLayout.PAGE_HEADER_SIZE, "first page must account for the allocator header");
@@ -58,7 +58,7 @@ class BumpAllocatorTest {
 
     @Test
     void firstPageUsableSizeFitsThereOneMoreMovesToTheNextPage() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, SyncMode.LOCKED);
         long off = bump.allocate(bump.maxAllocation(0));
         assertEquals(BumpLayout.FIRST_PAGE_DATA, off);
         assertEquals(1, bump.chainedPages());
@@ -71,7 +71,7 @@ class BumpAllocatorTest {
 
     @Test
     void laterPageHoldsExactlyItsUsableSizeAndOneByteMoreFails() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, SyncMode.LOCKED);
         long usable1 = bump.maxAllocation(1);
         assertEquals(PAGE - BumpLayout.PAGE_HEADER_SIZE, usable1);
         bump.allocate(8); // page 0 is now partly used
@@ -90,7 +90,7 @@ class BumpAllocatorTest {
 
     @Test
     void outOfMemoryMessageNamesRequestAndWhatIsLeft() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(bump.maxAllocation(0));
         bump.allocate(bump.maxAllocation(1) - 64);
         OutOfSharedMemoryException e = assertThrows(OutOfSharedMemoryException.class, () -> bump.allocate(100));
@@ -104,7 +104,7 @@ class BumpAllocatorTest {
 
     @Test
     void honoursPerCallAlignment() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(8);
         for (long align : new long[]{16, 64, 256, 1024}) {
             long off = bump.allocate(24, align);
@@ -117,7 +117,7 @@ class BumpAllocatorTest {
 
     @Test
     void resetGivesEverythingBack() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         long first = bump.allocate(100);
         for (int i = 0; i < 40; i++) { // 12 + 13 + 13 + 2 blocks of 304 bytes
             bump.allocate(300);
@@ -135,7 +135,7 @@ class BumpAllocatorTest {
 
     @Test
     void freeIsUnsupported() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.LOCKED);
         long off = bump.allocate(16);
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> bump.free(off));
         assertThat(e.getMessage()).contains("offset=" + off).contains("reset()");
@@ -143,18 +143,26 @@ class BumpAllocatorTest {
 
     @Test
     void rejectsBadArguments() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.LOCKED);
         assertThrows(IllegalArgumentException.class, () -> bump.allocate(0));
         assertThrows(IllegalArgumentException.class, () -> bump.allocate(8, 12));
-        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, PAGE, 1000, false));
-        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 1L << 27, 1L << 27, false));
-        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 100, 512, false));
-        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 8, PAGE, 512, false));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, PAGE, 1000, SyncMode.LOCKED));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 1L << 27, 1L << 27, SyncMode.LOCKED));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 0, 100, 512, SyncMode.LOCKED));
+        assertThrows(IllegalArgumentException.class, () -> BumpAllocator.create(mem, 8, PAGE, 512, SyncMode.LOCKED));
+    }
+
+    @Test
+    void refusesThreadCachedModeWhichOnlyPoolsAndSlabsHave() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.THREAD_CACHED));
+        assertThat(e.getMessage()).contains("bump allocator has no thread caches").contains("SINGLE_THREADED");
+        assertEquals(0L, mem.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0), "nothing was written");
     }
 
     @Test
     void verifyNamesACorruptedNextLinkAndAllocateDoesNotLoop() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(bump.maxAllocation(0));
         bump.allocate(64);
         long nextField = PAGE + BumpLayout.PAGE_NEXT; // page 1's NEXT
@@ -167,7 +175,7 @@ class BumpAllocatorTest {
 
     @Test
     void verifyNamesACorruptedUsedWordAndAllocateRefusesIt() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
         long usedField = BumpLayout.STRUCT_HEADER_SIZE + BumpLayout.PAGE_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, 0x7FFF_0000_0000L);
@@ -178,7 +186,7 @@ class BumpAllocatorTest {
 
     @Test
     void verifyFindsABlockCountThatCannotBe() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
         long usedField = BumpLayout.STRUCT_HEADER_SIZE + BumpLayout.PAGE_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, (100L << BumpLayout.USED_BYTES_BITS) | 64); // 100 blocks in 64 bytes
@@ -188,7 +196,7 @@ class BumpAllocatorTest {
 
     @Test
     void aCurrentHintPointingOutsideTheChainIsReportedNotUsed() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
         mem.set(ValueLayout.JAVA_LONG, BumpLayout.CURRENT, 3L); // page 3 is not linked
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, () -> bump.allocate(8));
@@ -199,7 +207,7 @@ class BumpAllocatorTest {
 
     @Test
     void verifyFindsUsedBytesInAPageOutsideTheChain() {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
         long usedField = 3 * PAGE + BumpLayout.PAGE_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, 128L);
@@ -209,7 +217,7 @@ class BumpAllocatorTest {
 
     @Test
     void openRejectsBadMagicAndWrongKind() {
-        BumpAllocator.create(mem, 0, PAGE, PAGE, false);
+        BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.LOCKED);
         mem.set(ValueLayout.JAVA_LONG, 0, 0x1234L);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, () -> BumpAllocator.open(mem, 0, PAGE));
         assertThat(e.getMessage()).contains("bad magic").contains("offset 0");
@@ -241,7 +249,7 @@ class BumpAllocatorTest {
 
     @Test
     void singleThreadedModeIsStoredAndBehavesTheSame() {
-        BumpAllocator st = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, true);
+        BumpAllocator st = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, SyncMode.SINGLE_THREADED);
         long a = st.allocate(st.maxAllocation(0));
         long b = st.allocate(st.maxAllocation(1));
         assertEquals(BumpLayout.FIRST_PAGE_DATA, a);
@@ -254,7 +262,7 @@ class BumpAllocatorTest {
 
     @Test
     void threadsNeverReceiveOverlappingBlocks() throws Exception {
-        BumpAllocator bump = BumpAllocator.create(mem, 0, 64 * PAGE, PAGE, false);
+        BumpAllocator bump = BumpAllocator.create(mem, 0, 64 * PAGE, PAGE, SyncMode.LOCKED);
         ConcurrentLinkedQueue<long[]> got = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {

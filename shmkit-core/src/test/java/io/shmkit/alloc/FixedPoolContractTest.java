@@ -6,7 +6,7 @@ class FixedPoolContractTest extends SharedAllocatorContract {
 
     @Override
     protected SharedAllocator create(Segment segment, String name) {
-        return FixedPool.create(segment, name, 64, 300, 64, false);
+        return FixedPool.create(segment, name, 64, 300, 64, SyncMode.LOCKED);
     }
 
     @Override

@@ -6,7 +6,7 @@ class FixedPoolSingleThreadedContractTest extends SharedAllocatorContract {
 
     @Override
     protected SharedAllocator create(Segment segment, String name) {
-        return FixedPool.create(segment, name, 64, 300, 64, true);
+        return FixedPool.create(segment, name, 64, 300, 64, SyncMode.SINGLE_THREADED);
     }
 
     @Override

@@ -35,7 +35,7 @@ class RingAllocatorModelTest {
             // a power-of-two capacity masks positions, any other divides: test both
             long length = powerOfTwo ? RingAllocator.lengthFor(Integer.highestOneBit(kib) * 1024L)
                     : RingLayout.DATA + kib * 1024L + 48;
-            RingAllocator ring = RingAllocator.create(seg, "r", length, singleThreaded);
+            RingAllocator ring = RingAllocator.create(seg, "r", length, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
             long data = ring.name().isEmpty() ? 0 : seg.lookup("r").orElseThrow().offset() + RingLayout.DATA;
             long cap = ring.capacity();
             assertEquals(powerOfTwo, Long.bitCount(cap) == 1, "capacity=" + cap);

@@ -6,7 +6,7 @@ class RingAllocatorSingleThreadedContractTest extends SharedAllocatorContract {
 
     @Override
     protected SharedAllocator create(Segment segment, String name) {
-        return RingAllocator.create(segment, name, 32 * 1024, true);
+        return RingAllocator.create(segment, name, 32 * 1024, SyncMode.SINGLE_THREADED);
     }
 
     @Override

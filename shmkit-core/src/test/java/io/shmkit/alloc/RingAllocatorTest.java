@@ -40,7 +40,7 @@ class RingAllocatorTest {
     }
 
     private RingAllocator ring(long length) {
-        return RingAllocator.create(mem, 0, length, false);
+        return RingAllocator.create(mem, 0, length, SyncMode.LOCKED);
     }
 
     @Test
@@ -59,9 +59,16 @@ class RingAllocatorTest {
     }
 
     @Test
+    void refusesThreadCachedModeWhichOnlyPoolsAndSlabsHave() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RingAllocator.create(mem, 0, LEN, SyncMode.THREAD_CACHED));
+        MessageAssert.assertThat(e.getMessage()).contains("ring allocator has no thread caches");
+    }
+
+    @Test
     void lengthForGivesExactlyTheAskedCapacity() {
         assertEquals(4096, ring(RingAllocator.lengthFor(4096)).capacity());
-        assertEquals(1008, RingAllocator.create(mem, 8192, RingAllocator.lengthFor(1008), false).capacity());
+        assertEquals(1008, RingAllocator.create(mem, 8192, RingAllocator.lengthFor(1008), SyncMode.LOCKED).capacity());
         assertThrows(IllegalArgumentException.class, () -> RingAllocator.lengthFor(1000));
         assertThrows(IllegalArgumentException.class, () -> RingAllocator.lengthFor(32));
     }
@@ -230,7 +237,7 @@ class RingAllocatorTest {
 
     @Test
     void singleThreadedModeBehavesTheSame() {
-        RingAllocator r = RingAllocator.create(mem, 0, LEN, true);
+        RingAllocator r = RingAllocator.create(mem, 0, LEN, SyncMode.SINGLE_THREADED);
         long a = r.allocate(100);
         r.free(a);
         assertThrows(IllegalArgumentException.class, () -> r.free(a));

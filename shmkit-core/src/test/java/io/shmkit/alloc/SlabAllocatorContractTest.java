@@ -6,7 +6,7 @@ class SlabAllocatorContractTest extends SharedAllocatorContract {
 
     @Override
     protected SharedAllocator create(Segment segment, String name) {
-        return SlabAllocator.create(segment, name, 16, 4096, false);
+        return SlabAllocator.create(segment, name, 16, 4096, SyncMode.LOCKED);
     }
 
     @Override

@@ -7,7 +7,7 @@ class SlabAllocatorLargeBlockContractTest extends SharedAllocatorContract {
 
     @Override
     protected SharedAllocator create(Segment segment, String name) {
-        return SlabAllocator.create(segment, name, 40, 1024, true);
+        return SlabAllocator.create(segment, name, 40, 1024, SyncMode.SINGLE_THREADED);
     }
 
     @Override
