@@ -3,9 +3,11 @@ package io.shmkit.cli;
 import io.shmkit.ShmException;
 import io.shmkit.alloc.AllocatorStats;
 import io.shmkit.alloc.Allocators;
+import io.shmkit.alloc.FixedPool;
 import io.shmkit.alloc.SharedAllocator;
 import io.shmkit.alloc.SlabAllocator;
 import io.shmkit.alloc.SlabClassStats;
+import io.shmkit.alloc.SyncMode;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 import picocli.CommandLine.Command;
@@ -96,6 +98,7 @@ final class StatCommand implements Callable<Integer> {
         out.printf("  capacity %d  used %d  free %d  (%.1f%% used)%n", s.capacity(), s.used(), s.free(),
                 s.capacity() == 0 ? 0.0 : 100.0 * s.used() / s.capacity());
         out.printf("  allocations %d  requests %d  failures %d%n", s.allocations(), s.requests(), s.failures());
+        out.printf("  mode %s%s%n", a.mode(), cached(a) < 0 ? "" : ", " + cached(a) + " free blocks held in thread caches");
         if (a instanceof SlabAllocator slab) {
             out.printf("  pages %d x %d, free pages %d%n", slab.pageCount(), slab.pageSize(), slab.freePages());
             out.printf("  %8s %8s %8s %10s %9s%n", "class", "total", "used", "requests", "failures");
@@ -108,13 +111,24 @@ final class StatCommand implements Callable<Integer> {
         }
     }
 
+    /** Free blocks sitting in thread caches, or -1 for an allocator without them. */
+    private static long cached(SharedAllocator a) {
+        if (a.mode() != SyncMode.THREAD_CACHED) {
+            return -1;
+        }
+        return a instanceof FixedPool p ? p.cachedSlices() : a instanceof SlabAllocator s ? s.cachedBlocks() : -1;
+    }
+
     private static String json(DirectoryEntry e, AllocatorStats s, SharedAllocator a, String verdict) {
         StringBuilder b = new StringBuilder("{");
         b.append("\"name\":").append(Json.str(e.name())).append(",\"type\":").append(Json.str(s.type()))
                 .append(",\"offset\":").append(e.offset()).append(",\"length\":").append(e.length())
                 .append(",\"capacity\":").append(s.capacity()).append(",\"used\":").append(s.used())
                 .append(",\"allocations\":").append(s.allocations()).append(",\"requests\":").append(s.requests())
-                .append(",\"failures\":").append(s.failures());
+                .append(",\"failures\":").append(s.failures()).append(",\"mode\":").append(Json.str(a.mode().name()));
+        if (cached(a) >= 0) {
+            b.append(",\"cachedBlocks\":").append(cached(a));
+        }
         if (a instanceof SlabAllocator slab) {
             b.append(",\"freePages\":").append(slab.freePages()).append(",\"classes\":[");
             List<SlabClassStats> cs = slab.classStats();

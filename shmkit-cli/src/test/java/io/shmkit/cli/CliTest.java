@@ -168,6 +168,9 @@ class CliTest {
             io.shmkit.alloc.SlabAllocator slab = io.shmkit.alloc.SlabAllocator.create(seg, "blobs", 64);
             io.shmkit.alloc.BumpAllocator bump = io.shmkit.alloc.BumpAllocator.create(seg, "config", 64 * 1024, 16 * 1024);
             io.shmkit.alloc.RingAllocator ring = io.shmkit.alloc.RingAllocator.create(seg, "log", 64 * 1024);
+            io.shmkit.alloc.FixedPool cachedPool = io.shmkit.alloc.FixedPool.create(seg, "cached", 32, 100, 8,
+                    io.shmkit.alloc.SyncMode.THREAD_CACHED);
+            cachedPool.free(cachedPool.allocate(32)); // 16 slices move into this thread's cache, 1 of them used
             pool.allocate(64);
             pool.allocate(64);
             slab.allocate(100);
@@ -181,9 +184,11 @@ class CliTest {
         assertThat(r.out()).contains("sessions (fixed-pool)").contains("allocations 2  requests 2  failures 0")
                 .contains("blobs (slab)").contains("free pages").containsPattern("\\s128\\s+\\d+\\s+1\\s+1\\s+0")
                 .contains("config (bump)").contains("log (ring)").contains("verify: ok")
+                .contains("mode LOCKED").contains("mode THREAD_CACHED, 16 free blocks held in thread caches")
                 .doesNotContain("not-an-allocator");
         Result j = run("stat", n, "--json");
-        assertThat(j.out()).startsWith("[{").contains("\"type\":\"slab\"").contains("\"classes\":[");
+        assertThat(j.out()).startsWith("[{").contains("\"type\":\"slab\"").contains("\"classes\":[")
+                .contains("\"mode\":\"THREAD_CACHED\",\"cachedBlocks\":16");
         Result info = run("info", n);
         assertThat(info.out()).contains("sessions").contains("fixed-pool").contains("not-an-allocator");
     }

@@ -203,6 +203,11 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     @Override
+    public SyncMode mode() {
+        return shared ? SyncMode.LOCKED : SyncMode.SINGLE_THREADED;
+    }
+
+    @Override
     public MemorySegment memory() {
         return memory;
     }

@@ -282,6 +282,7 @@ public final class FixedPool implements SharedAllocator {
         return count;
     }
 
+    @Override
     public SyncMode mode() {
         return mode;
     }
@@ -393,7 +394,7 @@ public final class FixedPool implements SharedAllocator {
         return slices + index * sliceSize;
     }
 
-    /** A registry entry's cache word: requests served from the cache, and the cached count (the commit). */
+    /** A registry entry's cache word, for statistics: requests served from the cache, and the cached count. */
     private static long cacheWord(long requests, int n) {
         return (requests << CACHE_COUNT_BITS) | n;
     }

@@ -180,6 +180,11 @@ public final class RingAllocator implements SharedAllocator {
     }
 
     @Override
+    public SyncMode mode() {
+        return shared ? SyncMode.LOCKED : SyncMode.SINGLE_THREADED;
+    }
+
+    @Override
     public MemorySegment memory() {
         return memory;
     }

@@ -24,6 +24,9 @@ public interface SharedAllocator {
     /** The memory that offsets refer to (the whole segment, not a slice). */
     MemorySegment memory();
 
+    /** How the allocator synchronises (chosen at creation, the same in every process). */
+    SyncMode mode();
+
     /**
      * Allocates {@code size} bytes aligned to {@link #DEFAULT_ALIGN}.
      *

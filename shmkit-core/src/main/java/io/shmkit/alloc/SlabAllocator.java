@@ -252,6 +252,7 @@ public final class SlabAllocator implements SharedAllocator {
         return pageSize;
     }
 
+    @Override
     public SyncMode mode() {
         return mode;
     }

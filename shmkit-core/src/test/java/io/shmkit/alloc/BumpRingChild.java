@@ -146,6 +146,17 @@ public final class BumpRingChild {
         }
     }
 
+    /** Runs {@code body} on two platform threads at once and waits for both. */
+    private static void onTwoThreads(Runnable body) throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            threads.add(Thread.ofPlatform().start(body));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
     private static void bumpStress(Segment seg, int id, double seconds) throws InterruptedException {
         BumpAllocator bump = BumpAllocator.open(seg, "b");
         MemorySegment m = seg.memory();
@@ -153,31 +164,25 @@ public final class BumpRingChild {
         AtomicLong corrupt = new AtomicLong();
         awaitGo(seg);
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
-            threads.add(Thread.ofPlatform().start(() -> {
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                List<long[]> mine = new ArrayList<>();
-                while (System.nanoTime() < deadline) {
-                    long size = 1 + r.nextInt(128);
-                    long off = bump.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8);
-                    if (off == 0) {
-                        break;
-                    }
-                    write(m, off, size);
-                    mine.add(new long[]{off, size});
+        onTwoThreads(() -> {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            List<long[]> mine = new ArrayList<>();
+            while (System.nanoTime() < deadline) {
+                long size = 1 + r.nextInt(128);
+                long off = bump.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8);
+                if (off == 0) {
+                    break;
                 }
-                for (long[] b : mine) {
-                    if (mismatch(m, b[0], b[1]) >= 0) {
-                        corrupt.incrementAndGet();
-                    }
+                write(m, off, size);
+                mine.add(new long[]{off, size});
+            }
+            for (long[] b : mine) {
+                if (mismatch(m, b[0], b[1]) >= 0) {
+                    corrupt.incrementAndGet();
                 }
-                blocks.addAndGet(mine.size());
-            }));
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
+            }
+            blocks.addAndGet(mine.size());
+        });
         System.out.println("DONE blocks=" + blocks.get() + " corrupt=" + corrupt.get());
     }
 
@@ -188,46 +193,40 @@ public final class BumpRingChild {
         AtomicLong corrupt = new AtomicLong();
         awaitGo(seg);
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
-            threads.add(Thread.ofPlatform().start(() -> {
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                long[] offs = new long[32];
-                long[] sizes = new long[32];
-                long n = 0;
-                while (System.nanoTime() < deadline) {
-                    int i = r.nextInt(offs.length);
-                    if (offs[i] != 0) {
-                        if (mismatch(m, offs[i], sizes[i]) >= 0) {
-                            corrupt.incrementAndGet();
-                        }
-                        ring.free(offs[i]);
-                        offs[i] = 0;
-                    } else {
-                        long size = 1 + r.nextInt(300);
-                        long off = ring.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8);
-                        if (off != 0) {
-                            write(m, off, size);
-                            offs[i] = off;
-                            sizes[i] = size;
-                        }
+        onTwoThreads(() -> {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            long[] offs = new long[32];
+            long[] sizes = new long[32];
+            long n = 0;
+            while (System.nanoTime() < deadline) {
+                int i = r.nextInt(offs.length);
+                if (offs[i] != 0) {
+                    if (mismatch(m, offs[i], sizes[i]) >= 0) {
+                        corrupt.incrementAndGet();
                     }
-                    n++;
-                }
-                for (int i = 0; i < offs.length; i++) {
-                    if (offs[i] != 0) {
-                        if (mismatch(m, offs[i], sizes[i]) >= 0) {
-                            corrupt.incrementAndGet();
-                        }
-                        ring.free(offs[i]);
+                    ring.free(offs[i]);
+                    offs[i] = 0;
+                } else {
+                    long size = 1 + r.nextInt(300);
+                    long off = ring.tryAllocate(size, r.nextInt(8) == 0 ? 64 : 8);
+                    if (off != 0) {
+                        write(m, off, size);
+                        offs[i] = off;
+                        sizes[i] = size;
                     }
                 }
-                ops.addAndGet(n);
-            }));
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
+                n++;
+            }
+            for (int i = 0; i < offs.length; i++) {
+                if (offs[i] != 0) {
+                    if (mismatch(m, offs[i], sizes[i]) >= 0) {
+                        corrupt.incrementAndGet();
+                    }
+                    ring.free(offs[i]);
+                }
+            }
+            ops.addAndGet(n);
+        });
         System.out.println("DONE ops=" + ops.get() + " corrupt=" + corrupt.get());
     }
 }

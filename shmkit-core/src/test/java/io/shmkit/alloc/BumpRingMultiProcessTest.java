@@ -51,8 +51,21 @@ class BumpRingMultiProcessTest {
     @Test
     void bumpTwoProcessesTwoThreadsEachNeverShareABlock() throws Exception {
         BumpAllocator bump = BumpAllocator.create(seg, "b", 32L << 20, 64 * 1024);
-        try (ChildJvm a = ChildJvm.start(BumpRingChild.class, "bump-stress", name, "1", "5");
-             ChildJvm b = ChildJvm.start(BumpRingChild.class, "bump-stress", name, "2", "5")) {
+        String[] done = runTwoChildren("bump-stress", "5");
+        long blocks = field(done[0], "blocks") + field(done[1], "blocks");
+        assertTrue(blocks > 1000, "children allocated " + blocks + " blocks");
+        bump.verify();
+        AllocatorStats s = bump.stats();
+        assertEquals(blocks, s.allocations(), "every successful CAS is one block a child holds");
+    }
+
+    /**
+     * Starts two children in {@code mode} for {@code seconds}, lets them go together, and
+     * returns their DONE lines after checking that both exited cleanly and saw no corruption.
+     */
+    private String[] runTwoChildren(String mode, String seconds) throws Exception {
+        try (ChildJvm a = ChildJvm.start(BumpRingChild.class, mode, name, "1", seconds);
+             ChildJvm b = ChildJvm.start(BumpRingChild.class, mode, name, "2", seconds)) {
             a.awaitLine("READY", Duration.ofSeconds(30));
             b.awaitLine("READY", Duration.ofSeconds(30));
             go();
@@ -62,31 +75,16 @@ class BumpRingMultiProcessTest {
             assertEquals(0, b.waitFor(Duration.ofSeconds(30)), b.stderr());
             assertEquals(0, field(da, "corrupt"), da);
             assertEquals(0, field(db, "corrupt"), db);
-            long blocks = field(da, "blocks") + field(db, "blocks");
-            assertTrue(blocks > 1000, "children allocated " + blocks + " blocks");
-            bump.verify();
-            AllocatorStats s = bump.stats();
-            assertEquals(blocks, s.allocations(), "every successful CAS is one block a child holds");
+            return new String[]{da, db};
         }
     }
 
     @Test
     void ringTwoProcessesTwoThreadsEachAllocateAndFreeWithoutCorruption() throws Exception {
         RingAllocator ring = RingAllocator.create(seg, "r", 256 * 1024);
-        try (ChildJvm a = ChildJvm.start(BumpRingChild.class, "ring-stress", name, "1", "3");
-             ChildJvm b = ChildJvm.start(BumpRingChild.class, "ring-stress", name, "2", "3")) {
-            a.awaitLine("READY", Duration.ofSeconds(30));
-            b.awaitLine("READY", Duration.ofSeconds(30));
-            go();
-            String da = a.awaitLine("DONE", Duration.ofSeconds(60));
-            String db = b.awaitLine("DONE", Duration.ofSeconds(60));
-            assertEquals(0, a.waitFor(Duration.ofSeconds(30)), a.stderr());
-            assertEquals(0, b.waitFor(Duration.ofSeconds(30)), b.stderr());
-            assertEquals(0, field(da, "corrupt"), da);
-            assertEquals(0, field(db, "corrupt"), db);
-            assertTrue(field(da, "ops") + field(db, "ops") > 10_000, da + " / " + db);
-            ring.verify();
-            assertEquals(0, ring.stats().allocations(), "every block was freed");
-        }
+        String[] done = runTwoChildren("ring-stress", "3");
+        assertTrue(field(done[0], "ops") + field(done[1], "ops") > 10_000, done[0] + " / " + done[1]);
+        ring.verify();
+        assertEquals(0, ring.stats().allocations(), "every block was freed");
     }
 }

@@ -65,17 +65,22 @@ class ShmConditionTest {
         t.join(10_000);
     }
 
-    @Test
-    void signalAllWakesEveryWaiter() throws Exception {
-        int n = 4;
-        AtomicInteger woke = new AtomicInteger();
+    /**
+     * Starts {@code n} threads that each wait on {@code cond} under {@code mutex} until the flag
+     * word is positive, then count themselves in {@code woke} (and, with {@code consumeToken},
+     * take one from the flag word, so that each signal lets exactly one through).
+     */
+    private List<Thread> startWaiters(int n, AtomicInteger woke, boolean consumeToken) {
         List<Thread> ts = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Thread t = new Thread(() -> {
                 mutex.lock();
                 try {
-                    while (mem.get(ValueLayout.JAVA_LONG, FLAG) == 0) {
+                    while (mem.get(ValueLayout.JAVA_LONG, FLAG) <= 0) {
                         cond.await(mutex);
+                    }
+                    if (consumeToken) {
+                        mem.set(ValueLayout.JAVA_LONG, FLAG, mem.get(ValueLayout.JAVA_LONG, FLAG) - 1);
                     }
                     woke.incrementAndGet();
                 } finally {
@@ -85,6 +90,22 @@ class ShmConditionTest {
             t.start();
             ts.add(t);
         }
+        return ts;
+    }
+
+    /** Waits (up to 10 s) until {@code n} threads sleep on the condition. */
+    private void awaitWaiters(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (mem.get(ValueLayout.JAVA_INT, 64 + ShmCondition.OFF_WAITERS) < n && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void signalAllWakesEveryWaiter() throws Exception {
+        int n = 4;
+        AtomicInteger woke = new AtomicInteger();
+        List<Thread> ts = startWaiters(n, woke, false);
         Thread.sleep(100);
         assertEquals(0, woke.get());
         mutex.lock();
@@ -101,27 +122,8 @@ class ShmConditionTest {
     void signalUnderTheMutexHandsWaitersOverOneByOne() throws Exception {
         int n = 4;
         AtomicInteger woke = new AtomicInteger();
-        List<Thread> ts = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Thread t = new Thread(() -> {
-                mutex.lock();
-                try {
-                    while (mem.get(ValueLayout.JAVA_LONG, FLAG) <= 0) {
-                        cond.await(mutex);
-                    }
-                    mem.set(ValueLayout.JAVA_LONG, FLAG, mem.get(ValueLayout.JAVA_LONG, FLAG) - 1); // consume a token
-                    woke.incrementAndGet();
-                } finally {
-                    mutex.unlock();
-                }
-            });
-            t.start();
-            ts.add(t);
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (mem.get(ValueLayout.JAVA_INT, 64 + ShmCondition.OFF_WAITERS) < n && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        List<Thread> ts = startWaiters(n, woke, true);
+        awaitWaiters(n);
         for (int i = 1; i <= n; i++) {
             mutex.lock();
             mem.set(ValueLayout.JAVA_LONG, FLAG, mem.get(ValueLayout.JAVA_LONG, FLAG) + 1);
@@ -144,26 +146,8 @@ class ShmConditionTest {
     void signalAllUnderTheMutexWakesEveryWaiter() throws Exception {
         int n = 4;
         AtomicInteger woke = new AtomicInteger();
-        List<Thread> ts = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Thread t = new Thread(() -> {
-                mutex.lock();
-                try {
-                    while (mem.get(ValueLayout.JAVA_LONG, FLAG) == 0) {
-                        cond.await(mutex);
-                    }
-                    woke.incrementAndGet();
-                } finally {
-                    mutex.unlock();
-                }
-            });
-            t.start();
-            ts.add(t);
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (mem.get(ValueLayout.JAVA_INT, 64 + ShmCondition.OFF_WAITERS) < n && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        List<Thread> ts = startWaiters(n, woke, false);
+        awaitWaiters(n);
         mutex.lock();
         mem.set(ValueLayout.JAVA_LONG, FLAG, 1L);
         cond.signalAll(mutex);
