@@ -1,5 +1,6 @@
 package io.shmkit.alloc;
 
+import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.FixedPoolLayout;
@@ -192,6 +193,10 @@ public final class FixedPool implements SharedAllocator {
     /** Opens a pool created in a raw range. */
     public static FixedPool open(MemorySegment memory, long offset, long length, String name) {
         Structures.checkRange(memory, offset, length, "fixed pool '" + name + "'");
+        if (memory.get(ValueLayout.JAVA_LONG, offset + MAGIC) == MAGIC_FORMAT_1) {
+            throw new LayoutMismatchException("fixed pool '" + name + "' at offset=" + offset + " has format 1 (an "
+                    + "older shmkit); this library reads format 2: recreate the pool");
+        }
         Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "fixed pool '" + name + "'");
         long sliceSize = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_SIZE);
         long cnt = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_COUNT);

@@ -44,6 +44,8 @@ public final class FixedPoolLayout {
 
     /** "SHMKFXP2" as a little-endian long (format 2: cached slices are marked in their state byte). */
     public static final long MAGIC_VALUE = 0x3250584B464D4853L;
+    /** "SHMKFXP1": format 1, whose thread caches were lists in the registry; refused with a clear message. */
+    public static final long MAGIC_FORMAT_1 = 0x3150584B464D4853L;
 
     public static final long MAGIC = 0;
     public static final long SLICE_SIZE = 8;

@@ -132,4 +132,13 @@ class FixedPoolThreadCacheTest {
         pool.verify();
         assertEquals(0, pool.stats().allocations(), "every block the threads held was freed");
     }
+
+    @Test
+    void aPoolOfTheOlderFormatIsRefusedWithAClearMessage() {
+        long base = seg.lookup("p").orElseThrow().offset();
+        seg.memory().set(ValueLayout.JAVA_LONG, base + FixedPoolLayout.MAGIC, FixedPoolLayout.MAGIC_FORMAT_1);
+        io.shmkit.LayoutMismatchException e = assertThrows(io.shmkit.LayoutMismatchException.class,
+                () -> FixedPool.open(seg, "p"));
+        MessageAssert.assertThat(e.getMessage()).contains("'p'").contains("format 1").contains("recreate");
+    }
 }
