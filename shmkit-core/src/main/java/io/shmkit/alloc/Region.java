@@ -48,9 +48,10 @@ import java.util.Map;
  * <h2>Thread and process safety</h2>
  * Not thread-safe: a region belongs to the thread that created it and every method throws
  * {@link WrongThreadException} from another thread. A region's bookkeeping lives on the Java heap
- * of its process, so it is never shared or re-opened by another process; in segment mode a
- * process that dies leaves its blocks allocated in the backing allocator (whose own crash
- * guarantees keep it consistent).
+ * of its process, so it is never shared or re-opened by another process. Over a plain shared
+ * allocator, a process that dies leaves its regions' blocks allocated (the allocator's own crash
+ * guarantees keep it consistent). {@link #create(RegionRegistry, long)} records every block in
+ * shared memory as well, so that {@link RegionRegistry#reclaimDead()} can give them back.
  *
  * {@snippet :
  * try (Region r = Region.create(16 * 1024)) {
@@ -96,6 +97,15 @@ public final class Region implements AutoCloseable {
     }
 
     private Region(Backing backing, long blockSize, long largeThreshold, String name) {
+        checkSizes(blockSize, largeThreshold);
+        this.backing = backing;
+        this.blockSize = blockSize;
+        this.largeThreshold = largeThreshold;
+        this.owner = Thread.currentThread();
+        this.name = name;
+    }
+
+    private static void checkSizes(long blockSize, long largeThreshold) {
         if (blockSize < BLOCK_ALIGN || (blockSize & (BLOCK_ALIGN - 1)) != 0) {
             throw new IllegalArgumentException("blockSize must be a positive multiple of " + BLOCK_ALIGN
                     + ": blockSize=" + blockSize);
@@ -104,11 +114,6 @@ public final class Region implements AutoCloseable {
             throw new IllegalArgumentException("largeThreshold must be in [1, blockSize]: largeThreshold="
                     + largeThreshold + " blockSize=" + blockSize);
         }
-        this.backing = backing;
-        this.blockSize = blockSize;
-        this.largeThreshold = largeThreshold;
-        this.owner = Thread.currentThread();
-        this.name = name;
     }
 
     // ------------------------------------------------------------------ factories
@@ -138,6 +143,25 @@ public final class Region implements AutoCloseable {
 
     public static Region create(SharedAllocator allocator, long blockSize, long largeThreshold) {
         return new Region(new AllocatorBacking(allocator), blockSize, largeThreshold, "region@" + allocator.name());
+    }
+
+    /**
+     * A region whose blocks and large allocations come from the allocator of {@code registry},
+     * and are recorded in a slot of it, so that if this process dies with the region open, any
+     * process can give them back ({@link RegionRegistry#reclaimDead()}).
+     *
+     * @throws OutOfSharedMemoryException if every slot of the registry belongs to an open region
+     *         of a live process
+     */
+    public static Region create(RegionRegistry registry, long blockSize) {
+        return create(registry, blockSize, defaultThreshold(blockSize));
+    }
+
+    public static Region create(RegionRegistry registry, long blockSize, long largeThreshold) {
+        checkSizes(blockSize, largeThreshold); // before a slot is taken
+        RegionRegistry.Slot slot = registry.take();
+        return new Region(new RecordedBacking(new AllocatorBacking(registry.allocator()), slot), blockSize,
+                largeThreshold, "region@" + registry.name());
     }
 
     /**
@@ -472,6 +496,64 @@ public final class Region implements AutoCloseable {
         @Override
         public void close() {
             arena.close();
+        }
+    }
+
+    /**
+     * An {@link AllocatorBacking} whose every block and large allocation is also recorded in a
+     * registry slot: recorded after the allocator returned it, cleared before it is freed.
+     */
+    private static final class RecordedBacking implements Backing {
+        private final AllocatorBacking inner;
+        private final RegionRegistry.Slot slot;
+
+        RecordedBacking(AllocatorBacking inner, RegionRegistry.Slot slot) {
+            this.inner = inner;
+            this.slot = slot;
+        }
+
+        private long record(long offset, long size) {
+            if (!slot.record(offset)) {
+                inner.allocator.free(offset);
+                throw new OutOfSharedMemoryException("region registry '" + slot.registryName() + "': a region may hold "
+                        + slot.capacity() + " blocks and large allocations at once; cannot add one of size=" + size);
+            }
+            return offset;
+        }
+
+        @Override
+        public MemorySegment allocateBlock(long size) {
+            long off = record(inner.allocator.allocate(size, BLOCK_ALIGN), size);
+            return inner.memory.asSlice(off, size);
+        }
+
+        @Override
+        public void freeBlock(MemorySegment block) {
+            long off = block.address() - inner.memory.address();
+            slot.unrecord(off);
+            inner.allocator.free(off);
+        }
+
+        @Override
+        public Large allocateLarge(long size, long align) {
+            long off = record(inner.allocator.allocate(size, align), size);
+            return new Large(inner.memory.asSlice(off, size), off);
+        }
+
+        @Override
+        public void freeLarge(Large l) {
+            slot.unrecord(l.handle());
+            inner.allocator.free(l.handle());
+        }
+
+        @Override
+        public long offsetOf(MemorySegment slice) {
+            return inner.offsetOf(slice);
+        }
+
+        @Override
+        public void close() {
+            slot.release();
         }
     }
 

@@ -1,0 +1,375 @@
+package io.shmkit.alloc;
+
+import io.shmkit.OutOfSharedMemoryException;
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Procs;
+import io.shmkit.segment.DirectoryEntry;
+import io.shmkit.segment.Segment;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+
+import static io.shmkit.internal.RegionRegistryLayout.*;
+
+/**
+ * Where the {@link Region}s that take their memory from one shared allocator write down what
+ * they hold, so that the blocks of a region whose process died are given back instead of
+ * staying allocated for ever.
+ *
+ * <p>A region's bookkeeping lives on its process's Java heap. Without a registry, a process
+ * killed while a region is open leaves the region's blocks allocated in the segment, and
+ * nobody can tell them from live allocations. In a {@link RingAllocator}, which collects freed
+ * blocks only from its head, one such block would stop collection of everything behind it. With
+ * a registry, each region has a slot in shared memory recording its owner (pid and process
+ * start time) and the offset of every block and large allocation it holds.
+ * {@link #reclaimDead()} frees the recorded blocks of regions whose process is gone. Any
+ * process may call it, and {@link Region#create(RegionRegistry, long)} calls it when every
+ * slot is taken.
+ *
+ * {@snippet :
+ * try (Segment seg = Segment.openOrCreate(SegmentName.posix("work"), 64 << 20)) {
+ *     RingAllocator ring = RingAllocator.create(seg, "ring", 32 << 20);
+ *     RegionRegistry regions = RegionRegistry.create(seg, "regions", ring, 64, 64);
+ *     try (Region r = Region.create(regions, 16 * 1024)) {
+ *         MemorySegment msg = r.allocate(200);
+ *     }
+ * }
+ * // later, in any process attached to "work":
+ * RegionRegistry.open(seg, "regions").reclaimDead();
+ * }
+ *
+ * <p><b>Crash consistency.</b> A region records a block after the allocator returned it, and
+ * clears the record before it frees the block; each record and each clear is a single store.
+ * So a record never names a block the region does not hold, and a process killed at any
+ * instruction loses at most the one block it was allocating or freeing. That block stays
+ * allocated (a leak), and nothing is ever freed twice. A reclaim clears each record before it
+ * frees the block and releases the slot last, under the registry's robust lock. If the
+ * reclaiming process dies too, the next reclaim carries on where it stopped.
+ *
+ * <p>Only regions of dead processes are reclaimed. A region that a live process forgot to
+ * close keeps its blocks until that process exits. The allocator must be process-safe: a
+ * registry over a {@link SyncMode#SINGLE_THREADED} allocator is refused.
+ */
+public final class RegionRegistry {
+
+    /** Directory kind of a region registry. */
+    public static final int KIND = 0x0105;
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    private final String name;
+    private final MemorySegment m;
+    private final long base;
+    private final int slots;
+    private final int maxBlocks;
+    private final long slotBytes;
+    private final SharedAllocator allocator;
+    private final AllocLock lock;
+
+    private RegionRegistry(String name, MemorySegment m, long base, SharedAllocator allocator) {
+        this.name = name;
+        this.m = m;
+        this.base = base;
+        this.slots = m.get(ValueLayout.JAVA_INT, base + SLOTS);
+        this.maxBlocks = m.get(ValueLayout.JAVA_INT, base + MAX_BLOCKS);
+        this.slotBytes = slotBytes(maxBlocks);
+        this.allocator = allocator;
+        this.lock = AllocLock.openRobust(m, base + LOCK);
+    }
+
+    /**
+     * Creates a registry named {@code name} in {@code segment} for regions over {@code allocator}
+     * (an allocator of the same segment).
+     *
+     * @param slots     regions that can be open at once
+     * @param maxBlocks blocks plus large allocations one region may hold at once
+     */
+    public static RegionRegistry create(Segment segment, String name, SharedAllocator allocator, int slots,
+                                        int maxBlocks) {
+        if (slots <= 0 || slots > 1 << 16 || maxBlocks <= 0 || maxBlocks > 1 << 16) {
+            throw new IllegalArgumentException("slots and maxBlocks must be in [1, 65536]: slots=" + slots
+                    + " maxBlocks=" + maxBlocks);
+        }
+        if (allocator.mode() == SyncMode.SINGLE_THREADED) {
+            throw new IllegalArgumentException("region registry '" + name + "': allocator '" + allocator.name()
+                    + "' is single-threaded; regions of several processes need a process-safe allocator");
+        }
+        if (allocator.memory().address() != segment.memory().address()) {
+            throw new IllegalArgumentException("region registry '" + name + "': allocator '" + allocator.name()
+                    + "' is not in segment " + segment.name());
+        }
+        byte[] allocatorName = allocator.name().getBytes(StandardCharsets.UTF_8);
+        if (allocatorName.length > ALLOCATOR_NAME_MAX || segment.lookup(allocator.name()).isEmpty()) {
+            throw new IllegalArgumentException("region registry '" + name + "': allocator '" + allocator.name()
+                    + "' must be recorded by name in the segment's directory (names up to "
+                    + ALLOCATOR_NAME_MAX + " bytes)");
+        }
+        DirectoryEntry e = segment.reserve(name, KIND, bytesNeeded(slots, maxBlocks), 64);
+        MemorySegment m = segment.memory();
+        long base = e.offset();
+        m.asSlice(base, e.length()).fill((byte) 0);
+        m.set(ValueLayout.JAVA_INT, base + SLOTS, slots);
+        m.set(ValueLayout.JAVA_INT, base + MAX_BLOCKS, maxBlocks);
+        m.set(ValueLayout.JAVA_INT, base + ALLOCATOR_NAME, allocatorName.length);
+        MemorySegment.copy(allocatorName, 0, m, ValueLayout.JAVA_BYTE, base + ALLOCATOR_NAME + 4, allocatorName.length);
+        AllocLock.createRobust(m, base + LOCK);
+        LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
+        return new RegionRegistry(name, m, base, allocator);
+    }
+
+    /** Opens the registry recorded under {@code name} in {@code segment}, and the allocator it serves. */
+    public static RegionRegistry open(Segment segment, String name) {
+        DirectoryEntry e = Structures.lookup(segment, name, KIND, "region registry");
+        MemorySegment m = segment.memory();
+        long base = e.offset();
+        String what = "region registry '" + name + "'";
+        Structures.checkRange(m, base, SLOT_TABLE, what);
+        Structures.awaitMagic(m, base + MAGIC, MAGIC_VALUE, what);
+        int slots = m.get(ValueLayout.JAVA_INT, base + SLOTS);
+        int maxBlocks = m.get(ValueLayout.JAVA_INT, base + MAX_BLOCKS);
+        int nameLength = m.get(ValueLayout.JAVA_INT, base + ALLOCATOR_NAME);
+        if (slots <= 0 || slots > 1 << 16 || maxBlocks <= 0 || maxBlocks > 1 << 16
+                || bytesNeeded(slots, maxBlocks) > e.length() || nameLength <= 0 || nameLength > ALLOCATOR_NAME_MAX) {
+            throw new SegmentCorruptedException(what + " at offset=" + base + ": inconsistent header slots=" + slots
+                    + " maxBlocks=" + maxBlocks + " allocator name length=" + nameLength + " range length=" + e.length());
+        }
+        byte[] bytes = new byte[nameLength];
+        MemorySegment.copy(m, ValueLayout.JAVA_BYTE, base + ALLOCATOR_NAME + 4, bytes, 0, nameLength);
+        String allocatorName = new String(bytes, StandardCharsets.UTF_8);
+        DirectoryEntry a = segment.lookup(allocatorName).orElseThrow(() -> new SegmentCorruptedException(what
+                + " serves allocator '" + allocatorName + "', which is not in segment " + segment.name()));
+        SharedAllocator allocator = Allocators.open(segment, a).orElseThrow(() -> new SegmentCorruptedException(what
+                + " serves '" + allocatorName + "', which is not an allocator (kind=0x" + Integer.toHexString(a.kind()) + ")"));
+        return new RegionRegistry(name, m, base, allocator);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The allocator the registered regions take their memory from. */
+    public SharedAllocator allocator() {
+        return allocator;
+    }
+
+    /** Regions that can be registered at once. */
+    public int slots() {
+        return slots;
+    }
+
+    /** Blocks plus large allocations one region may hold at once. */
+    public int maxBlocks() {
+        return maxBlocks;
+    }
+
+    /** Regions registered now (open, or left by a process that died and not yet reclaimed). */
+    public int registeredRegions() {
+        int n = 0;
+        for (int s = 0; s < slots; s++) {
+            if ((int) INT.getAcquire(m, slotAt(s) + S_IN_USE) != 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Regions of dead processes reclaimed so far (by any process). */
+    public long reclaimedRegions() {
+        return (long) LONG.getAcquire(m, base + RECLAIMED);
+    }
+
+    /** Blocks and large allocations given back by those reclaims. */
+    public long reclaimedBlocks() {
+        return (long) LONG.getAcquire(m, base + RECLAIMED_BLOCKS);
+    }
+
+    /**
+     * Frees the blocks of every region whose process is gone (its pid no longer exists, or now
+     * belongs to a process with another start time) and frees their slots.
+     *
+     * @return the number of regions reclaimed
+     */
+    public int reclaimDead() {
+        lockAndContinue();
+        try {
+            return reclaimDeadLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int reclaimDeadLocked() {
+        int reclaimed = 0;
+        for (int s = 0; s < slots; s++) {
+            long at = slotAt(s);
+            if (m.get(ValueLayout.JAVA_INT, at + S_IN_USE) == 0) {
+                continue;
+            }
+            int pid = m.get(ValueLayout.JAVA_INT, at + S_PID);
+            long start = m.get(ValueLayout.JAVA_LONG, at + S_START);
+            if ((pid == Procs.PID && start == Procs.START_TIME) || Procs.isAlive(pid, start)) {
+                continue;
+            }
+            long count = Math.min(Math.max(m.get(ValueLayout.JAVA_LONG, at + S_COUNT), 0), maxBlocks);
+            long freed = 0;
+            for (long i = count - 1; i >= 0; i--) {
+                long rec = at + S_OFFSETS + 8 * i;
+                long off = m.get(ValueLayout.JAVA_LONG, rec);
+                if (off != 0) {
+                    LONG.setRelease(m, rec, 0L); // the commit: no longer recorded (a crash here leaks it)
+                    try {
+                        allocator.free(off);
+                        freed++;
+                    } catch (IllegalArgumentException notAllocated) {
+                        // the record was damaged: nothing of this region to free there
+                    }
+                }
+            }
+            m.set(ValueLayout.JAVA_LONG, base + RECLAIMED_BLOCKS, m.get(ValueLayout.JAVA_LONG, base + RECLAIMED_BLOCKS) + freed);
+            m.set(ValueLayout.JAVA_LONG, base + RECLAIMED, m.get(ValueLayout.JAVA_LONG, base + RECLAIMED) + 1);
+            m.set(ValueLayout.JAVA_LONG, at + S_COUNT, 0L);
+            INT.setRelease(m, at + S_IN_USE, 0); // last: the slot is free for the next region
+            reclaimed++;
+        }
+        return reclaimed;
+    }
+
+    /**
+     * Checks the registry's invariants: every slot's count is within bounds and every recorded
+     * offset lies inside the allocator's memory and is 8-byte aligned.
+     */
+    public void verify() {
+        for (int s = 0; s < slots; s++) {
+            long at = slotAt(s);
+            if ((int) INT.getAcquire(m, at + S_IN_USE) == 0) {
+                continue;
+            }
+            long count = m.get(ValueLayout.JAVA_LONG, at + S_COUNT);
+            if (count < 0 || count > maxBlocks) {
+                throw new SegmentCorruptedException("region registry '" + name + "': slot " + s + " count at offset="
+                        + (at + S_COUNT) + " is " + count + ", outside [0, " + maxBlocks + "]");
+            }
+            for (long i = 0; i < count; i++) {
+                long rec = at + S_OFFSETS + 8 * i;
+                long off = (long) LONG.getAcquire(m, rec);
+                if (off != 0 && (off < 0 || off >= m.byteSize() || (off & 7) != 0)) {
+                    throw new SegmentCorruptedException("region registry '" + name + "': slot " + s + " records offset="
+                            + off + " (at offset=" + rec + "), which no allocator of this segment can have returned");
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ slots, for Region
+
+    /**
+     * Takes a free slot for a region of the calling thread, reclaiming the slots of dead
+     * processes first if every slot is taken.
+     *
+     * @throws OutOfSharedMemoryException if every slot belongs to a live region
+     */
+    Slot take() {
+        lockAndContinue();
+        try {
+            for (int pass = 0; pass < 2; pass++) {
+                for (int s = 0; s < slots; s++) {
+                    long at = slotAt(s);
+                    if (m.get(ValueLayout.JAVA_INT, at + S_IN_USE) == 0) {
+                        m.asSlice(at, slotBytes).fill((byte) 0);
+                        m.set(ValueLayout.JAVA_INT, at + S_PID, Procs.PID);
+                        m.set(ValueLayout.JAVA_LONG, at + S_START, Procs.START_TIME);
+                        m.set(ValueLayout.JAVA_LONG, at + S_THREAD, Thread.currentThread().threadId());
+                        INT.setRelease(m, at + S_IN_USE, 1);
+                        return new Slot(at);
+                    }
+                }
+                if (pass == 0 && reclaimDeadLocked() == 0) {
+                    break;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        throw new OutOfSharedMemoryException("region registry '" + name + "': all " + slots
+                + " slots belong to open regions of live processes");
+    }
+
+    private long slotAt(int s) {
+        return base + SLOT_TABLE + s * slotBytes;
+    }
+
+    /** The robust lock; after a holder died there is nothing to repair (every step is a single store). */
+    private void lockAndContinue() {
+        if (lock.lock()) {
+            lock.markConsistent();
+        }
+    }
+
+    /** One region's slot: written only by the region's thread while it lives. */
+    final class Slot {
+        private final long at;
+        private long count;       // mirror of the slot's count (only this thread writes it)
+
+        private Slot(long at) {
+            this.at = at;
+        }
+
+        /**
+         * Records {@code offset}, just returned by the allocator, in a free position.
+         *
+         * @return false if the slot is full (nothing recorded)
+         */
+        boolean record(long offset) {
+            for (long i = 0; i < count; i++) {
+                long rec = at + S_OFFSETS + 8 * i;
+                if (m.get(ValueLayout.JAVA_LONG, rec) == 0) {
+                    LONG.setRelease(m, rec, offset); // the commit
+                    return true;
+                }
+            }
+            if (count == maxBlocks) {
+                return false;
+            }
+            LONG.setRelease(m, at + S_OFFSETS + 8 * count, offset);
+            count++;
+            LONG.setRelease(m, at + S_COUNT, count); // the commit: the new position counts
+            return true;
+        }
+
+        /** Clears the record of {@code offset}, before it is freed. */
+        void unrecord(long offset) {
+            for (long i = 0; i < count; i++) {
+                long rec = at + S_OFFSETS + 8 * i;
+                if (m.get(ValueLayout.JAVA_LONG, rec) == offset) {
+                    LONG.setRelease(m, rec, 0L); // the commit
+                    return;
+                }
+            }
+            throw new IllegalStateException("region registry '" + name + "': offset=" + offset
+                    + " is not recorded in slot at offset=" + at);
+        }
+
+        /** Gives the slot up (every record cleared already). */
+        void release() {
+            m.set(ValueLayout.JAVA_LONG, at + S_COUNT, 0L);
+            INT.setRelease(m, at + S_IN_USE, 0);
+        }
+
+        String registryName() {
+            return name;
+        }
+
+        int capacity() {
+            return maxBlocks;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RegionRegistry[" + name + ", slots=" + slots + ", maxBlocks=" + maxBlocks + ", allocator="
+                + allocator.name() + "]";
+    }
+}
