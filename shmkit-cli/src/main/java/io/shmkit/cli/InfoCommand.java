@@ -53,7 +53,8 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("structures:        %d%n", i.directory().size());
         for (DirectoryEntry e : i.directory()) {
             out.printf("  %-32s %-10s kind=0x%04x offset=%d length=%d%n", e.name(),
-                    io.shmkit.alloc.Allocators.typeName(e.kind()).orElse("-"), e.kind(), e.offset(), e.length());
+                    io.shmkit.alloc.Allocators.typeName(e.kind())
+                            .orElse(e.kind() == io.shmkit.alloc.RegionRegistry.KIND ? "regions" : "-"), e.kind(), e.offset(), e.length());
         }
         return 0;
     }

@@ -4,6 +4,7 @@ import io.shmkit.ShmException;
 import io.shmkit.alloc.AllocatorStats;
 import io.shmkit.alloc.Allocators;
 import io.shmkit.alloc.FixedPool;
+import io.shmkit.alloc.RegionRegistry;
 import io.shmkit.alloc.SharedAllocator;
 import io.shmkit.alloc.SlabAllocator;
 import io.shmkit.alloc.SlabClassStats;
@@ -51,6 +52,11 @@ final class StatCommand implements Callable<Integer> {
             List<DirectoryEntry> entries = seg.directory();
             int shown = 0;
             for (DirectoryEntry e : entries) {
+                if (e.kind() == RegionRegistry.KIND) {
+                    shown++;
+                    status |= regions(out, seg, e, objects);
+                    continue;
+                }
                 if (Allocators.typeName(e.kind()).isEmpty()) {
                     continue;
                 }
@@ -109,6 +115,39 @@ final class StatCommand implements Callable<Integer> {
         if (verdict != null) {
             out.printf("  verify: %s%n", verdict);
         }
+    }
+
+    /** Shows a region registry; returns 1 if it cannot be opened or fails verify. */
+    private int regions(PrintWriter out, Segment seg, DirectoryEntry e, List<String> objects) {
+        String error = null;
+        RegionRegistry r = null;
+        try {
+            r = RegionRegistry.open(seg, e.name());
+            if (verify) {
+                r.verify();
+            }
+        } catch (ShmException ex) {
+            error = ex.getMessage();
+        }
+        if (json) {
+            objects.add(r == null ? "{\"name\":" + Json.str(e.name()) + ",\"error\":" + Json.str(error) + "}"
+                    : "{\"name\":" + Json.str(e.name()) + ",\"type\":\"region-registry\",\"allocator\":"
+                    + Json.str(r.allocator().name()) + ",\"slots\":" + r.slots() + ",\"registered\":"
+                    + r.registeredRegions() + ",\"reclaimedRegions\":" + r.reclaimedRegions()
+                    + ",\"reclaimedBlocks\":" + r.reclaimedBlocks()
+                    + (verify ? ",\"verify\":" + Json.str(error == null ? "ok" : error) : "") + "}");
+        } else if (r == null) {
+            out.printf("%s: cannot open: %s%n", e.name(), error);
+        } else {
+            out.printf("%s (region-registry) at offset %d, %s reserved, regions over '%s'%n", e.name(), e.offset(),
+                    Sizes.human(e.length()), r.allocator().name());
+            out.printf("  slots %d  registered %d  reclaimed %d regions, %d blocks%n", r.slots(),
+                    r.registeredRegions(), r.reclaimedRegions(), r.reclaimedBlocks());
+            if (verify) {
+                out.printf("  verify: %s%n", error == null ? "ok" : error);
+            }
+        }
+        return error == null ? 0 : 1;
     }
 
     /** Free blocks sitting in thread caches, or -1 for an allocator without them. */

@@ -171,6 +171,7 @@ class CliTest {
             io.shmkit.alloc.FixedPool cachedPool = io.shmkit.alloc.FixedPool.create(seg, "cached", 32, 100, 8,
                     io.shmkit.alloc.SyncMode.THREAD_CACHED);
             cachedPool.free(cachedPool.allocate(32)); // 16 slices move into this thread's cache, 1 of them used
+            io.shmkit.alloc.RegionRegistry.create(seg, "regions", slab, 8, 16);
             pool.allocate(64);
             pool.allocate(64);
             slab.allocate(100);
@@ -185,10 +186,12 @@ class CliTest {
                 .contains("blobs (slab)").contains("free pages").containsPattern("\\s128\\s+\\d+\\s+1\\s+1\\s+0")
                 .contains("config (bump)").contains("log (ring)").contains("verify: ok")
                 .contains("mode LOCKED").contains("mode THREAD_CACHED, 16 free blocks held in thread caches")
+                .contains("regions (region-registry)").contains("regions over 'blobs'").contains("slots 8  registered 0")
                 .doesNotContain("not-an-allocator");
         Result j = run("stat", n, "--json");
         assertThat(j.out()).startsWith("[{").contains("\"type\":\"slab\"").contains("\"classes\":[")
-                .contains("\"mode\":\"THREAD_CACHED\",\"cachedBlocks\":16");
+                .contains("\"mode\":\"THREAD_CACHED\",\"cachedBlocks\":16")
+                .contains("\"type\":\"region-registry\",\"allocator\":\"blobs\",\"slots\":8");
         Result info = run("info", n);
         assertThat(info.out()).contains("sessions").contains("fixed-pool").contains("not-an-allocator");
     }
