@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Random sequences of small and large allocations, frees of large ones and resets, on an
- * off-heap region or one over a ring in a shared segment, against a model of live blocks.
+ * off-heap region, one over a ring in a shared segment, or one over the same ring recorded in a
+ * {@link RegionRegistry}, against a model of live blocks.
  * After every step: no overlap, alignment, contents of live blocks unchanged, allocation
  * counts equal the model's, and used bytes lie between the requested bytes and the capacity.
  */
@@ -28,13 +29,16 @@ class RegionModelTest {
     void randomSequencesMatchTheModel(
             @ForAll @Size(max = 250) List<@IntRange(min = 0, max = Integer.MAX_VALUE) Integer> ops,
             @ForAll @IntRange(min = 6, max = 12) int blockShift,
-            @ForAll boolean inSegment) {
+            @ForAll @IntRange(min = 0, max = 2) int home) {
+        boolean inSegment = home > 0;
         long blockSize = 1L << blockShift;
         Segment seg = inSegment ? Segment.create(SegmentName.posix(TestNames.unique("regionmodel")), 4 << 20) : null;
         try {
             RingAllocator ring = inSegment ? RingAllocator.create(seg, "r", 3 << 20) : null;
+            RegionRegistry registry = home == 2 ? RegionRegistry.create(seg, "regions", ring, 2, 512) : null;
             MemorySegment view = inSegment ? seg.memory() : MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-            try (Region region = inSegment ? Region.create(ring, blockSize) : Region.create(blockSize)) {
+            try (Region region = home == 2 ? Region.create(registry, blockSize)
+                    : inSegment ? Region.create(ring, blockSize) : Region.create(blockSize)) {
                 LiveBlocks live = new LiveBlocks(view, inSegment ? seg.dataOffset() : 0, 64 * 1024);
                 List<Boolean> isLarge = new ArrayList<>();
                 List<MemorySegment> slices = new ArrayList<>();
@@ -92,16 +96,43 @@ class RegionModelTest {
                     assertTrue(st.used() >= smallBytes + largeBytes, "used covers the requests");
                     assertTrue(st.used() <= st.capacity(), "used within capacity");
                     assertEquals(region.blockCount() * blockSize + largeBytes, st.capacity());
+                    if (registry != null) {
+                        registry.verify();
+                        assertEquals(region.blockCount() + region.largeCount(), recorded(seg, registry),
+                                "the registry records exactly the blocks and large allocations the region holds");
+                    }
                 }
             }
             if (inSegment) {
                 assertEquals(0, ring.stats().allocations(), "close gave every block back");
                 ring.verify();
             }
+            if (registry != null) {
+                assertEquals(0, registry.registeredRegions(), "close gave the slot back");
+            }
         } finally {
             if (seg != null) {
                 seg.closeAndUnlink();
             }
         }
+    }
+
+    /** Non-zero offsets recorded in the registry's slots. */
+    private static long recorded(Segment seg, RegionRegistry registry) {
+        long base = seg.lookup(registry.name()).orElseThrow().offset();
+        long slotBytes = io.shmkit.internal.RegionRegistryLayout.slotBytes(registry.maxBlocks());
+        long n = 0;
+        for (int slot = 0; slot < registry.slots(); slot++) {
+            long at = base + io.shmkit.internal.RegionRegistryLayout.SLOT_TABLE + slot * slotBytes;
+            long count = seg.memory().get(java.lang.foreign.ValueLayout.JAVA_LONG,
+                    at + io.shmkit.internal.RegionRegistryLayout.S_COUNT);
+            for (long i = 0; i < count; i++) {
+                if (seg.memory().get(java.lang.foreign.ValueLayout.JAVA_LONG,
+                        at + io.shmkit.internal.RegionRegistryLayout.S_OFFSETS + 8 * i) != 0) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 }
