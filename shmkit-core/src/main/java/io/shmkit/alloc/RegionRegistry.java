@@ -3,6 +3,7 @@ package io.shmkit.alloc;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.Procs;
+import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
@@ -97,7 +98,7 @@ public final class RegionRegistry {
             throw new IllegalArgumentException("region registry '" + name + "': allocator '" + allocator.name()
                     + "' is single-threaded; regions of several processes need a process-safe allocator");
         }
-        if (allocator.memory().address() != segment.memory().address()) {
+        if (!sameSegment(allocator.memory(), segment.memory())) {
             throw new IllegalArgumentException("region registry '" + name + "': allocator '" + allocator.name()
                     + "' is not in segment " + segment.name());
         }
@@ -118,6 +119,19 @@ public final class RegionRegistry {
         AllocLock.createRobust(m, base + LOCK);
         LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
         return new RegionRegistry(name, m, base, allocator);
+    }
+
+    /**
+     * Whether two views map the same segment (they may differ in address after a grow): the
+     * header's creator pid, creator start time and creation time, read through both, agree.
+     */
+    private static boolean sameSegment(MemorySegment a, MemorySegment b) {
+        if (a.byteSize() < SegmentHeader.OFF_CREATED_AT + 8) {
+            return false; // a raw range, not a segment
+        }
+        return a.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_PID) == b.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_PID)
+                && a.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_START) == b.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_START)
+                && a.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATED_AT) == b.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATED_AT);
     }
 
     /** Opens the registry recorded under {@code name} in {@code segment}, and the allocator it serves. */

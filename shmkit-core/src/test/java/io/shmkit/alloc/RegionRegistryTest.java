@@ -148,6 +148,15 @@ class RegionRegistryTest {
         MessageAssert.assertThat(e.getMessage()).contains("single-threaded");
         SlabAllocator slab = SlabAllocator.create(seg, "slab", 16);
         assertThrows(IllegalArgumentException.class, () -> RegionRegistry.create(seg, "r2", slab, 0, 4));
+        Segment other = Segment.create(SegmentName.posix(TestNames.unique("regreg-other")), 1 << 20);
+        try {
+            SlabAllocator foreign = SlabAllocator.create(other, "slab", 16); // same name, other segment
+            IllegalArgumentException f = assertThrows(IllegalArgumentException.class,
+                    () -> RegionRegistry.create(seg, "r2", foreign, 4, 4));
+            MessageAssert.assertThat(f.getMessage()).contains("is not in segment");
+        } finally {
+            other.closeAndUnlink();
+        }
         assertThrows(IllegalArgumentException.class, () -> Region.create(RegionRegistry.create(seg, "r3", slab, 1, 4), 100));
         RegionRegistry r3 = RegionRegistry.open(seg, "r3");
         assertEquals(0, r3.registeredRegions(), "a refused region took no slot");
