@@ -276,10 +276,8 @@ public final class RingAllocator implements SharedAllocator {
         MemorySegment m = memory;
         long head = (long) LONG.get(m, base + HEAD);
         long tail = (long) LONG.get(m, base + TAIL);
+        checkHeadTail(head, tail);
         long live = tail - head;
-        if (head < 0 || live < 0 || live > cap) {
-            throw badHeadTail(head, tail);
-        }
         long hp = phys(head);
         long tp = phys(tail);
         long blockLen = (BLOCK_HEADER + size + BLOCK_UNIT - 1) & -BLOCK_UNIT;
@@ -332,6 +330,7 @@ public final class RingAllocator implements SharedAllocator {
         MemorySegment m = memory;
         long head = (long) LONG.get(m, base + HEAD);
         long tail = (long) LONG.get(m, base + TAIL);
+        checkHeadTail(head, tail);
         long h = head;
         while (h < tail) {
             long p = phys(h);
@@ -362,10 +361,13 @@ public final class RingAllocator implements SharedAllocator {
         }
     }
 
-    private SegmentCorruptedException badHeadTail(long head, long tail) {
-        return new SegmentCorruptedException("ring allocator '" + name + "': HEAD=" + head + " TAIL=" + tail
-                + " (offsets " + (base + HEAD) + ", " + (base + TAIL) + ") do not describe a live part of at most "
-                + cap + " bytes");
+    /** HEAD and TAIL must be 16-byte positions at most the capacity apart, HEAD first. */
+    private void checkHeadTail(long head, long tail) {
+        if (head < 0 || tail < head || tail - head > cap || ((head | tail) & (BLOCK_UNIT - 1)) != 0) {
+            throw new SegmentCorruptedException("ring allocator '" + name + "': HEAD=" + head + " TAIL=" + tail
+                    + " (offsets " + (base + HEAD) + ", " + (base + TAIL) + ") do not describe a live part of at most "
+                    + cap + " bytes on 16-byte positions");
+        }
     }
 
     private SegmentCorruptedException corrupt(long v, long p, String what, long at) {
@@ -462,9 +464,7 @@ public final class RingAllocator implements SharedAllocator {
         MemorySegment m = memory;
         long head = (long) LONG.getAcquire(m, base + HEAD);
         long tail = (long) LONG.getAcquire(m, base + TAIL);
-        if (head < 0 || tail < head || tail - head > cap) {
-            throw badHeadTail(head, tail);
-        }
+        checkHeadTail(head, tail);
         long used = 0;
         long blocks = 0;
         long v = head;

@@ -473,8 +473,17 @@ public final class SlabAllocator implements SharedAllocator {
         si(dt + D_RUN_HEAD, h);
     }
 
+    /** A page link read at {@code at}: {@code NONE} or a page index; anything else is damage. */
+    private int link(long at) {
+        int q = gi(at);
+        if (q != NONE && (q < 0 || q >= pageCount)) {
+            throw corrupt("page list link at offset=" + at + " is " + q + ", not a page in [0, " + pageCount + ")");
+        }
+        return q;
+    }
+
     private void push(long headAddr, int p) {
-        int old = gi(headAddr);
+        int old = link(headAddr);
         long dp = d(p);
         si(dp + D_NEXT, old);
         si(dp + D_PREV, NONE);
@@ -486,8 +495,8 @@ public final class SlabAllocator implements SharedAllocator {
 
     private void remove(long headAddr, int p) {
         long dp = d(p);
-        int next = gi(dp + D_NEXT);
-        int prev = gi(dp + D_PREV);
+        int next = link(dp + D_NEXT);
+        int prev = link(dp + D_PREV);
         if (prev == NONE) {
             si(headAddr, next);
         } else {
