@@ -49,6 +49,11 @@ import static io.shmkit.internal.RegionRegistryLayout.*;
  * frees the block and releases the slot last, under the registry's robust lock. If the
  * reclaiming process dies too, the next reclaim carries on where it stopped.
  *
+ * <p>A record damaged by a stray write is a different matter. {@link #verify()} finds one that
+ * cannot be an allocation (out of range, misaligned), and a reclaim skips one the allocator
+ * refuses as not allocated. A damaged record that happens to name another live block would free
+ * that block: the registry cannot tell whose a block is.
+ *
  * <p>Only regions of dead processes are reclaimed. A region that a live process forgot to
  * close keeps its blocks until that process exits. The allocator must be process-safe: a
  * registry over a {@link SyncMode#SINGLE_THREADED} allocator is refused.
