@@ -77,6 +77,60 @@ public class LockBenchmark {
         l.unlock();
     }
 
+    // ---------------------------------------------------------------- two threads, one lock
+
+    /** One lock shared by the benchmark's threads, guarding a counter (in the segment for ShmMutex). */
+    @State(Scope.Benchmark)
+    public static class Contended {
+        Segment segment;
+        java.lang.foreign.MemorySegment memory;
+        long counterAt;
+        ShmMutex shm;
+        ReentrantLock juc;
+        long jucCounter;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            segment = Segment.create(SegmentName.posix("shmkit-bench-lock2-" + ProcessHandle.current().pid()), 64 * 1024);
+            memory = segment.memory();
+            shm = ShmMutex.create(memory, segment.dataOffset());
+            counterAt = segment.dataOffset() + 128;
+            juc = new ReentrantLock();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            segment.closeAndUnlink();
+        }
+    }
+
+    /** Two threads taking one ShmMutex around a counter increment (time per lock+increment+unlock per thread). */
+    @Benchmark
+    @org.openjdk.jmh.annotations.Threads(2)
+    public void contendedShmMutex_2t(Contended s) {
+        ShmMutex m = s.shm;
+        m.lock();
+        try {
+            s.memory.set(java.lang.foreign.ValueLayout.JAVA_LONG, s.counterAt,
+                    s.memory.get(java.lang.foreign.ValueLayout.JAVA_LONG, s.counterAt) + 1);
+        } finally {
+            m.unlock();
+        }
+    }
+
+    /** The same with a ReentrantLock around a field. */
+    @Benchmark
+    @org.openjdk.jmh.annotations.Threads(2)
+    public void contendedReentrantLock_2t(Contended s) {
+        ReentrantLock l = s.juc;
+        l.lock();
+        try {
+            s.jucCounter++;
+        } finally {
+            l.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- ping-pong across processes
 
     @State(Scope.Benchmark)
