@@ -15,6 +15,8 @@ PAIRS = [
      "LockBenchmark.uncontendedReentrantLock", ">= 1.0"),
     ("ping-pong: ShmMutex+ShmCondition across 2 processes vs ReentrantLock+Condition, 2 threads",
      "LockBenchmark.pingPongShmAcrossProcesses", "LockBenchmark.pingPongReentrantLockThreads", ">= 0.67 (within 1.5x)"),
+    ("ShmMutex, 2 threads on one lock, vs ReentrantLock", "LockBenchmark.contendedShmMutex_2t",
+     "LockBenchmark.contendedReentrantLock_2t", ""),
     ("FixedPool 64 B LOCKED vs Netty pooled", "AllocatorBenchmark.fixedPool64", "AllocatorBenchmark.nettyPooled64", ">= 5"),
     ("FixedPool 64 B LOCKED vs malloc", "AllocatorBenchmark.fixedPool64", "AllocatorBenchmark.malloc64", ">= 1"),
     ("FixedPool 64 B THREAD_CACHED vs Netty pooled", "AllocatorBenchmark.fixedPool64ThreadCached",
