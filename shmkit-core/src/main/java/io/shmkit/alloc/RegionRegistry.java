@@ -30,7 +30,7 @@ import static io.shmkit.internal.RegionRegistryLayout.*;
  * slot is taken.
  *
  * {@snippet :
- * try (Segment seg = Segment.openOrCreate(SegmentName.posix("work"), 64 << 20)) {
+ * try (Segment seg = Segment.create(SegmentName.posix("work"), 64 << 20)) {
  *     RingAllocator ring = RingAllocator.create(seg, "ring", 32 << 20);
  *     RegionRegistry regions = RegionRegistry.create(seg, "regions", ring, 64, 64);
  *     try (Region r = Region.create(regions, 16 * 1024)) {
