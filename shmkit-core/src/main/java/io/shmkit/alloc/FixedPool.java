@@ -629,6 +629,9 @@ public final class FixedPool implements SharedAllocator {
             return;
         }
         Cache c = caches.removeCurrent();
+        if (c == null) {
+            return; // this thread never used the allocator
+        }
         if (c.entry < 0) {
             caches.forget(c);
             return;

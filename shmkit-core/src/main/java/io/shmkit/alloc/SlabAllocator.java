@@ -861,6 +861,9 @@ public final class SlabAllocator implements SharedAllocator {
             return;
         }
         Cache k = caches.removeCurrent();
+        if (k == null) {
+            return; // this thread never used the allocator
+        }
         if (k.entry < 0) {
             caches.forget(k);
             return;

@@ -36,7 +36,8 @@ final class ThreadCaches<C extends ThreadCaches.Cache> {
         }
     }
 
-    private final ThreadLocal<C> local;
+    private final ThreadLocal<C> local = new ThreadLocal<>();
+    private final Supplier<C> register;
     private final Thread[] slotThreads = new Thread[64];
     private final Cache[] slots = new Cache[64];
     private final Cache[] byEntry;
@@ -48,7 +49,7 @@ final class ThreadCaches<C extends ThreadCaches.Cache> {
      * @param register makes the calling thread's cache (takes a registry entry; called once per thread)
      */
     ThreadCaches(int entries, Supplier<C> register) {
-        this.local = ThreadLocal.withInitial(register);
+        this.register = register;
         this.byEntry = new Cache[entries];
     }
 
@@ -65,6 +66,10 @@ final class ThreadCaches<C extends ThreadCaches.Cache> {
 
     private C slow(Thread t, int slot) {
         C c = local.get();
+        if (c == null) {
+            c = register.get();
+            local.set(c);
+        }
         Thread old = slotThreads[slot];
         if (firstThread == null || old == null || !old.isAlive()) { // else the slot is another live thread's
             synchronized (this) {
@@ -119,7 +124,7 @@ final class ThreadCaches<C extends ThreadCaches.Cache> {
         }
     }
 
-    /** Removes the calling thread's cache from the thread-local, returns it (registering one first if it had none). */
+    /** Removes the calling thread's cache from the thread-local and returns it, or null if it has none. */
     C removeCurrent() {
         C c = local.get();
         local.remove();
