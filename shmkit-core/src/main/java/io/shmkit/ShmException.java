@@ -17,7 +17,8 @@ public sealed class ShmException extends RuntimeException
         permits SegmentNotFoundException, SegmentExistsException, NotAShmkitSegmentException,
                 UnsupportedFormatException, SegmentTruncatedException, SegmentSizeMismatchException,
                 ShmPermissionException, LayoutMismatchException, SegmentCorruptedException,
-                HugePagesUnavailableException, OutOfSharedMemoryException, OwnerDiedException,
+                HugePagesUnavailableException, OutOfSharedMemoryException, InsufficientSpaceException,
+                OwnerDiedException,
                 NativeException {
 
     private static final long serialVersionUID = 1L;

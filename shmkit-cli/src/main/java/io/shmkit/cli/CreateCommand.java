@@ -13,7 +13,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.util.concurrent.Callable;
 
 @Command(name = "create", mixinStandardHelpOptions = true,
-        description = "Create a segment. NAME is a POSIX name, or posix:NAME, file:PATH, sysv:KEY.")
+        description = {"Create a segment. NAME is a POSIX name, or posix:NAME, file:PATH, sysv:KEY.",
+                "The memory is reserved now (posix_fallocate): a size the file system cannot hold fails here, in one line."})
 final class CreateCommand implements Callable<Integer> {
 
     @Spec
@@ -32,11 +33,18 @@ final class CreateCommand implements Callable<Integer> {
             description = "Huge page policy (default: ${DEFAULT-VALUE}).")
     String hugePages;
 
-    @Option(names = "--preallocate", description = "Reserve the memory now (fails at once if /dev/shm is full).")
+    @Option(names = "--preallocate", hidden = true, description = "The default: the memory is reserved at creation.")
     boolean preallocate;
+
+    @Option(names = "--sparse", description = "Do not reserve the memory now (it is taken on first touch). RISK: if the "
+            + "file system fills up, the first write to a page without memory raises SIGBUS, an InternalError in the JVM.")
+    boolean sparse;
 
     @Override
     public Integer call() {
+        if (sparse && preallocate) {
+            throw new IllegalArgumentException("--sparse and --preallocate contradict each other");
+        }
         SegmentName n = segment.resolve();
         int m;
         try {
@@ -50,7 +58,7 @@ final class CreateCommand implements Callable<Integer> {
             case "require" -> HugePages.REQUIRE;
             default -> throw new IllegalArgumentException("invalid --huge-pages: '" + hugePages + "' (off, prefer, require)");
         };
-        SegmentOptions opts = SegmentOptions.defaults().withMode(m).withHugePages(hp).withPreallocate(preallocate);
+        SegmentOptions opts = SegmentOptions.defaults().withMode(m).withHugePages(hp).withSparse(sparse);
         try (Segment s = Segment.create(n, Sizes.parse(size), opts)) {
             spec.commandLine().getOut().printf("created %s size=%d (%s) mode=%04o%s%n", n, s.size(), Sizes.human(s.size()), m,
                     s.hugePages() ? " huge-pages" : "");

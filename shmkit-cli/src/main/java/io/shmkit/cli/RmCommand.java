@@ -1,5 +1,8 @@
 package io.shmkit.cli;
 
+import io.shmkit.SegmentNotFoundException;
+import io.shmkit.ShmException;
+import io.shmkit.ShmPermissionException;
 import io.shmkit.segment.AttachedProcess;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentInfo;
@@ -15,7 +18,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 @Command(name = "rm", mixinStandardHelpOptions = true,
-        description = "Remove a segment. Refuses while live processes are attached, unless --force.")
+        description = {"Remove a segment. Refuses while live processes are attached, unless --force.",
+                "With --force it also removes a regular file that is not a usable segment (empty, zeroed, truncated "
+                        + "or foreign); it never removes a FIFO, device, socket or directory and never follows a symbolic link."})
 final class RmCommand implements Callable<Integer> {
 
     @Spec
@@ -24,13 +29,28 @@ final class RmCommand implements Callable<Integer> {
     @Mixin
     SegmentArg segment;
 
-    @Option(names = "--force", description = "Remove even if live processes are attached (they keep their mapping).")
+    @Option(names = "--force", description = "Remove even if live processes are attached (they keep their mapping), "
+            + "or if it is a regular file that is not a usable segment.")
     boolean force;
 
     @Override
     public Integer call() {
         SegmentName n = segment.resolve();
-        SegmentInfo info = Segments.inspect(n); // not found / not shmkit -> clear error
+        SegmentInfo info;
+        try {
+            info = Segments.inspect(n); // never blocks: a FIFO is refused at once
+        } catch (SegmentNotFoundException | ShmPermissionException e) {
+            throw e;
+        } catch (ShmException notUsable) {
+            if (!force) {
+                throw Segments.isRegularFile(n)
+                        ? new IllegalStateException(notUsable.getMessage() + "; 'shmkit rm --force' removes it")
+                        : notUsable;
+            }
+            Segments.unlinkAnyRegular(n); // regular files only, links never followed
+            spec.commandLine().getOut().println("removed " + n + " (not a usable segment: " + notUsable.getMessage() + ")");
+            return 0;
+        }
         String live = info.attached().stream().filter(AttachedProcess::alive)
                 .map(p -> Long.toString(p.pid())).collect(Collectors.joining(", "));
         if (!live.isEmpty() && !force) {

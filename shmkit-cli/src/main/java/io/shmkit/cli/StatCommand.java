@@ -4,6 +4,7 @@ import io.shmkit.ShmException;
 import io.shmkit.alloc.AllocatorStats;
 import io.shmkit.alloc.Allocators;
 import io.shmkit.alloc.FixedPool;
+import io.shmkit.alloc.Inspection;
 import io.shmkit.alloc.RegionRegistry;
 import io.shmkit.alloc.SharedAllocator;
 import io.shmkit.alloc.SlabAllocator;
@@ -23,9 +24,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * Statistics of every allocator in a segment. Takes each allocator's lock briefly (so a lock
- * left by a dead process is repaired, as any user would), and with {@code --verify} also checks
- * every invariant.
+ * Statistics of every allocator in a segment, read from a private copy-on-write snapshot
+ * ({@link Segment#openSnapshot}): the command never registers as attached, never waits for a
+ * lock, and never writes to the segment. A lock held by a live (or stopped) process is named
+ * and the figures are read without it; a lock left by a dead process is repaired in the
+ * snapshot only, so the figures show what its next user will find. With {@code --verify} it
+ * also checks every invariant (skipped, and said so, while a live process holds the lock).
  */
 @Command(name = "stat", mixinStandardHelpOptions = true,
         description = "Show the statistics of every allocator inside a segment.")
@@ -48,7 +52,7 @@ final class StatCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int status = 0;
         List<String> objects = new ArrayList<>();
-        try (Segment seg = Segment.open(segment.resolve())) {
+        try (Segment seg = Segment.openSnapshot(segment.resolve())) {
             List<DirectoryEntry> entries = seg.directory();
             int shown = 0;
             for (DirectoryEntry e : entries) {
@@ -62,8 +66,9 @@ final class StatCommand implements Callable<Integer> {
                 }
                 shown++;
                 SharedAllocator a;
+                Inspection.LockHolder holder = Inspection.lockHolder(seg, e).orElse(null);
                 try {
-                    a = Allocators.open(seg, e).orElseThrow();
+                    a = Inspection.open(seg, e).orElseThrow();
                 } catch (ShmException ex) {
                     status = 1;
                     if (json) {
@@ -75,7 +80,9 @@ final class StatCommand implements Callable<Integer> {
                 }
                 AllocatorStats s = a.stats();
                 String verdict = null;
-                if (verify) {
+                if (verify && holder != null && !holder.dead()) {
+                    verdict = "skipped: the lock is held by " + holder;
+                } else if (verify) {
                     try {
                         a.verify();
                         verdict = "ok";
@@ -85,9 +92,9 @@ final class StatCommand implements Callable<Integer> {
                     }
                 }
                 if (json) {
-                    objects.add(json(e, s, a, verdict));
+                    objects.add(json(e, s, a, verdict, holder));
                 } else {
-                    text(out, e, s, a, verdict);
+                    text(out, e, s, a, verdict, holder);
                 }
             }
             if (json) {
@@ -99,8 +106,13 @@ final class StatCommand implements Callable<Integer> {
         return status;
     }
 
-    private static void text(PrintWriter out, DirectoryEntry e, AllocatorStats s, SharedAllocator a, String verdict) {
+    private static void text(PrintWriter out, DirectoryEntry e, AllocatorStats s, SharedAllocator a, String verdict,
+                             Inspection.LockHolder holder) {
         out.printf("%s (%s) at offset %d, %s reserved%n", e.name(), s.type(), e.offset(), Sizes.human(e.length()));
+        if (holder != null) {
+            out.printf("  lock held by %s: %s%n", holder, holder.dead()
+                    ? "shown as repaired (its next user repairs it)" : "figures read without the lock");
+        }
         out.printf("  capacity %d  used %d  free %d  (%.1f%% used)%n", s.capacity(), s.used(), s.free(),
                 s.capacity() == 0 ? 0.0 : 100.0 * s.used() / s.capacity());
         out.printf("  allocations %d  requests %d  failures %d%n", s.allocations(), s.requests(), s.failures());
@@ -122,7 +134,7 @@ final class StatCommand implements Callable<Integer> {
         String error = null;
         RegionRegistry r = null;
         try {
-            r = RegionRegistry.open(seg, e.name());
+            r = Inspection.openRegistry(seg, e);
             if (verify) {
                 r.verify();
             }
@@ -158,7 +170,8 @@ final class StatCommand implements Callable<Integer> {
         return a instanceof FixedPool p ? p.cachedSlices() : a instanceof SlabAllocator s ? s.cachedBlocks() : -1;
     }
 
-    private static String json(DirectoryEntry e, AllocatorStats s, SharedAllocator a, String verdict) {
+    private static String json(DirectoryEntry e, AllocatorStats s, SharedAllocator a, String verdict,
+                               Inspection.LockHolder holder) {
         StringBuilder b = new StringBuilder("{");
         b.append("\"name\":").append(Json.str(e.name())).append(",\"type\":").append(Json.str(s.type()))
                 .append(",\"offset\":").append(e.offset()).append(",\"length\":").append(e.length())
@@ -178,6 +191,10 @@ final class StatCommand implements Callable<Integer> {
                         .append(",\"failures\":").append(c.failures()).append('}');
             }
             b.append(']');
+        }
+        if (holder != null) {
+            b.append(",\"lockHolder\":{\"pid\":").append(holder.pid()).append(",\"state\":")
+                    .append(Json.str(holder.state())).append('}');
         }
         if (verdict != null) {
             b.append(",\"verify\":").append(Json.str(verdict));

@@ -115,12 +115,12 @@ class CliTest {
     @Test
     void errorsAreOneClearLineWithoutStackTraceAndNonZeroStatus() {
         Result badSize = run("create", name("badsize"), "--size", "12 parsecs");
-        assertThat(badSize.status()).isEqualTo(1);
+        assertThat(badSize.status()).as("an invalid argument is a usage error").isEqualTo(2);
         assertThat(badSize.err().strip()).isEqualTo("shmkit: error: invalid size: '12 parsecs' (expected a positive number "
                 + "with an optional unit k, m, g or t, e.g. 64k, 16m, 1g)");
 
         Result badName = run("create", "../../etc/passwd", "--size", "64k");
-        assertThat(badName.status()).isEqualTo(1);
+        assertThat(badName.status()).isEqualTo(2);
         assertThat(badName.err()).startsWith("shmkit: error: invalid segment name").doesNotContain("\tat ");
 
         Result missing = run("info", PREFIX + "nope");

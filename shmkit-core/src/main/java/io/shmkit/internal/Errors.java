@@ -1,5 +1,6 @@
 package io.shmkit.internal;
 
+import io.shmkit.InsufficientSpaceException;
 import io.shmkit.NativeException;
 import io.shmkit.SegmentExistsException;
 import io.shmkit.SegmentNotFoundException;
@@ -28,6 +29,8 @@ public final class Errors {
                     + Libc.strerror(errno) + ")");
             case Libc.EACCES, Libc.EPERM -> new ShmPermissionException(what + ": permission denied for uid="
                     + Libc.geteuid() + " (" + call + ": " + Libc.strerror(errno) + ")");
+            case Libc.ENOSPC, Libc.EFBIG -> new InsufficientSpaceException(what + ": no space left on the file system ("
+                    + call + ": " + Libc.strerror(errno) + ")");
             default -> new NativeException(call, errno, msg);
         };
     }

@@ -33,6 +33,7 @@ public final class Libc {
     public static final int O_CREAT = 0100;
     public static final int O_EXCL = 0200;
     public static final int O_NOFOLLOW = 0400000;
+    public static final int O_NONBLOCK = 04000;
     public static final int O_CLOEXEC = 02000000;
 
     // mmap(2)
@@ -40,6 +41,8 @@ public final class Libc {
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
     public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_FIXED = 0x10;
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
     public static final int MAP_HUGETLB = 0x40000;
@@ -69,7 +72,9 @@ public final class Libc {
     public static final int EACCES = 13;
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
+    public static final int EFBIG = 27;
     public static final int ENOSPC = 28;
+    public static final int ELOOP = 40;
     public static final int ETIMEDOUT = 110;
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -88,6 +93,7 @@ public final class Libc {
     private static final MethodHandle FCHMOD = capturing("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle FSTAT = capturing("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle FALLOCATE = plain("posix_fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle FSTATVFS = capturing("fstatvfs", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle UNLINK = capturing("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle MMAP = capturing("mmap",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
@@ -176,6 +182,28 @@ public final class Libc {
 
     /** The result of {@code fstat}: size, mode bits and owner. */
     public record Stat(long size, int mode, int uid) {
+
+        private static final int S_IFMT = 0170000;
+        private static final int S_IFREG = 0100000;
+
+        /** Whether this is a regular file (not a FIFO, socket, device, directory or link). */
+        public boolean isRegular() {
+            return (mode & S_IFMT) == S_IFREG;
+        }
+
+        /** A word for the file type, for messages: "regular file", "FIFO", "directory" ... */
+        public String typeName() {
+            return switch (mode & S_IFMT) {
+                case S_IFREG -> "regular file";
+                case 0010000 -> "FIFO";
+                case 0020000 -> "character device";
+                case 0040000 -> "directory";
+                case 0060000 -> "block device";
+                case 0120000 -> "symbolic link";
+                case 0140000 -> "socket";
+                default -> "file of type 0" + Integer.toOctalString(mode & S_IFMT);
+            };
+        }
     }
 
     /** {@code fstat(fd)}, or null on failure (see {@link #errno()}). */
@@ -193,6 +221,29 @@ public final class Libc {
             int uid = buf.get(JAVA_INT, generic ? 24 : 28);
             long size = buf.get(JAVA_LONG, 48);
             return new Stat(size, mode, uid);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The part of {@code struct statvfs} shmkit reads: sizes in bytes. */
+    public record StatVfs(long totalBytes, long availableBytes) {
+    }
+
+    /** {@code fstatvfs(fd)}, or null on failure (see {@link #errno()}). */
+    public static StatVfs fstatvfs(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(128, 16);
+            int rc = (int) FSTATVFS.invokeExact(cs(), fd, buf);
+            if (rc != 0) {
+                return null;
+            }
+            // 64-bit glibc and musl: f_bsize 0, f_frsize 8, f_blocks 16, f_bfree 24, f_bavail 32
+            long frsize = buf.get(JAVA_LONG, 8);
+            if (frsize == 0) {
+                frsize = buf.get(JAVA_LONG, 0);
+            }
+            return new StatVfs(buf.get(JAVA_LONG, 16) * frsize, buf.get(JAVA_LONG, 32) * frsize);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -81,8 +81,9 @@ public final class Segment implements AutoCloseable {
     private final int fd;
     private final int shmId;
     private final Arena arena = Arena.ofShared();
-    private final List<long[]> mappings = new ArrayList<>();
+    private final Mapping mapping;
     private final boolean hugePages;
+    private final boolean snapshot;
     private final int attachSlot;
 
     private volatile MemorySegment writable;
@@ -91,17 +92,23 @@ public final class Segment implements AutoCloseable {
     private volatile boolean readOnlyProtected;
     private volatile boolean closed;
 
-    private Segment(SegmentName name, SegmentOptions options, boolean created, int fd, int shmId,
-                    long address, long length, boolean hugePages) {
+    private Segment(SegmentName name, SegmentOptions options, boolean created, Mapping mapping, boolean hugePages) {
+        this(name, options, created, mapping, hugePages, false);
+    }
+
+    private Segment(SegmentName name, SegmentOptions options, boolean created, Mapping mapping, boolean hugePages,
+                    boolean snapshot) {
         this.name = name;
+        this.snapshot = snapshot;
         this.options = options;
         this.created = created;
-        this.fd = fd;
-        this.shmId = shmId;
+        this.mapping = mapping;
+        this.fd = mapping instanceof FileMapping f ? f.fd() : -1;
+        this.shmId = mapping instanceof SysVMapping v ? v.id() : -1;
         this.hugePages = hugePages;
-        MemorySegment view = addView(address, length);
+        MemorySegment view = view();
         this.writable = view;
-        this.memory = options.readOnly() ? view.asReadOnly() : view;
+        this.memory = options.readOnly() && !snapshot ? view.asReadOnly() : view;
         this.generation = (long) LONG.getAcquire(view, OFF_RESIZE_GENERATION);
         this.attachSlot = options.readOnly() ? -1 : registerAttachment(view);
     }
@@ -147,6 +154,45 @@ public final class Segment implements AutoCloseable {
             case ANONYMOUS -> throw new IllegalArgumentException(
                     "anonymous segments are private to their creator and cannot be opened by name");
         };
+    }
+
+    /**
+     * Opens a private, copy-on-write snapshot of a segment, for inspection tools ({@code shmkit
+     * stat}). It never registers as attached, never waits for a creator, and nothing written
+     * through it (a lock taken, a dead owner's structure repaired) reaches the segment or any
+     * other process: POSIX and file segments are mapped {@code MAP_PRIVATE} from a read-only
+     * descriptor, so a page is shared until this process first writes it; System V segments
+     * are copied. Pages nobody here wrote keep showing the live data, so a reader sees changes
+     * other processes make to them. {@link #grow} and {@link #protect} are refused.
+     *
+     * @throws ShmException as {@link #open(SegmentName, SegmentOptions)} does
+     */
+    public static Segment openSnapshot(SegmentName name) {
+        SegmentOptions ro = SegmentOptions.defaults().withReadOnly(true);
+        try (Segment shared = open(name, ro)) {
+            long size = (long) LONG.getAcquire(shared.memory, OFF_SIZE);
+            if (shared.mapping instanceof FileMapping) {
+                int fd = FileMapping.openExisting(name, true);
+                try {
+                    return new Segment(name, ro, false, FileMapping.mapPrivate(name, fd, size), false, true);
+                } catch (RuntimeException | Error e) {
+                    Libc.close(fd);
+                    throw e;
+                }
+            }
+            long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+            if (address == Libc.MAP_FAILED) {
+                throw Errors.lastError("mmap", "snapshot of segment " + name + " size=" + size);
+            }
+            MemorySegment copy = MemorySegment.ofAddress(address).reinterpret(size);
+            MemorySegment.copy(shared.memory, 0, copy, 0, size);
+            return new Segment(name, ro, false, new AnonymousMapping(name, address, size), false, true);
+        }
+    }
+
+    /** Whether this is a private snapshot made by {@link #openSnapshot}. */
+    public boolean isSnapshot() {
+        return snapshot;
     }
 
     /**
@@ -278,6 +324,7 @@ public final class Segment implements AutoCloseable {
      */
     public synchronized boolean refresh() {
         ensureOpen();
+        checkNotTruncated();
         MemorySegment m = memory;
         long gen = (long) LONG.getAcquire(m, OFF_RESIZE_GENERATION);
         if (gen == generation) {
@@ -309,6 +356,7 @@ public final class Segment implements AutoCloseable {
             throw new IllegalStateException("segment " + name + " is open read-only and cannot grow");
         }
         long target = roundSize(newSize);
+        checkNotTruncated();
         long current = size();
         if (target < current) {
             throw new IllegalArgumentException("cannot shrink segment " + name + ": size=" + current
@@ -344,11 +392,7 @@ public final class Segment implements AutoCloseable {
         if (readOnly) {
             memory = writable.asReadOnly(); // first the view, so no API write reaches the page
         }
-        for (long[] mapping : mappings) {
-            if (Libc.mprotect(mapping[0], mapping[1], prot) != 0) {
-                throw Errors.lastError("mprotect", "segment " + name);
-            }
-        }
+        mapping.protect(prot);
         if (!readOnly) {
             memory = writable;
         }
@@ -381,6 +425,7 @@ public final class Segment implements AutoCloseable {
         if (align <= 0 || Long.bitCount(align) != 1 || align > PAGE_SIZE) {
             throw new IllegalArgumentException("align must be a power of two <= 4096: align=" + align);
         }
+        checkNotTruncated();
         MemorySegment m = memory();
         lockHeader(m);
         try {
@@ -471,11 +516,13 @@ public final class Segment implements AutoCloseable {
     /** Every header field and the attach table, read now. */
     public SegmentInfo info() {
         ensureOpen();
+        checkNotTruncated();
         return readInfo(name, memory(), backingSize());
     }
 
     /** The processes registered in the attach table, with whether each still runs. */
     public List<AttachedProcess> attached() {
+        checkNotTruncated();
         return readAttached(memory());
     }
 
@@ -502,15 +549,32 @@ public final class Segment implements AutoCloseable {
     }
 
     private long backingSize() {
-        if (fd >= 0) {
-            Libc.Stat st = Libc.fstat(fd);
-            return st == null ? -1 : st.size();
+        return mapping.backingSize();
+    }
+
+    /** How many mappings of the backing object this attachment holds (bounded; see {@link FileMapping}). */
+    synchronized int mappingCount() {
+        return mapping.mappingCount();
+    }
+
+    /**
+     * Refuses to go on when another process truncated the backing file below the mapped size:
+     * touching the pages past the new end would raise SIGBUS (an {@link InternalError} in the
+     * JVM). One {@code fstat}; a truncation that happens after it is not caught.
+     */
+    private void checkNotTruncated() {
+        if (fd < 0) {
+            return;
         }
-        if (shmId >= 0) {
-            Libc.ShmidDs ds = Libc.shmStat(shmId);
-            return ds == null ? -1 : ds.size();
+        long backing = mapping.backingSize();
+        if (backing >= 0 && backing < mapping.size()) {
+            throw truncated(backing);
         }
-        return memory.byteSize();
+    }
+
+    private SegmentTruncatedException truncated(long backing) {
+        return new SegmentTruncatedException("segment " + name + " was truncated by another process: its file has size="
+                + backing + " but size=" + mapping.size() + " is mapped; the data past the new end is gone");
     }
 
     // ------------------------------------------------------------------ close
@@ -525,12 +589,12 @@ public final class Segment implements AutoCloseable {
             return;
         }
         closed = true;
-        if (attachSlot >= 0) {
+        // a foreign truncation below the header would make the write below raise SIGBUS
+        long backing = fd >= 0 ? mapping.backingSize() : HEADER_SIZE;
+        if (attachSlot >= 0 && backing >= HEADER_SIZE) {
             MemorySegment m = writable;
             if (readOnlyProtected) {
-                for (long[] mapping : mappings) {
-                    Libc.mprotect(mapping[0], mapping[1], Libc.PROT_READ | Libc.PROT_WRITE);
-                }
+                mapping.protect(Libc.PROT_READ | Libc.PROT_WRITE);
             }
             long slot = attachSlot(attachSlot);
             // clear start time first, then release the slot with one CAS on the pid word
@@ -538,17 +602,7 @@ public final class Segment implements AutoCloseable {
             LONG.compareAndSet(m, slot + ATTACH_SLOT_PID, (long) Procs.PID, 0L);
         }
         arena.close(); // invalidates every view before the memory goes away
-        for (long[] mapping : mappings) {
-            if (shmId >= 0) {
-                Libc.shmdt(mapping[0]);
-            } else {
-                Libc.munmap(mapping[0], mapping[1]);
-            }
-        }
-        mappings.clear();
-        if (fd >= 0) {
-            Libc.close(fd);
-        }
+        mapping.release(); // unmaps, and closes the file
     }
 
     /** Closes this instance and removes the segment's name. */
@@ -583,40 +637,38 @@ public final class Segment implements AutoCloseable {
         if (fd < 0) {
             throw Errors.lastError("open", "segment " + name);
         }
-        long address = Libc.MAP_FAILED;
+        FileMapping mapping = null;
         try {
             // the umask may have narrowed the mode given to open(); set exactly what was asked
             if (Libc.fchmod(fd, options.mode()) != 0) {
                 throw Errors.lastError("fchmod", "segment " + name);
             }
-            sizeBacking(fd, name, size, options.preallocate());
-            address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
-            if (address == Libc.MAP_FAILED) {
-                throw Errors.lastError("mmap", "segment " + name);
-            }
-            boolean huge = adviseHugePages(name, address, size, options.hugePages());
-            MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(size);
+            FileMapping.sizeBacking(name, fd, 0, size, options.preallocate());
+            boolean huge = options.hugePages() != HugePages.OFF && hugePagesAvailable(name, options.hugePages());
+            mapping = FileMapping.map(name, fd, size, Libc.PROT_READ | Libc.PROT_WRITE, options.addressReserve(), huge);
+            MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(size);
             initHeader(raw, name, size, options);
-            return new Segment(name, options, true, fd, -1, address, size, huge);
+            return new Segment(name, options, true, mapping, huge);
         } catch (RuntimeException | Error e) {
-            if (address != Libc.MAP_FAILED) {
-                Libc.munmap(address, size);
+            if (mapping != null) {
+                mapping.release(); // also closes fd
+            } else {
+                Libc.close(fd);
             }
-            Libc.close(fd);
             Libc.unlink(path); // never leave a half-made segment behind
             throw e;
         }
     }
 
-    private static void sizeBacking(int fd, SegmentName name, long size, boolean preallocate) {
-        if (preallocate) {
-            int err = Libc.fallocate(fd, 0, size);
-            if (err != 0) {
-                throw Errors.fromErrno("posix_fallocate", "segment " + name + " size=" + size, err);
-            }
-        } else if (Libc.ftruncate(fd, size) != 0) {
-            throw Errors.lastError("ftruncate", "segment " + name + " size=" + size);
+    /** Whether transparent huge pages can back a file mapping; throws for REQUIRE when they cannot. */
+    private static boolean hugePagesAvailable(SegmentName name, HugePages policy) {
+        boolean ok = shmemHugePagesEnabled(name.backend());
+        if (!ok && policy == HugePages.REQUIRE) {
+            throw new HugePagesUnavailableException("segment " + name + ": huge pages required but transparent huge pages "
+                    + "are not available for " + name.backend().label() + " mappings (see "
+                    + "/sys/kernel/mm/transparent_hugepage/shmem_enabled); use HugePages.PREFER to fall back");
         }
+        return ok;
     }
 
     private static boolean adviseHugePages(SegmentName name, long address, long size, HugePages policy) {
@@ -674,7 +726,7 @@ public final class Segment implements AutoCloseable {
         try {
             MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(length);
             initHeader(raw, name, length, options);
-            return new Segment(name, options, true, -1, id, address, length, huge);
+            return new Segment(name, options, true, new SysVMapping(name, id, address, length), huge);
         } catch (RuntimeException | Error e) {
             Libc.shmdt(address);
             Libc.shmRemove(id);
@@ -711,7 +763,7 @@ public final class Segment implements AutoCloseable {
         }
         MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(length);
         initHeader(raw, name, length, options);
-        return new Segment(name, options, true, -1, -1, address, length, huge);
+        return new Segment(name, options, true, new AnonymousMapping(name, address, length), huge);
     }
 
     private static long roundUp(long v, long unit) {
@@ -749,14 +801,9 @@ public final class Segment implements AutoCloseable {
     // ------------------------------------------------------------------ internals: open
 
     private static Segment openFileBacked(SegmentName name, SegmentOptions options) {
-        String path = name.path().toString();
         boolean ro = options.readOnly();
-        int fd = Libc.open(path, (ro ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-        if (fd < 0) {
-            throw Errors.lastError("open", "segment " + name);
-        }
-        long address = Libc.MAP_FAILED;
-        long length = 0;
+        int fd = FileMapping.openExisting(name, ro); // a FIFO or device is refused here, without blocking
+        FileMapping mapping = null;
         try {
             // inspection (read-only) never waits: listing must not stall on foreign zero-filled files
             long deadline = System.nanoTime() + (ro ? 0 : CREATOR_WAIT_NANOS);
@@ -777,12 +824,10 @@ public final class Segment implements AutoCloseable {
                     throw new SegmentTruncatedException("segment " + name + " is truncated: size=" + st.size()
                             + " is smaller than the " + HEADER_SIZE + "-byte header");
                 }
-                length = st.size();
-                address = Libc.mmap(0, length, Libc.PROT_READ | (ro ? 0 : Libc.PROT_WRITE), Libc.MAP_SHARED, fd, 0);
-                if (address == Libc.MAP_FAILED) {
-                    throw Errors.lastError("mmap", "segment " + name);
-                }
-                MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(length);
+                long length = st.size() & -PAGE_SIZE;
+                mapping = FileMapping.map(name, fd, length, Libc.PROT_READ | (ro ? 0 : Libc.PROT_WRITE),
+                        options.addressReserve(), false);
+                MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(length);
                 if (awaitMagic(raw, deadline)) {
                     validateHeader(name, raw, length, options);
                     break;
@@ -790,15 +835,16 @@ public final class Segment implements AutoCloseable {
                 if (System.nanoTime() >= deadline) {
                     validateHeader(name, raw, length, options); // throws with the precise reason
                 }
-                Libc.munmap(address, length);
-                address = Libc.MAP_FAILED;
+                mapping.unmapOnly();
+                mapping = null;
             }
-            return new Segment(name, options, false, fd, -1, address, length, false);
+            return new Segment(name, options, false, mapping, false);
         } catch (RuntimeException | Error e) {
-            if (address != Libc.MAP_FAILED) {
-                Libc.munmap(address, length);
+            if (mapping != null) {
+                mapping.release(); // also closes fd
+            } else {
+                Libc.close(fd);
             }
-            Libc.close(fd);
             throw e;
         }
     }
@@ -824,7 +870,7 @@ public final class Segment implements AutoCloseable {
             MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(ds.size());
             awaitMagic(raw, System.nanoTime() + (options.readOnly() ? 0 : CREATOR_WAIT_NANOS));
             validateHeader(name, raw, ds.size(), options);
-            return new Segment(name, options, false, -1, id, address, ds.size(), false);
+            return new Segment(name, options, false, new SysVMapping(name, id, address, ds.size()), false);
         } catch (RuntimeException | Error e) {
             Libc.shmdt(address);
             throw e;
@@ -907,40 +953,38 @@ public final class Segment implements AutoCloseable {
 
     // ------------------------------------------------------------------ internals: mapping
 
-    private MemorySegment addView(long address, long length) {
-        mappings.add(new long[]{address, length});
-        return MemorySegment.ofAddress(address).reinterpret(length, arena, null);
+    /** A view of everything mapped now, valid until close (views handed out earlier stay valid too). */
+    private MemorySegment view() {
+        return MemorySegment.ofAddress(mapping.address()).reinterpret(mapping.size(), arena, null);
     }
 
     private void remap(long newSize) {
         if (fd < 0) {
-            throw new SegmentCorruptedException("segment " + name + ": header records size=" + newSize
-                    + " but backend=" + name.backend().label() + " cannot change size");
+            mapping.extend(newSize, 0); // throws: this backend cannot change size
         }
-        Libc.Stat st = Libc.fstat(fd);
-        if (st == null) {
+        long backing = mapping.backingSize();
+        if (backing < 0) {
             throw Errors.lastError("fstat", "segment " + name);
         }
-        if (st.size() < newSize) {
+        if (backing < newSize) {
             throw new SegmentTruncatedException("segment " + name + ": header records size=" + newSize
-                    + " but the backing object has size=" + st.size());
+                    + " but the backing object has size=" + backing);
         }
-        int prot = Libc.PROT_READ | (options.readOnly() || readOnlyProtected ? 0 : Libc.PROT_WRITE);
-        long address = Libc.mmap(0, newSize, prot, Libc.MAP_SHARED, fd, 0);
-        if (address == Libc.MAP_FAILED) {
-            throw Errors.lastError("mmap", "segment " + name + " size=" + newSize);
-        }
-        if (hugePages) {
-            Libc.madvise(address, newSize, Libc.MADV_HUGEPAGE);
-        }
-        // The old mappings stay until close: views handed out earlier remain valid.
-        MemorySegment view = addView(address, newSize);
+        int prot = Libc.PROT_READ | ((options.readOnly() && !snapshot) || readOnlyProtected ? 0 : Libc.PROT_WRITE);
+        mapping.extend(newSize, prot); // in place: earlier views stay valid, the mapping count does not grow
+        MemorySegment view = view();
         writable = view;
-        memory = options.readOnly() || readOnlyProtected ? view.asReadOnly() : view;
+        memory = (options.readOnly() && !snapshot) || readOnlyProtected ? view.asReadOnly() : view;
     }
 
     private void resizeBacking(long target) {
-        sizeBacking(fd, name, target, options.preallocate());
+        long backing = mapping.backingSize();
+        if (backing < 0) {
+            throw Errors.lastError("fstat", "segment " + name);
+        }
+        if (backing < target) {
+            FileMapping.sizeBacking(name, fd, backing, target, options.preallocate());
+        }
     }
 
     private int registerAttachment(MemorySegment m) {
@@ -1003,7 +1047,7 @@ public final class Segment implements AutoCloseable {
 
     private void ensureWritable() {
         ensureOpen();
-        if (options.readOnly() || readOnlyProtected) {
+        if ((options.readOnly() && !snapshot) || readOnlyProtected) {
             throw new IllegalStateException("segment " + name + " is read-only");
         }
     }

@@ -12,7 +12,10 @@ import java.util.Optional;
 
 /**
  * Finding and inspecting segments without attaching to them: inspection opens read-only and
- * does not register in the attach table, so tools never show up as users.
+ * does not register in the attach table, so tools never show up as users. It never blocks: a
+ * name that is a FIFO, a device, a socket or a directory is refused at once (opened with
+ * {@code O_NONBLOCK}, checked with {@code fstat}), a symbolic link is never followed, and no
+ * inspection waits for a creator or a lock.
  */
 public final class Segments {
 
@@ -23,6 +26,44 @@ public final class Segments {
     public static SegmentInfo inspect(SegmentName name) {
         try (Segment s = Segment.open(name, SegmentOptions.defaults().withReadOnly(true))) {
             return s.info();
+        }
+    }
+
+    /**
+     * Removes an object in the shmkit namespace that is not a usable segment (empty, zeroed,
+     * truncated or foreign), for {@code shmkit rm --force}. Only a regular file is removed
+     * (checked without blocking and without following a symbolic link); a System V segment is
+     * marked for removal. Returns false if it did not exist.
+     *
+     * @throws io.shmkit.NotAShmkitSegmentException if the name is a FIFO, device, socket,
+     *         directory or symbolic link: those are never removed
+     */
+    public static boolean unlinkAnyRegular(SegmentName name) {
+        if (name.backend() == Backend.POSIX || name.backend() == Backend.FILE) {
+            int fd;
+            try {
+                fd = FileMapping.openExisting(name, true);
+            } catch (io.shmkit.SegmentNotFoundException gone) {
+                return false;
+            }
+            io.shmkit.internal.Libc.close(fd);
+        }
+        return Segment.unlink(name);
+    }
+
+    /**
+     * Whether {@link #unlinkAnyRegular} would remove {@code name}: a regular file that exists
+     * (checked without blocking or following links), or any System V segment.
+     */
+    public static boolean isRegularFile(SegmentName name) {
+        if (name.backend() != Backend.POSIX && name.backend() != Backend.FILE) {
+            return name.backend() == Backend.SYSV;
+        }
+        try {
+            io.shmkit.internal.Libc.close(FileMapping.openExisting(name, true));
+            return true;
+        } catch (ShmException notRegular) {
+            return false;
         }
     }
 
