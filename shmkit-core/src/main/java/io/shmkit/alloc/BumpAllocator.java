@@ -91,8 +91,8 @@ public final class BumpAllocator implements SharedAllocator {
     public static BumpAllocator create(Segment segment, String name, long length, long pageSize, SyncMode mode) {
         boolean single = Structures.singleThreaded(mode, "bump allocator");
         checkGeometry(length, pageSize);
-        DirectoryEntry e = segment.reserve(name, KIND, length, 64);
-        return init(segment.memory(), name, e.offset(), e.length(), pageSize, single);
+        return segment.createStructure(name, KIND, length, 64,
+                e -> init(segment.memory(), name, e.offset(), e.length(), pageSize, single));
     }
 
     /** Opens the bump allocator registered as {@code name} in {@code segment}. */

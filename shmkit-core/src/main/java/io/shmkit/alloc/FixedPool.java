@@ -157,8 +157,8 @@ public final class FixedPool implements SharedAllocator {
      */
     public static FixedPool create(Segment segment, String name, long sliceSize, int count, long align, SyncMode mode) {
         long length = bytesNeeded(sliceSize, count, align, mode);
-        DirectoryEntry e = segment.reserve(name, KIND, length, 64);
-        return init(name, segment.memory(), e.offset(), e.length(), sliceSize, count, align, mode);
+        return segment.createStructure(name, KIND, length, 64,
+                e -> init(name, segment.memory(), e.offset(), e.length(), sliceSize, count, align, mode));
     }
 
     /** Creates a pool in a raw range {@code [offset, offset + length)} of {@code memory} (offset 64-byte aligned). */

@@ -113,7 +113,12 @@ public final class RegionRegistry {
                     + "' must be recorded by name in the segment's directory (names up to "
                     + ALLOCATOR_NAME_MAX + " bytes)");
         }
-        DirectoryEntry e = segment.reserve(name, KIND, bytesNeeded(slots, maxBlocks), 64);
+        return segment.createStructure(name, KIND, bytesNeeded(slots, maxBlocks), 64,
+                e -> init(segment, e, name, slots, maxBlocks, allocatorName, allocator));
+    }
+
+    private static RegionRegistry init(Segment segment, DirectoryEntry e, String name, int slots, int maxBlocks,
+                                       byte[] allocatorName, SharedAllocator allocator) {
         MemorySegment m = segment.memory();
         long base = e.offset();
         m.asSlice(base, e.length()).fill((byte) 0);

@@ -95,8 +95,8 @@ public final class RingAllocator implements SharedAllocator {
     public static RingAllocator create(Segment segment, String name, long length, SyncMode mode) {
         boolean single = Structures.singleThreaded(mode, "ring allocator");
         checkLength(length);
-        DirectoryEntry e = segment.reserve(name, KIND, length, 64);
-        return init(segment.memory(), name, e.offset(), e.length(), single);
+        return segment.createStructure(name, KIND, length, 64,
+                e -> init(segment.memory(), name, e.offset(), e.length(), single));
     }
 
     /** Opens the ring allocator registered as {@code name} in {@code segment}. */

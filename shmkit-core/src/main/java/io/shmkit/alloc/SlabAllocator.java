@@ -147,8 +147,8 @@ public final class SlabAllocator implements SharedAllocator {
      * @param mode      how the slab synchronises
      */
     public static SlabAllocator create(Segment segment, String name, int pageCount, int pageSize, SyncMode mode) {
-        DirectoryEntry e = segment.reserve(name, KIND, bytesNeeded(pageCount, pageSize, mode), 64);
-        return init(name, segment.memory(), e.offset(), e.length(), pageCount, pageSize, mode);
+        return segment.createStructure(name, KIND, bytesNeeded(pageCount, pageSize, mode), 64,
+                e -> init(name, segment.memory(), e.offset(), e.length(), pageCount, pageSize, mode));
     }
 
     /** Creates a slab in a raw range {@code [offset, offset + length)} (offset 64-byte aligned). */

@@ -2,12 +2,15 @@ package io.shmkit.alloc;
 
 import io.shmkit.LayoutMismatchException;
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.SegmentNotFoundException;
+import io.shmkit.segment.AttachedProcess;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Optional;
 
 /** Helpers shared by the allocators of this package for create/open. */
 final class Structures {
@@ -31,6 +34,11 @@ final class Structures {
     private Structures() {
     }
 
+    /**
+     * Finds the structure {@code name} of {@code kind} and waits (briefly) until its creator
+     * published it; a structure whose creator died before publishing it, or gave it up, is
+     * refused at once with a message naming the creator.
+     */
     static DirectoryEntry lookup(Segment segment, String name, int kind, String type) {
         DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new IllegalArgumentException(
                 "no structure named '" + name + "' in segment " + segment.name()));
@@ -38,7 +46,42 @@ final class Structures {
             throw new LayoutMismatchException("structure '" + name + "' in segment " + segment.name() + " has kind=0x"
                     + Integer.toHexString(e.kind()) + ", expected a " + type + " (kind=0x" + Integer.toHexString(kind) + ")");
         }
+        awaitPublished(segment, e, type + " '" + name + "' in segment " + segment.name());
         return e;
+    }
+
+    /**
+     * Waits until the structure in {@code e} stored its magic (the first 8 bytes of its range
+     * non-zero). Gives up at once if its creator is positively dead or abandoned it, and after
+     * 2 s while it is alive (or cannot be checked); a snapshot never waits.
+     *
+     * @throws SegmentNotFoundException naming the creator, if the structure is not published
+     */
+    static void awaitPublished(Segment segment, DirectoryEntry e, String what) {
+        long deadline = System.nanoTime() + (segment.isSnapshot() ? 0 : MAGIC_WAIT_NANOS);
+        while (true) {
+            MemorySegment m = segment.memory();
+            if (e.offset() + 8 > m.byteSize() || (long) LONG.getAcquire(m, e.offset()) != 0) {
+                return; // published (the structure's own open checks the exact magic), or out of range (its open says so)
+            }
+            Optional<DirectoryEntry> now = segment.lookup(e.name());
+            if (now.isEmpty() || now.get().offset() != e.offset()) {
+                throw new SegmentNotFoundException(what + " was abandoned by its creator before it was published;"
+                        + " create it again");
+            }
+            Optional<AttachedProcess> creator = segment.creatorOf(e);
+            if (creator.isPresent() && !creator.get().alive()) {
+                throw new SegmentNotFoundException(what + " was never published: pid " + creator.get().pid()
+                        + ", which reserved it, died first; creating it again reclaims the name and its range");
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new SegmentNotFoundException(what + " is not published yet: "
+                        + creator.map(c -> "pid " + c.pid() + " (alive)").orElse("its creator (unknown)")
+                        + " reserved it and has not finished" + (segment.isSnapshot() ? "" : " after 2 s"));
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
     }
 
     /**

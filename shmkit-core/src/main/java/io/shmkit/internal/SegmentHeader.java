@@ -21,10 +21,18 @@ import java.nio.charset.StandardCharsets;
  *  | name (64 bytes, UTF-8, NUL padded)                     |  128..192
  *  | attachCapacity | directoryCapacity | reserved          |  192..256
  *  | attach table: 64 x { pid u64, startTime u64 }          |  256..1280
- *  | directory: 32 x { state u64, kind u32, r u32,          | 1280..3328
+ *  | directory: 32 x { state u64, kind u32, creatorPid u32, | 1280..3328
  *  |                   offset u64, length u64, name[32] }   |
- *  | reserved                                               | 3328..4096
+ *  | directory creators: 32 x u64 (creator's start time)    | 3328..3584
+ *  | reserved                                               | 3584..4096
  * </pre>
+ *
+ * <p>Directory entry state: {@link #DIR_FREE}, {@link #DIR_COMMITTED} (reserved; its
+ * structure is published once the first 8 bytes of its range, the structure's magic, are
+ * non-zero) or {@link #DIR_ABANDONED} (its creator gave up before publishing: invisible to
+ * lookups, and the next reservation of the same name takes it over). Each entry records the
+ * process that reserved it, so a reservation whose creator died before publishing can be
+ * reclaimed; 0 means unknown (treated as alive).
  *
  * <p>Publication: the creator writes every field, then stores {@link #MAGIC} at offset 0 with
  * release semantics. An opener that reads the magic with acquire semantics sees a complete
@@ -74,6 +82,7 @@ public final class SegmentHeader {
     public static final int DIRECTORY_ENTRY_BYTES = 64;
     public static final long DIR_STATE = 0;
     public static final long DIR_KIND = 8;
+    public static final long DIR_CREATOR_PID = 12;
     public static final long DIR_OFFSET = 16;
     public static final long DIR_LENGTH = 24;
     public static final long DIR_NAME = 32;
@@ -82,9 +91,16 @@ public final class SegmentHeader {
     public static final long DIR_FREE = 0;
     /** Directory entry state: published (high bit set so it can never equal a pid). */
     public static final long DIR_COMMITTED = Long.MIN_VALUE;
+    /** Directory entry state: reserved, then given up by its creator before its structure was published. */
+    public static final long DIR_ABANDONED = Long.MIN_VALUE | 1;
+
+    /** Per directory entry, the identity word of the process that reserved it (after the directory). */
+    public static final long OFF_DIRECTORY_CREATORS = 3328;
+    public static final int DIRECTORY_CREATOR_BYTES = 8;
 
     static {
-        if (OFF_DIRECTORY + (long) DIRECTORY_ENTRIES * DIRECTORY_ENTRY_BYTES > HEADER_SIZE) {
+        if (OFF_DIRECTORY + (long) DIRECTORY_ENTRIES * DIRECTORY_ENTRY_BYTES > OFF_DIRECTORY_CREATORS
+                || OFF_DIRECTORY_CREATORS + (long) DIRECTORY_ENTRIES * DIRECTORY_CREATOR_BYTES > HEADER_SIZE) {
             throw new AssertionError("segment header overflow");
         }
     }
@@ -98,6 +114,10 @@ public final class SegmentHeader {
 
     public static long directoryEntry(int i) {
         return OFF_DIRECTORY + (long) i * DIRECTORY_ENTRY_BYTES;
+    }
+
+    public static long directoryCreator(int i) {
+        return OFF_DIRECTORY_CREATORS + (long) i * DIRECTORY_CREATOR_BYTES;
     }
 
     /** Reads a NUL-padded UTF-8 string of at most {@code max} bytes. */

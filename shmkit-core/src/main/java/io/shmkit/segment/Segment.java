@@ -409,11 +409,21 @@ public final class Segment implements AutoCloseable {
     /**
      * Reserves {@code length} bytes for a named structure, aligned to {@code align}, and records
      * it in the header's directory so that other processes find it with {@link #lookup(String)}.
-     * The range is carved from the segment's data area after earlier reservations. The entry is
-     * visible to other processes as soon as this returns; the structure placed there publishes
-     * its own readiness (every shmkit structure starts with a magic word stored last).
+     * The range is carved from the segment's data area after earlier reservations and reads as
+     * zeros. The entry is visible to other processes as soon as this returns; the structure
+     * placed there publishes its own readiness: the first 8 bytes of the range are its magic
+     * word, stored last (every shmkit structure does this), and the structure counts as
+     * published once they are non-zero.
      *
-     * @throws SegmentExistsException      if a structure of that name exists in the segment
+     * <p>The entry records this process as the creator. A reservation that was never published
+     * does not keep its name forever: reserving the same name again takes it over when its
+     * creator {@link #abandon abandoned} it or is positively dead (reusing the range if the new
+     * length fits in it, zeroed again). Prefer {@link #createStructure}, which abandons the
+     * reservation by itself when the initialisation throws.
+     *
+     * @throws SegmentExistsException      if a structure of that name is published, or is still
+     *                                     being created by a process that is alive (or that this
+     *                                     process cannot check): the message names it
      * @throws OutOfSharedMemoryException if the segment has no room left for the range
      */
     public DirectoryEntry reserve(String structureName, int kind, long length, long align) {
@@ -429,78 +439,80 @@ public final class Segment implements AutoCloseable {
         MemorySegment m = memory();
         lockHeader(m);
         try {
-            if (find(m, structureName) != null) {
-                throw new SegmentExistsException("structure '" + structureName + "' already exists in segment " + name);
-            }
-            int free = -1;
-            for (int i = 0; i < DIRECTORY_ENTRIES; i++) {
-                if ((long) LONG.getAcquire(m, directoryEntry(i) + DIR_STATE) == DIR_FREE) {
-                    free = i;
-                    break;
-                }
-            }
-            if (free < 0) {
-                throw new OutOfSharedMemoryException("segment " + name + ": directory full (" + DIRECTORY_ENTRIES
-                        + " structures); cannot reserve '" + structureName + "'");
-            }
-            long top = (long) LONG.getAcquire(m, OFF_CARVE_TOP);
-            long offset = (top + align - 1) & -align;
-            if (offset + length > m.byteSize() || offset + length < offset) {
-                throw new OutOfSharedMemoryException("segment " + name + ": cannot reserve '" + structureName
-                        + "' length=" + length + " align=" + align + ", free=" + Math.max(0, m.byteSize() - offset)
-                        + " of size=" + m.byteSize());
-            }
-            // Commit order: carve pointer first, then the entry. A crash in between leaks the
-            // range but never lets two entries overlap.
-            LONG.setRelease(m, OFF_CARVE_TOP, offset + length);
-            long e = directoryEntry(free);
-            INT.set(m, e + DIR_KIND, kind);
-            LONG.set(m, e + DIR_OFFSET, offset);
-            LONG.set(m, e + DIR_LENGTH, length);
-            writeString(m, e + DIR_NAME, DIR_NAME_BYTES, structureName);
-            // release: a reader that sees COMMITTED sees the fields above
-            LONG.setRelease(m, e + DIR_STATE, DIR_COMMITTED);
-            return new DirectoryEntry(structureName, kind, offset, length);
+            return Directory.reserve(m, name, structureName, kind, length, align);
         } finally {
             unlockHeader(m);
         }
     }
 
+    /**
+     * Reserves a range as {@link #reserve} does and runs {@code init} on it, which must publish
+     * the structure (store its magic last). If {@code init} throws, the reservation is
+     * {@link #abandon abandoned} before the exception propagates, so creating the same name
+     * again succeeds instead of finding a half-made structure.
+     *
+     * {@snippet :
+     * FixedPool pool = segment.createStructure("orders", KIND, length, 64,
+     *         entry -> initialise(segment.memory(), entry.offset(), entry.length()));
+     * }
+     */
+    public <T> T createStructure(String structureName, int kind, long length, long align,
+                                 java.util.function.Function<DirectoryEntry, T> init) {
+        DirectoryEntry e = reserve(structureName, kind, length, align);
+        try {
+            return init.apply(e);
+        } catch (RuntimeException | Error failure) {
+            try {
+                abandon(e);
+            } catch (RuntimeException | Error cannotAbandon) {
+                failure.addSuppressed(cannotAbandon);
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * Gives up a reservation this process made with {@link #reserve} whose structure it has not
+     * published (its initialisation failed): the entry disappears from lookups, and the next
+     * {@code reserve} of the same name takes it over. Returns false if the entry is gone.
+     *
+     * @throws IllegalStateException if the structure is published, or another process reserved it
+     */
+    public boolean abandon(DirectoryEntry entry) {
+        ensureWritable();
+        checkNotTruncated();
+        MemorySegment m = memory();
+        lockHeader(m);
+        try {
+            return Directory.abandon(m, name, entry);
+        } finally {
+            unlockHeader(m);
+        }
+    }
+
+    /**
+     * The process that reserved {@code entry}, with whether it still runs; empty if unknown
+     * (an entry written by an older shmkit). For messages and for deciding whether to wait for
+     * an unpublished structure: only a creator that is positively dead is reported as not alive.
+     */
+    public Optional<AttachedProcess> creatorOf(DirectoryEntry entry) {
+        return Directory.creatorOf(memory(), entry);
+    }
+
     /** Finds a structure reserved with {@link #reserve}. */
     public Optional<DirectoryEntry> lookup(String structureName) {
-        return Optional.ofNullable(find(memory(), structureName));
+        return Optional.ofNullable(Directory.find(memory(), structureName));
     }
 
     /** All structures reserved in this segment, in directory order. */
     public List<DirectoryEntry> directory() {
-        return readDirectory(memory());
+        return Directory.read(memory());
     }
 
     /** Bytes not yet reserved by {@link #reserve}. */
     public long unreserved() {
         MemorySegment m = memory();
         return Math.max(0, m.byteSize() - (long) LONG.getAcquire(m, OFF_CARVE_TOP));
-    }
-
-    private static DirectoryEntry find(MemorySegment m, String structureName) {
-        for (DirectoryEntry e : readDirectory(m)) {
-            if (e.name().equals(structureName)) {
-                return e;
-            }
-        }
-        return null;
-    }
-
-    static List<DirectoryEntry> readDirectory(MemorySegment m) {
-        List<DirectoryEntry> out = new ArrayList<>();
-        for (int i = 0; i < DIRECTORY_ENTRIES; i++) {
-            long e = directoryEntry(i);
-            if ((long) LONG.getAcquire(m, e + DIR_STATE) == DIR_COMMITTED) {
-                out.add(new DirectoryEntry(readString(m, e + DIR_NAME, DIR_NAME_BYTES), (int) INT.get(m, e + DIR_KIND),
-                        (long) LONG.get(m, e + DIR_OFFSET), (long) LONG.get(m, e + DIR_LENGTH)));
-            }
-        }
-        return out;
     }
 
     private static void validateStructureName(String n) {
@@ -532,7 +544,7 @@ public final class Segment implements AutoCloseable {
                 (long) LONG.getAcquire(m, OFF_RESIZE_GENERATION), (long) LONG.get(m, OFF_CREATOR_PID),
                 (long) LONG.get(m, OFF_CREATOR_START), Instant.ofEpochMilli((long) LONG.get(m, OFF_CREATED_AT)),
                 (int) INT.get(m, OFF_MODE), (long) LONG.get(m, OFF_DATA_OFFSET), (long) LONG.getAcquire(m, OFF_CARVE_TOP),
-                readAttached(m), readDirectory(m));
+                readAttached(m), Directory.read(m));
     }
 
     static List<AttachedProcess> readAttached(MemorySegment m) {

@@ -1,0 +1,203 @@
+package io.shmkit.segment;
+
+import io.shmkit.OutOfSharedMemoryException;
+import io.shmkit.SegmentExistsException;
+import io.shmkit.internal.Procs;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static io.shmkit.internal.SegmentHeader.*;
+
+/**
+ * The segment header's directory of named structures (layout in
+ * {@link io.shmkit.internal.SegmentHeader}): reserving a range under a name, finding it,
+ * giving a reservation up, and taking over one whose creator gave up or died before it
+ * published its structure. Every method that changes an entry runs under the header lock,
+ * which {@link Segment} holds around the call; readers need no lock.
+ *
+ * <p>A structure is <em>published</em> once the first 8 bytes of its range (its magic word,
+ * stored last by every shmkit structure) are non-zero. A reservation is taken over only when
+ * it is unpublished and either abandoned by its creator or its creator is positively dead;
+ * a creator that is alive, or that this process cannot check, keeps it (fail closed).
+ */
+final class Directory {
+
+    private Directory() {
+    }
+
+    /** Reserves (or takes over) the entry for {@code structureName}; header lock held. */
+    static DirectoryEntry reserve(MemorySegment m, SegmentName segment, String structureName, int kind, long length,
+                                  long align) {
+        int index = indexOf(m, structureName, true);
+        if (index >= 0) {
+            return takeOver(m, segment, index, structureName, kind, length, align);
+        }
+        int free = -1;
+        for (int i = 0; i < DIRECTORY_ENTRIES && free < 0; i++) {
+            if ((long) LONG.getAcquire(m, directoryEntry(i) + DIR_STATE) == DIR_FREE) {
+                free = i;
+            }
+        }
+        if (free < 0) {
+            throw new OutOfSharedMemoryException("segment " + segment + ": directory full (" + DIRECTORY_ENTRIES
+                    + " structures); cannot reserve '" + structureName + "'");
+        }
+        long offset = carve(m, segment, structureName, length, align);
+        long e = directoryEntry(free);
+        recordCreator(m, free);
+        INT.set(m, e + DIR_KIND, kind);
+        LONG.set(m, e + DIR_OFFSET, offset);
+        LONG.set(m, e + DIR_LENGTH, length);
+        writeString(m, e + DIR_NAME, DIR_NAME_BYTES, structureName);
+        // release: a reader that sees COMMITTED sees the fields above
+        LONG.setRelease(m, e + DIR_STATE, DIR_COMMITTED);
+        return new DirectoryEntry(structureName, kind, offset, length);
+    }
+
+    /** Advances the carve pointer past a new range and returns its offset (commits before the entry). */
+    private static long carve(MemorySegment m, SegmentName segment, String structureName, long length, long align) {
+        long top = (long) LONG.getAcquire(m, OFF_CARVE_TOP);
+        long offset = (top + align - 1) & -align;
+        if (offset + length > m.byteSize() || offset + length < offset) {
+            throw new OutOfSharedMemoryException("segment " + segment + ": cannot reserve '" + structureName
+                    + "' length=" + length + " align=" + align + ", free=" + Math.max(0, m.byteSize() - offset)
+                    + " of size=" + m.byteSize());
+        }
+        // Commit order: carve pointer first, then the entry. A crash in between leaks the
+        // range but never lets two entries overlap.
+        LONG.setRelease(m, OFF_CARVE_TOP, offset + length);
+        return offset;
+    }
+
+    /**
+     * An entry of that name exists: refuse if it is published or its creator may still be at
+     * work, otherwise take it over, reusing its range when the new request fits in it (zeroed
+     * first, as a fresh range is) and carving a new range when not (the old range is lost).
+     */
+    private static DirectoryEntry takeOver(MemorySegment m, SegmentName segment, int index, String structureName,
+                                           int kind, long length, long align) {
+        long e = directoryEntry(index);
+        long state = (long) LONG.getAcquire(m, e + DIR_STATE);
+        DirectoryEntry old = entryAt(m, index);
+        if (state == DIR_COMMITTED) {
+            if (published(m, old)) {
+                throw new SegmentExistsException("structure '" + structureName + "' already exists in segment " + segment);
+            }
+            Optional<AttachedProcess> creator = creatorAt(m, index);
+            if (creator.isEmpty() || creator.get().alive()) {
+                throw new SegmentExistsException("structure '" + structureName + "' in segment " + segment
+                        + " is being created by " + describe(creator) + " and is not published yet");
+            }
+        }
+        boolean fits = (old.offset() & (align - 1)) == 0 && length <= old.length()
+                && old.offset() + length <= m.byteSize();
+        long offset = fits ? old.offset() : carve(m, segment, structureName, length, align);
+        // ours from here: a racing opener sees a live creator and waits instead of giving up
+        recordCreator(m, index);
+        m.asSlice(offset, fits ? old.length() : length).fill((byte) 0);
+        INT.set(m, e + DIR_KIND, kind);
+        LONG.set(m, e + DIR_OFFSET, offset);
+        LONG.set(m, e + DIR_LENGTH, length);
+        LONG.setRelease(m, e + DIR_STATE, DIR_COMMITTED);
+        return new DirectoryEntry(structureName, kind, offset, length);
+    }
+
+    /**
+     * Marks the unpublished reservation {@code entry}, made by this process, abandoned; header
+     * lock held. Returns false if there is no such reservation (any more).
+     */
+    static boolean abandon(MemorySegment m, SegmentName segment, DirectoryEntry entry) {
+        int index = indexOf(m, entry.name(), false);
+        if (index < 0 || entryAt(m, index).offset() != entry.offset()) {
+            return false;
+        }
+        if (published(m, entry)) {
+            throw new IllegalStateException("structure '" + entry.name() + "' in segment " + segment
+                    + " is published and cannot be abandoned");
+        }
+        Optional<AttachedProcess> creator = creatorAt(m, index);
+        if (creator.isEmpty() || creator.get().pid() != Procs.PID || creator.get().startTime() != Procs.START_TIME) {
+            throw new IllegalStateException("structure '" + entry.name() + "' in segment " + segment + " was reserved by "
+                    + describe(creator) + ", not by this process: only its creator may abandon it");
+        }
+        LONG.setRelease(m, directoryEntry(index) + DIR_STATE, DIR_ABANDONED);
+        return true;
+    }
+
+    /** Whether the structure in {@code entry} published its magic (the first 8 bytes of its range). */
+    static boolean published(MemorySegment m, DirectoryEntry entry) {
+        if (entry.offset() + 8 > m.byteSize()) {
+            return false;
+        }
+        try {
+            return (long) LONG.getAcquire(m, entry.offset()) != 0;
+        } catch (InternalError noPage) {
+            // SIGBUS: a sparse segment's page that the full file system cannot back even for a
+            // read (tmpfs allocates on read faults too). Nothing was ever stored there.
+            return false;
+        }
+    }
+
+    /** The process that reserved {@code entry}, or empty if unknown (or the entry is gone). */
+    static Optional<AttachedProcess> creatorOf(MemorySegment m, DirectoryEntry entry) {
+        int index = indexOf(m, entry.name(), true);
+        return index < 0 ? Optional.empty() : creatorAt(m, index);
+    }
+
+    private static Optional<AttachedProcess> creatorAt(MemorySegment m, int index) {
+        long pid = Integer.toUnsignedLong((int) INT.getAcquire(m, directoryEntry(index) + DIR_CREATOR_PID));
+        if (pid == 0) {
+            return Optional.empty(); // an entry of an older shmkit, or a half-written one
+        }
+        long start = (long) LONG.getAcquire(m, directoryCreator(index));
+        return Optional.of(new AttachedProcess(pid, start, start == 0 || Procs.isAlive(pid, start)));
+    }
+
+    private static void recordCreator(MemorySegment m, int index) {
+        LONG.setRelease(m, directoryCreator(index), Procs.START_TIME);
+        INT.setRelease(m, directoryEntry(index) + DIR_CREATOR_PID, Procs.PID);
+    }
+
+    static String describe(Optional<AttachedProcess> creator) {
+        return creator.map(c -> "pid " + c.pid() + " (" + (c.alive() ? "alive" : "dead") + ")")
+                .orElse("an unknown process");
+    }
+
+    /** The published (COMMITTED) entry of that name, or null. */
+    static DirectoryEntry find(MemorySegment m, String structureName) {
+        int index = indexOf(m, structureName, false);
+        return index < 0 ? null : entryAt(m, index);
+    }
+
+    /** Index of the entry named {@code structureName} that is committed (or abandoned too), or -1. */
+    private static int indexOf(MemorySegment m, String structureName, boolean orAbandoned) {
+        for (int i = 0; i < DIRECTORY_ENTRIES; i++) {
+            long state = (long) LONG.getAcquire(m, directoryEntry(i) + DIR_STATE);
+            if ((state == DIR_COMMITTED || (orAbandoned && state == DIR_ABANDONED))
+                    && readString(m, directoryEntry(i) + DIR_NAME, DIR_NAME_BYTES).equals(structureName)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static DirectoryEntry entryAt(MemorySegment m, int i) {
+        long e = directoryEntry(i);
+        return new DirectoryEntry(readString(m, e + DIR_NAME, DIR_NAME_BYTES), (int) INT.get(m, e + DIR_KIND),
+                (long) LONG.get(m, e + DIR_OFFSET), (long) LONG.get(m, e + DIR_LENGTH));
+    }
+
+    /** Every committed entry, in directory order. */
+    static List<DirectoryEntry> read(MemorySegment m) {
+        List<DirectoryEntry> out = new ArrayList<>();
+        for (int i = 0; i < DIRECTORY_ENTRIES; i++) {
+            if ((long) LONG.getAcquire(m, directoryEntry(i) + DIR_STATE) == DIR_COMMITTED) {
+                out.add(entryAt(m, i));
+            }
+        }
+        return out;
+    }
+}
