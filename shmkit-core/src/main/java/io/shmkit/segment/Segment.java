@@ -57,9 +57,18 @@ import static io.shmkit.internal.SegmentHeader.*;
  *
  * <p><b>Growing:</b> {@link #grow(long)} enlarges a POSIX or file segment while attached. Other
  * processes see the new size after {@link #refresh()}, which {@link #memory()} calls by itself
- * when the header's resize generation changed. Earlier {@code MemorySegment} views stay valid
- * (old mappings are kept until close), so structures holding them keep working within the old
- * bounds.
+ * when the header's resize generation changed. Each attachment reserves address space at
+ * attach ({@link SegmentOptions#addressReserve()}) and maps growth in place, so the start
+ * address never changes, earlier {@code MemorySegment} views stay valid within their old
+ * bounds, and the number of mappings stays bounded however often the segment grows (one,
+ * until a grow passes the reservation; see docs/SEGMENTS.md).
+ *
+ * <p><b>Space:</b> by default the file's memory is reserved at create and grow
+ * ({@code posix_fallocate}), so a full file system is an
+ * {@link io.shmkit.InsufficientSpaceException} there, never a fault later. Sparse segments
+ * ({@link SegmentOptions#sparse()}) are an opt-in with a documented SIGBUS risk. A file that
+ * another process truncates is detected by {@link #refresh()}, {@link #info()}, {@link #grow}
+ * and {@link #reserve} ({@link SegmentTruncatedException}); {@link #close()} never faults on it.
  *
  * <p><b>Offsets:</b> every process maps the segment at a different address, so anything stored
  * in shared memory refers to other data by offset from the segment start. Offset 0 is the
