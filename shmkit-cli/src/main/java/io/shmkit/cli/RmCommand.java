@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 @Command(name = "rm", mixinStandardHelpOptions = true,
-        description = {"Remove a segment. Refuses while live processes are attached, unless --force.",
+        description = {"Remove a segment. Refuses while live processes are attached (or processes whose liveness"
+                + " cannot be told, e.g. in another container), unless --force.",
                 "With --force it also removes a regular file that is not a usable segment (empty, zeroed, truncated "
                         + "or foreign); it never removes a FIFO, device, socket or directory and never follows a symbolic link."})
 final class RmCommand implements Callable<Integer> {
@@ -51,8 +52,10 @@ final class RmCommand implements Callable<Integer> {
             spec.commandLine().getOut().println("removed " + n + " (not a usable segment: " + notUsable.getMessage() + ")");
             return 0;
         }
+        // fail closed: an attacher whose liveness cannot be told counts as live
         String live = info.attached().stream().filter(AttachedProcess::alive)
-                .map(p -> Long.toString(p.pid())).collect(Collectors.joining(", "));
+                .map(p -> p.pid() + (p.liveness() == io.shmkit.segment.Liveness.UNKNOWN ? " (unknown)" : ""))
+                .collect(Collectors.joining(", "));
         if (!live.isEmpty() && !force) {
             throw new IllegalStateException("segment " + n + " has live attached processes (pid " + live
                     + "); stop them or use --force");

@@ -3,6 +3,7 @@ package io.shmkit.alloc;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.Procs;
 import io.shmkit.segment.DirectoryEntry;
+import io.shmkit.segment.Liveness;
 import io.shmkit.segment.Segment;
 import io.shmkit.sync.ShmMutex;
 
@@ -38,10 +39,10 @@ public final class Inspection {
      * Who holds an allocator's lock, as far as this process can tell.
      *
      * @param pid   the holder's pid as recorded in the lock word
-     * @param state {@code "alive"}, {@code "stopped"} (state T in {@code /proc}: suspended or
-     *              traced, it will not release the lock until resumed), {@code "dead"}, or
-     *              {@code "unknown"} (this process cannot see it: another pid namespace, hidepid);
-     *              only "dead" is treated as dead
+     * @param state the liveness answer ({@link Liveness}: {@code "alive"}, {@code "dead"} or
+     *              {@code "unknown"}, treated as alive), refined to {@code "stopped"} for a live
+     *              holder in this pid namespace whose {@code /proc} state is T (suspended or
+     *              traced: it will not release the lock until resumed); only "dead" is dead
      */
     public record LockHolder(int pid, String state) {
 
@@ -62,8 +63,19 @@ public final class Inspection {
         if (mutex == null) {
             return Optional.empty();
         }
+        if (!mutex.isLocked()) {
+            return Optional.empty();
+        }
         int pid = mutex.ownerPid();
-        return pid == 0 ? Optional.empty() : Optional.of(new LockHolder(pid, stateOf(pid)));
+        Liveness liveness = mutex.ownerLiveness(); // the one liveness answer: dead only on evidence
+        String state = liveness == Liveness.ALIVE && sameNamespace(segment, pid) && stopped(pid) ? "stopped"
+                : liveness.label();
+        return Optional.of(new LockHolder(pid, state));
+    }
+
+    /** Whether {@code pid} is a process attached to the segment from this process's pid namespace. */
+    private static boolean sameNamespace(Segment segment, int pid) {
+        return segment.attached().stream().anyMatch(p -> p.pid() == pid && p.pidNamespace() == Procs.PID_NAMESPACE);
     }
 
     /**
@@ -115,27 +127,15 @@ public final class Inspection {
         }
     }
 
-    /** "alive", "stopped", "dead" or "unknown" for a pid, from {@code /proc/<pid>/stat}. */
-    static String stateOf(long pid) {
-        if (!Procs.isValidPid(pid)) {
-            return "unknown";
-        }
-        Path stat = Path.of("/proc/" + pid + "/stat");
+    /** Whether {@code /proc/<pid>/stat} shows state T or t (stopped by a signal, or traced). */
+    static boolean stopped(long pid) {
         try {
-            String s = Files.readString(stat);
+            String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
             int close = s.lastIndexOf(')');
             char state = close > 0 && close + 2 < s.length() ? s.charAt(close + 2) : '?';
-            return switch (state) {
-                case 'T', 't' -> "stopped";
-                case 'Z', 'X', 'x' -> "dead";
-                case '?' -> "unknown";
-                default -> "alive";
-            };
-        } catch (java.nio.file.NoSuchFileException gone) {
-            // no such pid here: dead, unless /proc shows this namespace's processes only partly
-            return Files.isReadable(Path.of("/proc/self/stat")) ? "dead" : "unknown";
+            return state == 'T' || state == 't';
         } catch (IOException | RuntimeException e) {
-            return "unknown";
+            return false; // cannot tell: leave the liveness answer as it is
         }
     }
 }

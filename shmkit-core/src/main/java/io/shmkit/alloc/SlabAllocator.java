@@ -1,7 +1,9 @@
 package io.shmkit.alloc;
 
+import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
@@ -88,6 +90,8 @@ public final class SlabAllocator implements SharedAllocator {
     private final long pages;     // segment offset of page 0
     private final long pagesEnd;
     private final AllocLock lock;
+    /** Liveness of registry owners: the attach table of the segment this structure is in. */
+    private final OwnerTable owners;
     private final SyncMode mode;
     private final int entries;      // registry entries (0 without thread caches)
     private final long registry;    // segment offset of registry entry 0
@@ -122,6 +126,7 @@ public final class SlabAllocator implements SharedAllocator {
         this.pages = base + m.get(L, base + PAGES_AT);
         this.pagesEnd = pages + (long) pageCount * pageSize;
         this.lock = lock;
+        this.owners = OwnerTable.of(m, base);
         long flags = m.get(L, base + FLAGS);
         this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
                 : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
@@ -177,6 +182,10 @@ public final class SlabAllocator implements SharedAllocator {
     /** Opens a slab created in a raw range. */
     public static SlabAllocator open(MemorySegment memory, long offset, long length, String name) {
         Structures.checkRange(memory, offset, length, "slab '" + name + "'");
+        if (memory.get(L, offset + MAGIC) == MAGIC_FORMAT_1) {
+            throw new LayoutMismatchException("slab '" + name + "' at offset=" + offset + " has format 1 (an older"
+                    + " shmkit); this library reads format 2: recreate the slab");
+        }
         Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "slab '" + name + "'");
         long ps = memory.get(L, offset + PAGE_SIZE);
         long pc = memory.get(L, offset + PAGE_COUNT);
@@ -785,8 +794,8 @@ public final class SlabAllocator implements SharedAllocator {
                     long at = registry + e * entrySize;
                     if (gi(at + E_IN_USE) == 0) {
                         m.asSlice(at, entrySize).fill((byte) 0);
-                        si(at + E_PID, Procs.PID);
-                        sl(at + E_START, Procs.START_TIME);
+                        si(at + E_OWNER, owners.id());
+                        sl(at + E_PID, Procs.PID); // diagnostics
                         sl(at + E_THREAD, Thread.currentThread().threadId());
                         si(at + E_IN_USE, 1);
                         Cache k = new Cache(e, at);
@@ -815,15 +824,14 @@ public final class SlabAllocator implements SharedAllocator {
             if (gi(at + E_IN_USE) == 0) {
                 continue;
             }
-            int pid = gi(at + E_PID);
-            long start = gl(at + E_START);
-            if (pid == Procs.PID && start == Procs.START_TIME) {
+            int owner = gi(at + E_OWNER);
+            if (owner == owners.id()) {
                 Cache k = caches.ended(e);
                 if (k == null) {
                     continue; // a live thread, or another instance's
                 }
                 caches.forget(k);
-            } else if (Procs.isAlive(pid, start)) {
+            } else if (!owners.check(owner).dead()) { // alive or unknown: fail closed
                 continue;
             }
             emptyEntry(at);

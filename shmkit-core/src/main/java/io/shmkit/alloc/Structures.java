@@ -76,7 +76,7 @@ final class Structures {
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new SegmentNotFoundException(what + " is not published yet: "
-                        + creator.map(c -> "pid " + c.pid() + " (alive)").orElse("its creator (unknown)")
+                        + creator.map(c -> "pid " + c.pid() + " (" + c.liveness().label() + ")").orElse("its creator (unknown)")
                         + " reserved it and has not finished" + (segment.isSnapshot() ? "" : " after 2 s"));
             }
             Thread.onSpinWait();

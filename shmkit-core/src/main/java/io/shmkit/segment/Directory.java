@@ -2,6 +2,7 @@ package io.shmkit.segment;
 
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentExistsException;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 
 import java.lang.foreign.MemorySegment;
@@ -29,11 +30,11 @@ final class Directory {
     }
 
     /** Reserves (or takes over) the entry for {@code structureName}; header lock held. */
-    static DirectoryEntry reserve(MemorySegment m, SegmentName segment, String structureName, int kind, long length,
-                                  long align) {
+    static DirectoryEntry reserve(MemorySegment m, OwnerTable owners, SegmentName segment, String structureName,
+                                  int kind, long length, long align) {
         int index = indexOf(m, structureName, true);
         if (index >= 0) {
-            return takeOver(m, segment, index, structureName, kind, length, align);
+            return takeOver(m, owners, segment, index, structureName, kind, length, align);
         }
         int free = -1;
         for (int i = 0; i < DIRECTORY_ENTRIES && free < 0; i++) {
@@ -47,7 +48,7 @@ final class Directory {
         }
         long offset = carve(m, segment, structureName, length, align);
         long e = directoryEntry(free);
-        recordCreator(m, free);
+        recordCreator(m, owners, free);
         INT.set(m, e + DIR_KIND, kind);
         LONG.set(m, e + DIR_OFFSET, offset);
         LONG.set(m, e + DIR_LENGTH, length);
@@ -77,8 +78,8 @@ final class Directory {
      * work, otherwise take it over, reusing its range when the new request fits in it (zeroed
      * first, as a fresh range is) and carving a new range when not (the old range is lost).
      */
-    private static DirectoryEntry takeOver(MemorySegment m, SegmentName segment, int index, String structureName,
-                                           int kind, long length, long align) {
+    private static DirectoryEntry takeOver(MemorySegment m, OwnerTable owners, SegmentName segment, int index,
+                                           String structureName, int kind, long length, long align) {
         long e = directoryEntry(index);
         long state = (long) LONG.getAcquire(m, e + DIR_STATE);
         DirectoryEntry old = entryAt(m, index);
@@ -86,7 +87,7 @@ final class Directory {
             if (published(m, old)) {
                 throw new SegmentExistsException("structure '" + structureName + "' already exists in segment " + segment);
             }
-            Optional<AttachedProcess> creator = creatorAt(m, index);
+            Optional<AttachedProcess> creator = creatorAt(m, owners, index);
             if (creator.isEmpty() || creator.get().alive()) {
                 throw new SegmentExistsException("structure '" + structureName + "' in segment " + segment
                         + " is being created by " + describe(creator) + " and is not published yet");
@@ -96,7 +97,7 @@ final class Directory {
                 && old.offset() + length <= m.byteSize();
         long offset = fits ? old.offset() : carve(m, segment, structureName, length, align);
         // ours from here: a racing opener sees a live creator and waits instead of giving up
-        recordCreator(m, index);
+        recordCreator(m, owners, index);
         m.asSlice(offset, fits ? old.length() : length).fill((byte) 0);
         INT.set(m, e + DIR_KIND, kind);
         LONG.set(m, e + DIR_OFFSET, offset);
@@ -109,7 +110,7 @@ final class Directory {
      * Marks the unpublished reservation {@code entry}, made by this process, abandoned; header
      * lock held. Returns false if there is no such reservation (any more).
      */
-    static boolean abandon(MemorySegment m, SegmentName segment, DirectoryEntry entry) {
+    static boolean abandon(MemorySegment m, OwnerTable owners, SegmentName segment, DirectoryEntry entry) {
         int index = indexOf(m, entry.name(), false);
         if (index < 0 || entryAt(m, index).offset() != entry.offset()) {
             return false;
@@ -118,8 +119,8 @@ final class Directory {
             throw new IllegalStateException("structure '" + entry.name() + "' in segment " + segment
                     + " is published and cannot be abandoned");
         }
-        Optional<AttachedProcess> creator = creatorAt(m, index);
-        if (creator.isEmpty() || creator.get().pid() != Procs.PID || creator.get().startTime() != Procs.START_TIME) {
+        Optional<AttachedProcess> creator = creatorAt(m, owners, index);
+        if (creator.isEmpty() || creatorId(m, index) != owners.id()) {
             throw new IllegalStateException("structure '" + entry.name() + "' in segment " + segment + " was reserved by "
                     + describe(creator) + ", not by this process: only its creator may abandon it");
         }
@@ -142,28 +143,35 @@ final class Directory {
     }
 
     /** The process that reserved {@code entry}, or empty if unknown (or the entry is gone). */
-    static Optional<AttachedProcess> creatorOf(MemorySegment m, DirectoryEntry entry) {
+    static Optional<AttachedProcess> creatorOf(MemorySegment m, OwnerTable owners, DirectoryEntry entry) {
         int index = indexOf(m, entry.name(), true);
-        return index < 0 ? Optional.empty() : creatorAt(m, index);
+        return index < 0 ? Optional.empty() : creatorAt(m, owners, index);
     }
 
-    private static Optional<AttachedProcess> creatorAt(MemorySegment m, int index) {
+    /**
+     * The creator of entry {@code index}: its pid (a diagnostic) and its liveness from the one
+     * liveness answer ({@link OwnerTable#check}: dead only on positive evidence).
+     */
+    private static Optional<AttachedProcess> creatorAt(MemorySegment m, OwnerTable owners, int index) {
         long pid = Integer.toUnsignedLong((int) INT.getAcquire(m, directoryEntry(index) + DIR_CREATOR_PID));
         if (pid == 0) {
-            return Optional.empty(); // an entry of an older shmkit, or a half-written one
+            return Optional.empty(); // a half-written entry: unknown, so never taken over
         }
-        long start = (long) LONG.getAcquire(m, directoryCreator(index));
-        return Optional.of(new AttachedProcess(pid, start, start == 0 || Procs.isAlive(pid, start)));
+        int id = creatorId(m, index);
+        return Optional.of(new AttachedProcess(pid, 0, owners.check(id).liveness(), OwnerTable.slotOf(id), 0));
     }
 
-    private static void recordCreator(MemorySegment m, int index) {
-        LONG.setRelease(m, directoryCreator(index), Procs.START_TIME);
+    private static int creatorId(MemorySegment m, int index) {
+        return (int) (long) LONG.getAcquire(m, directoryCreator(index));
+    }
+
+    private static void recordCreator(MemorySegment m, OwnerTable owners, int index) {
+        LONG.setRelease(m, directoryCreator(index), Integer.toUnsignedLong(owners.id()));
         INT.setRelease(m, directoryEntry(index) + DIR_CREATOR_PID, Procs.PID);
     }
 
     static String describe(Optional<AttachedProcess> creator) {
-        return creator.map(c -> "pid " + c.pid() + " (" + (c.alive() ? "alive" : "dead") + ")")
-                .orElse("an unknown process");
+        return creator.map(c -> "pid " + c.pid() + " (" + c.liveness().label() + ")").orElse("an unknown process");
     }
 
     /** The published (COMMITTED) entry of that name, or null. */

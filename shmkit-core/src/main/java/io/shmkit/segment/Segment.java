@@ -13,6 +13,7 @@ import io.shmkit.ShmException;
 import io.shmkit.UnsupportedFormatException;
 import io.shmkit.internal.Errors;
 import io.shmkit.internal.Libc;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 
 import java.lang.foreign.Arena;
@@ -45,10 +46,16 @@ import static io.shmkit.internal.SegmentHeader.*;
  * while other threads still access its memory makes those accesses fail with
  * {@link IllegalStateException}; it never unmaps memory under a running access.
  *
- * <p><b>Process safety:</b> any number of processes may attach. Each attached instance records
- * its pid and process start time in the header's attach table and removes it on
- * {@link #close()}; a process killed with SIGKILL leaves its entry behind, where tools show it
- * as dead, and the next attacher may reuse the slot.
+ * <p><b>Process safety:</b> any number of processes may attach. Each attached (writable)
+ * instance claims a slot of the header's attach table: for POSIX and file segments the claim
+ * is an open-file-description lock on one byte of the segment file, held by the kernel for as
+ * long as the instance is attached and dropped when its process dies, in whatever pid
+ * namespace. That registration is the owner identity every lock and allocator in the segment
+ * records, so a dead owner is recognised, and a live one never robbed, across containers and
+ * under {@code hidepid}. A process killed with SIGKILL leaves its slot's diagnostics behind,
+ * where tools show it as dead, and the next attacher reuses the slot. System V segments have
+ * no file: their owners are recognised as dead only from the same pid namespace (see
+ * {@code docs/SEGMENTS.md}).
  *
  * <p><b>Publication:</b> the creator initialises the header and then publishes the magic with a
  * release store; an opener reads it with acquire semantics, so it never sees a partial header.
@@ -93,7 +100,8 @@ public final class Segment implements AutoCloseable {
     private final Mapping mapping;
     private final boolean hugePages;
     private final boolean snapshot;
-    private final int attachSlot;
+    /** This instance's registration in the attach table, and the liveness checks of other owners. */
+    private final OwnerTable owners;
 
     private volatile MemorySegment writable;
     private volatile MemorySegment memory;
@@ -119,7 +127,8 @@ public final class Segment implements AutoCloseable {
         this.writable = view;
         this.memory = options.readOnly() && !snapshot ? view.asReadOnly() : view;
         this.generation = (long) LONG.getAcquire(view, OFF_RESIZE_GENERATION);
-        this.attachSlot = options.readOnly() ? -1 : registerAttachment(view);
+        this.owners = OwnerTable.open(view, fd, name.backend(), !options.readOnly());
+        owners.cover(mapping.address(), mapping.size());
     }
 
     // ------------------------------------------------------------------ factories
@@ -448,7 +457,7 @@ public final class Segment implements AutoCloseable {
         MemorySegment m = memory();
         lockHeader(m);
         try {
-            return Directory.reserve(m, name, structureName, kind, length, align);
+            return Directory.reserve(m, owners, name, structureName, kind, length, align);
         } finally {
             unlockHeader(m);
         }
@@ -493,7 +502,7 @@ public final class Segment implements AutoCloseable {
         MemorySegment m = memory();
         lockHeader(m);
         try {
-            return Directory.abandon(m, name, entry);
+            return Directory.abandon(m, owners, name, entry);
         } finally {
             unlockHeader(m);
         }
@@ -505,7 +514,7 @@ public final class Segment implements AutoCloseable {
      * an unpublished structure: only a creator that is positively dead is reported as not alive.
      */
     public Optional<AttachedProcess> creatorOf(DirectoryEntry entry) {
-        return Directory.creatorOf(memory(), entry);
+        return Directory.creatorOf(memory(), owners, entry);
     }
 
     /** Finds a structure reserved with {@link #reserve}. */
@@ -538,35 +547,23 @@ public final class Segment implements AutoCloseable {
     public SegmentInfo info() {
         ensureOpen();
         checkNotTruncated();
-        return readInfo(name, memory(), backingSize());
+        return readInfo(name, memory(), backingSize(), owners.attached());
     }
 
     /** The processes registered in the attach table, with whether each still runs. */
     public List<AttachedProcess> attached() {
+        ensureOpen();
         checkNotTruncated();
-        return readAttached(memory());
+        return owners.attached();
     }
 
-    static SegmentInfo readInfo(SegmentName name, MemorySegment m, long backingSize) {
+    static SegmentInfo readInfo(SegmentName name, MemorySegment m, long backingSize, List<AttachedProcess> attached) {
         return new SegmentInfo(name, (int) INT.get(m, OFF_FORMAT_VERSION), (int) INT.get(m, OFF_KIND),
                 (long) LONG.get(m, OFF_LAYOUT_HASH), (long) LONG.getAcquire(m, OFF_SIZE), backingSize,
                 (long) LONG.getAcquire(m, OFF_RESIZE_GENERATION), (long) LONG.get(m, OFF_CREATOR_PID),
                 (long) LONG.get(m, OFF_CREATOR_START), Instant.ofEpochMilli((long) LONG.get(m, OFF_CREATED_AT)),
                 (int) INT.get(m, OFF_MODE), (long) LONG.get(m, OFF_DATA_OFFSET), (long) LONG.getAcquire(m, OFF_CARVE_TOP),
-                readAttached(m), Directory.read(m));
-    }
-
-    static List<AttachedProcess> readAttached(MemorySegment m) {
-        List<AttachedProcess> out = new ArrayList<>();
-        for (int i = 0; i < ATTACH_SLOTS; i++) {
-            long slot = attachSlot(i);
-            long pid = (long) LONG.getAcquire(m, slot + ATTACH_SLOT_PID);
-            if (pid != 0) {
-                long start = (long) LONG.getAcquire(m, slot + ATTACH_SLOT_START);
-                out.add(new AttachedProcess(pid, start, Procs.isAlive(pid, start)));
-            }
-        }
-        return out;
+                attached, Directory.read(m));
     }
 
     private long backingSize() {
@@ -610,17 +607,16 @@ public final class Segment implements AutoCloseable {
             return;
         }
         closed = true;
-        // a foreign truncation below the header would make the write below raise SIGBUS
+        // a foreign truncation below the header would make the writes below raise SIGBUS
         long backing = fd >= 0 ? mapping.backingSize() : HEADER_SIZE;
-        if (attachSlot >= 0 && backing >= HEADER_SIZE) {
-            MemorySegment m = writable;
-            if (readOnlyProtected) {
-                mapping.protect(Libc.PROT_READ | Libc.PROT_WRITE);
-            }
-            long slot = attachSlot(attachSlot);
-            // clear start time first, then release the slot with one CAS on the pid word
-            LONG.setRelease(m, slot + ATTACH_SLOT_START, 0L);
-            LONG.compareAndSet(m, slot + ATTACH_SLOT_PID, (long) Procs.PID, 0L);
+        boolean headerThere = backing >= HEADER_SIZE;
+        if (owners.registered() && readOnlyProtected && headerThere) {
+            mapping.protect(Libc.PROT_READ | Libc.PROT_WRITE);
+        }
+        if (headerThere) {
+            owners.release(); // before the fd closes: the kernel lock goes with it
+        } else {
+            owners.forget(); // no header to write to; closing the fd below drops the kernel lock
         }
         arena.close(); // invalidates every view before the memory goes away
         mapping.release(); // unmaps, and closes the file
@@ -940,6 +936,11 @@ public final class Segment implements AutoCloseable {
         if (version < 1) {
             throw new SegmentCorruptedException("segment " + name + ": invalid format version=" + version);
         }
+        if (version < MIN_FORMAT_VERSION) {
+            throw new UnsupportedFormatException("segment " + name + " has format version=" + version
+                    + ", older than this shmkit reads (" + MIN_FORMAT_VERSION + ": owners are attach-table"
+                    + " registrations, not pid and start time); recreate it with this version");
+        }
         int headerSize = (int) INT.get(m, OFF_HEADER_SIZE);
         if (headerSize != HEADER_SIZE) {
             throw new SegmentCorruptedException("segment " + name + ": header size=" + headerSize
@@ -993,6 +994,7 @@ public final class Segment implements AutoCloseable {
         }
         int prot = Libc.PROT_READ | ((options.readOnly() && !snapshot) || readOnlyProtected ? 0 : Libc.PROT_WRITE);
         mapping.extend(newSize, prot); // in place: earlier views stay valid, the mapping count does not grow
+        owners.cover(mapping.address(), mapping.size());
         MemorySegment view = view();
         writable = view;
         memory = (options.readOnly() && !snapshot) || readOnlyProtected ? view.asReadOnly() : view;
@@ -1008,30 +1010,15 @@ public final class Segment implements AutoCloseable {
         }
     }
 
-    private int registerAttachment(MemorySegment m) {
-        // First pass: a free slot. Second pass: a slot whose process is gone.
-        for (int pass = 0; pass < 2; pass++) {
-            for (int i = 0; i < ATTACH_SLOTS; i++) {
-                long slot = attachSlot(i);
-                long pid = (long) LONG.getAcquire(m, slot + ATTACH_SLOT_PID);
-                boolean take = pass == 0 ? pid == 0
-                        : pid != 0 && !Procs.isAlive(pid, (long) LONG.getAcquire(m, slot + ATTACH_SLOT_START));
-                if (take && LONG.compareAndSet(m, slot + ATTACH_SLOT_PID, pid, (long) Procs.PID)) {
-                    LONG.setRelease(m, slot + ATTACH_SLOT_START, Procs.START_TIME);
-                    return i;
-                }
-            }
-        }
-        return -1; // table full of live processes: attach without being listed
-    }
-
+    /** Takes the header's grow/reserve lock; a holder is taken over only when positively dead. */
     private void lockHeader(MemorySegment m) {
+        long me = Integer.toUnsignedLong(owners.id());
         long lastCheck = System.nanoTime();
         for (int spins = 0; ; spins++) {
-            long owner = (long) LONG.getVolatile(m, OFF_GROW_LOCK_PID);
+            long owner = (long) LONG.getVolatile(m, OFF_GROW_LOCK_OWNER);
             if (owner == 0) {
-                if (LONG.compareAndSet(m, OFF_GROW_LOCK_PID, 0L, (long) Procs.PID)) {
-                    LONG.setRelease(m, OFF_GROW_LOCK_START, Procs.START_TIME);
+                if (LONG.compareAndSet(m, OFF_GROW_LOCK_OWNER, 0L, me)) {
+                    LONG.setRelease(m, OFF_GROW_LOCK_PID, (long) Procs.PID); // diagnostic only
                     return;
                 }
                 continue;
@@ -1039,11 +1026,9 @@ public final class Segment implements AutoCloseable {
             long now = System.nanoTime();
             if (now - lastCheck > HEADER_LOCK_STEAL_CHECK_NANOS) {
                 lastCheck = now;
-                long start = (long) LONG.getAcquire(m, OFF_GROW_LOCK_START);
-                if (!Procs.isAlive(owner, start)
-                        && LONG.compareAndSet(m, OFF_GROW_LOCK_PID, owner, (long) Procs.PID)) {
+                if (owners.check((int) owner).dead() && LONG.compareAndSet(m, OFF_GROW_LOCK_OWNER, owner, me)) {
                     // The dead owner's step was a single committed store or none (see reserve/grow).
-                    LONG.setRelease(m, OFF_GROW_LOCK_START, Procs.START_TIME);
+                    LONG.setRelease(m, OFF_GROW_LOCK_PID, (long) Procs.PID);
                     return;
                 }
             }
@@ -1056,8 +1041,8 @@ public final class Segment implements AutoCloseable {
     }
 
     private static void unlockHeader(MemorySegment m) {
-        LONG.setRelease(m, OFF_GROW_LOCK_START, 0L);
         LONG.setRelease(m, OFF_GROW_LOCK_PID, 0L);
+        LONG.setRelease(m, OFF_GROW_LOCK_OWNER, 0L);
     }
 
     private void ensureOpen() {
