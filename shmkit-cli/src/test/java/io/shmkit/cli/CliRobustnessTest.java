@@ -157,6 +157,24 @@ class CliRobustnessTest {
     }
 
     @Test
+    void aSegmentTruncatedByAnotherProcessIsReportedInOneLine() throws Exception {
+        String n = name("truncated");
+        assertThat(run("create", n, "--size", "64k").status()).isZero();
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile("/dev/shm/" + n, "rw")) {
+            f.setLength(8192); // another process cuts the file below the size its header records
+        }
+        for (String cmd : List.of("info", "stat")) {
+            CliTest.Result r = run(cmd, n);
+            assertThat(r.status()).isEqualTo(1);
+            assertThat(r.err().lines().count()).isEqualTo(1);
+            assertThat(r.err()).contains("is truncated: header records size=65536 but the backing object has size=8192");
+        }
+        CliTest.Result rm = run("rm", n);
+        assertThat(rm.err()).contains("'shmkit rm --force' removes it");
+        assertThat(run("rm", "--force", n).status()).isZero();
+    }
+
+    @Test
     void usageErrorsExitTwoRuntimeErrorsExitOneAndHelpSaysSo() {
         CliTest.Result unknownOption = run("create", name("u1"), "--size", "64k", "--bogus");
         assertThat(unknownOption.status()).isEqualTo(2);

@@ -1,13 +1,20 @@
 package io.shmkit.segment;
 
+import io.shmkit.HugePagesUnavailableException;
 import io.shmkit.InsufficientSpaceException;
+import io.shmkit.SegmentTruncatedException;
 import io.shmkit.NotAShmkitSegmentException;
 import io.shmkit.ShmException;
 import io.shmkit.internal.Errors;
 import io.shmkit.internal.Libc;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+
+import static io.shmkit.internal.SegmentHeader.HEADER_SIZE;
 
 /**
  * A POSIX or file segment mapped into a reservation of address space, so that growing maps the
@@ -90,6 +97,11 @@ final class FileMapping implements Mapping {
 
     int fd() {
         return fd;
+    }
+
+    @Override
+    public boolean hugePages() {
+        return huge;
     }
 
     @Override
@@ -232,6 +244,114 @@ final class FileMapping implements Mapping {
     }
 
     // ------------------------------------------------------------------ the file
+
+    /** Creates the file (exclusively), reserves its space, maps it and initialises the header; on failure removes it. */
+    static FileMapping create(SegmentName name, long size, SegmentOptions options) {
+        String path = name.path().toString();
+        int fd = Libc.open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC,
+                options.mode());
+        if (fd < 0) {
+            throw Errors.lastError("open", "segment " + name);
+        }
+        FileMapping mapping = null;
+        try {
+            // the umask may have narrowed the mode given to open(); set exactly what was asked
+            if (Libc.fchmod(fd, options.mode()) != 0) {
+                throw Errors.lastError("fchmod", "segment " + name);
+            }
+            sizeBacking(name, fd, 0, size, options.preallocate());
+            boolean huge = options.hugePages() != HugePages.OFF && hugePagesAvailable(name, options.hugePages());
+            mapping = map(name, fd, size, Libc.PROT_READ | Libc.PROT_WRITE, options.addressReserve(), huge);
+            MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(size);
+            HeaderCodec.init(raw, name, size, options);
+            return mapping;
+        } catch (RuntimeException | Error e) {
+            releaseOrClose(mapping, fd);
+            Libc.unlink(path); // never leave a half-made segment behind
+            throw e;
+        }
+    }
+
+    /**
+     * Opens an existing segment file without blocking, waits (unless read-only) for its creator
+     * to publish the header, maps it and validates the header.
+     */
+    static FileMapping open(SegmentName name, SegmentOptions options) {
+        boolean ro = options.readOnly();
+        int fd = openExisting(name, ro); // a FIFO or device is refused here, without blocking
+        FileMapping mapping = null;
+        try {
+            // inspection (read-only) never waits: listing must not stall on foreign zero-filled files
+            long deadline = System.nanoTime() + (ro ? 0 : HeaderCodec.CREATOR_WAIT_NANOS);
+            while (true) {
+                Libc.Stat st = Libc.fstat(fd);
+                if (st == null) {
+                    throw Errors.lastError("fstat", "segment " + name);
+                }
+                if (st.size() == 0) {
+                    if (System.nanoTime() < deadline) {
+                        HeaderCodec.pause();
+                        continue;
+                    }
+                    throw new SegmentTruncatedException("segment " + name + " is empty (size=0): not a shmkit "
+                            + "segment, or its creator died before sizing it");
+                }
+                if (st.size() < HEADER_SIZE) {
+                    throw new SegmentTruncatedException("segment " + name + " is truncated: size=" + st.size()
+                            + " is smaller than the " + HEADER_SIZE + "-byte header");
+                }
+                long length = st.size() & -Segment.PAGE_SIZE;
+                mapping = map(name, fd, length, Libc.PROT_READ | (ro ? 0 : Libc.PROT_WRITE),
+                        options.addressReserve(), false);
+                MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(length);
+                if (HeaderCodec.awaitMagic(raw, deadline)) {
+                    HeaderCodec.validate(name, raw, length, options);
+                    break;
+                }
+                if (System.nanoTime() >= deadline) {
+                    HeaderCodec.validate(name, raw, length, options); // throws with the precise reason
+                }
+                mapping.unmapOnly();
+                mapping = null;
+            }
+            return mapping;
+        } catch (RuntimeException | Error e) {
+            releaseOrClose(mapping, fd);
+            throw e;
+        }
+    }
+
+    /** Cleanup after a failed create or open: the mapping (which owns the fd) if there is one, else the fd. */
+    private static void releaseOrClose(FileMapping mapping, int fd) {
+        if (mapping != null) {
+            mapping.release();
+        } else {
+            Libc.close(fd);
+        }
+    }
+
+    /** Whether transparent huge pages can back a file mapping; throws for REQUIRE when they cannot. */
+    private static boolean hugePagesAvailable(SegmentName name, HugePages policy) {
+        boolean ok = shmemHugePagesEnabled(name.backend());
+        if (!ok && policy == HugePages.REQUIRE) {
+            throw new HugePagesUnavailableException("segment " + name + ": huge pages required but transparent huge pages "
+                    + "are not available for " + name.backend().label() + " mappings (see "
+                    + "/sys/kernel/mm/transparent_hugepage/shmem_enabled); use HugePages.PREFER to fall back");
+        }
+        return ok;
+    }
+
+    static boolean shmemHugePagesEnabled(Backend backend) {
+        String file = backend == Backend.FILE ? "/sys/kernel/mm/transparent_hugepage/enabled"
+                : "/sys/kernel/mm/transparent_hugepage/shmem_enabled";
+        try {
+            String s = Files.readString(Path.of(file));
+            return s.contains("[always]") || s.contains("[advise]") || s.contains("[within_size]") || s.contains("[force]");
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
 
     /**
      * Opens an existing segment file without blocking and without following a symbolic link,

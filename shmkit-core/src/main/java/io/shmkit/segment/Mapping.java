@@ -13,6 +13,9 @@ sealed interface Mapping permits FileMapping, SysVMapping, AnonymousMapping {
     /** Start of the segment in this process. Stable until {@link #extend} relocates it. */
     long address();
 
+    /** Whether huge pages back the mapping (as far as the kernel lets us know). */
+    boolean hugePages();
+
     /** Bytes mapped from {@link #address()}. */
     long size();
 

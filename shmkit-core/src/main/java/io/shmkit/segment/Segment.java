@@ -1,16 +1,11 @@
 package io.shmkit.segment;
 
-import io.shmkit.HugePagesUnavailableException;
-import io.shmkit.LayoutMismatchException;
-import io.shmkit.NotAShmkitSegmentException;
 import io.shmkit.OutOfSharedMemoryException;
-import io.shmkit.SegmentCorruptedException;
 import io.shmkit.SegmentExistsException;
 import io.shmkit.SegmentNotFoundException;
 import io.shmkit.SegmentSizeMismatchException;
 import io.shmkit.SegmentTruncatedException;
 import io.shmkit.ShmException;
-import io.shmkit.UnsupportedFormatException;
 import io.shmkit.internal.Errors;
 import io.shmkit.internal.Libc;
 import io.shmkit.internal.OwnerTable;
@@ -18,10 +13,7 @@ import io.shmkit.internal.Procs;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
@@ -87,8 +79,6 @@ public final class Segment implements AutoCloseable {
     public static final long PAGE_SIZE = 4096;
     /** Smallest segment: the header page plus one data page. */
     public static final long MIN_SIZE = 2 * PAGE_SIZE;
-    private static final long HUGE_PAGE_SIZE = 2L << 20;
-    private static final long CREATOR_WAIT_NANOS = 1_000_000_000L;
     private static final long HEADER_LOCK_STEAL_CHECK_NANOS = 1_000_000L;
 
     private final SegmentName name;
@@ -109,12 +99,7 @@ public final class Segment implements AutoCloseable {
     private volatile boolean readOnlyProtected;
     private volatile boolean closed;
 
-    private Segment(SegmentName name, SegmentOptions options, boolean created, Mapping mapping, boolean hugePages) {
-        this(name, options, created, mapping, hugePages, false);
-    }
-
-    private Segment(SegmentName name, SegmentOptions options, boolean created, Mapping mapping, boolean hugePages,
-                    boolean snapshot) {
+    private Segment(SegmentName name, SegmentOptions options, boolean created, Mapping mapping, boolean snapshot) {
         this.name = name;
         this.snapshot = snapshot;
         this.options = options;
@@ -122,7 +107,7 @@ public final class Segment implements AutoCloseable {
         this.mapping = mapping;
         this.fd = mapping instanceof FileMapping f ? f.fd() : -1;
         this.shmId = mapping instanceof SysVMapping v ? v.id() : -1;
-        this.hugePages = hugePages;
+        this.hugePages = mapping.hugePages();
         MemorySegment view = view();
         this.writable = view;
         this.memory = options.readOnly() && !snapshot ? view.asReadOnly() : view;
@@ -149,11 +134,12 @@ public final class Segment implements AutoCloseable {
             throw new IllegalArgumentException("cannot create a segment read-only: name=" + name);
         }
         long total = roundSize(size);
-        return switch (name.backend()) {
-            case POSIX, FILE -> createFileBacked(name, total, options);
-            case SYSV -> createSysV(name, total, options);
-            case ANONYMOUS -> createAnonymous(name, total, options);
+        Mapping m = switch (name.backend()) {
+            case POSIX, FILE -> FileMapping.create(name, total, options);
+            case SYSV -> SysVMapping.create(name, total, options);
+            case ANONYMOUS -> AnonymousMapping.create(name, total, options);
         };
+        return attach(name, options, true, m);
     }
 
     /** Opens an existing segment with default options. */
@@ -166,12 +152,26 @@ public final class Segment implements AutoCloseable {
      * kind and layout hash if {@code options} name them.
      */
     public static Segment open(SegmentName name, SegmentOptions options) {
-        return switch (name.backend()) {
-            case POSIX, FILE -> openFileBacked(name, options);
-            case SYSV -> openSysV(name, options);
+        Mapping m = switch (name.backend()) {
+            case POSIX, FILE -> FileMapping.open(name, options);
+            case SYSV -> SysVMapping.open(name, options);
             case ANONYMOUS -> throw new IllegalArgumentException(
                     "anonymous segments are private to their creator and cannot be opened by name");
         };
+        return attach(name, options, false, m);
+    }
+
+    /** Builds the instance over a mapped, validated segment; on failure unmaps (and removes what it created). */
+    private static Segment attach(SegmentName name, SegmentOptions options, boolean created, Mapping m) {
+        try {
+            return new Segment(name, options, created, m, false);
+        } catch (RuntimeException | Error e) {
+            m.release();
+            if (created) {
+                unlink(name); // never leave a half-made segment behind
+            }
+            throw e;
+        }
     }
 
     /**
@@ -192,7 +192,7 @@ public final class Segment implements AutoCloseable {
             if (shared.mapping instanceof FileMapping) {
                 int fd = FileMapping.openExisting(name, true);
                 try {
-                    return new Segment(name, ro, false, FileMapping.mapPrivate(name, fd, size), false, true);
+                    return new Segment(name, ro, false, FileMapping.mapPrivate(name, fd, size), true);
                 } catch (RuntimeException | Error e) {
                     Libc.close(fd);
                     throw e;
@@ -204,7 +204,7 @@ public final class Segment implements AutoCloseable {
             }
             MemorySegment copy = MemorySegment.ofAddress(address).reinterpret(size);
             MemorySegment.copy(shared.memory, 0, copy, 0, size);
-            return new Segment(name, ro, false, new AnonymousMapping(name, address, size), false, true);
+            return new Segment(name, ro, false, new AnonymousMapping(name, address, size, false), true);
         }
     }
 
@@ -645,332 +645,6 @@ public final class Segment implements AutoCloseable {
             throw new IllegalArgumentException("segment size too large: size=" + size);
         }
         return (size + PAGE_SIZE - 1) & -PAGE_SIZE;
-    }
-
-    private static Segment createFileBacked(SegmentName name, long size, SegmentOptions options) {
-        String path = name.path().toString();
-        int fd = Libc.open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC,
-                options.mode());
-        if (fd < 0) {
-            throw Errors.lastError("open", "segment " + name);
-        }
-        FileMapping mapping = null;
-        try {
-            // the umask may have narrowed the mode given to open(); set exactly what was asked
-            if (Libc.fchmod(fd, options.mode()) != 0) {
-                throw Errors.lastError("fchmod", "segment " + name);
-            }
-            FileMapping.sizeBacking(name, fd, 0, size, options.preallocate());
-            boolean huge = options.hugePages() != HugePages.OFF && hugePagesAvailable(name, options.hugePages());
-            mapping = FileMapping.map(name, fd, size, Libc.PROT_READ | Libc.PROT_WRITE, options.addressReserve(), huge);
-            MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(size);
-            initHeader(raw, name, size, options);
-            return new Segment(name, options, true, mapping, huge);
-        } catch (RuntimeException | Error e) {
-            if (mapping != null) {
-                mapping.release(); // also closes fd
-            } else {
-                Libc.close(fd);
-            }
-            Libc.unlink(path); // never leave a half-made segment behind
-            throw e;
-        }
-    }
-
-    /** Whether transparent huge pages can back a file mapping; throws for REQUIRE when they cannot. */
-    private static boolean hugePagesAvailable(SegmentName name, HugePages policy) {
-        boolean ok = shmemHugePagesEnabled(name.backend());
-        if (!ok && policy == HugePages.REQUIRE) {
-            throw new HugePagesUnavailableException("segment " + name + ": huge pages required but transparent huge pages "
-                    + "are not available for " + name.backend().label() + " mappings (see "
-                    + "/sys/kernel/mm/transparent_hugepage/shmem_enabled); use HugePages.PREFER to fall back");
-        }
-        return ok;
-    }
-
-    private static boolean adviseHugePages(SegmentName name, long address, long size, HugePages policy) {
-        if (policy == HugePages.OFF) {
-            return false;
-        }
-        boolean thpForShmem = shmemHugePagesEnabled(name.backend());
-        boolean ok = thpForShmem && Libc.madvise(address, size, Libc.MADV_HUGEPAGE) == 0;
-        if (!ok && policy == HugePages.REQUIRE) {
-            throw new HugePagesUnavailableException("segment " + name + ": huge pages required but transparent huge pages "
-                    + "are not available for " + name.backend().label() + " mappings (see "
-                    + "/sys/kernel/mm/transparent_hugepage/shmem_enabled); use HugePages.PREFER to fall back");
-        }
-        return ok;
-    }
-
-    private static boolean shmemHugePagesEnabled(Backend backend) {
-        String file = backend == Backend.FILE ? "/sys/kernel/mm/transparent_hugepage/enabled"
-                : "/sys/kernel/mm/transparent_hugepage/shmem_enabled";
-        try {
-            String s = Files.readString(Path.of(file));
-            return s.contains("[always]") || s.contains("[advise]") || s.contains("[within_size]") || s.contains("[force]");
-        } catch (java.io.IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    private static Segment createSysV(SegmentName name, long size, SegmentOptions options) {
-        boolean huge = options.hugePages() != HugePages.OFF;
-        long length = huge ? roundUp(size, HUGE_PAGE_SIZE) : size;
-        int flags = Libc.IPC_CREAT | Libc.IPC_EXCL | options.mode();
-        int id = Libc.shmget(name.key(), length, flags | (huge ? Libc.SHM_HUGETLB : 0));
-        if (id < 0 && huge) {
-            int err = Libc.errno();
-            if (err == Libc.EEXIST) {
-                throw Errors.fromErrno("shmget", "segment " + name, err);
-            }
-            if (options.hugePages() == HugePages.REQUIRE) {
-                throw new HugePagesUnavailableException("segment " + name + ": shmget(SHM_HUGETLB) failed: "
-                        + Libc.strerror(err) + "; reserve huge pages in /proc/sys/vm/nr_hugepages or use HugePages.PREFER");
-            }
-            huge = false;
-            length = size;
-            id = Libc.shmget(name.key(), length, flags);
-        }
-        if (id < 0) {
-            throw Errors.lastError("shmget", "segment " + name);
-        }
-        long address = Libc.shmat(id, 0, 0);
-        if (address == Libc.MAP_FAILED) {
-            ShmException e = Errors.lastError("shmat", "segment " + name);
-            Libc.shmRemove(id);
-            throw e;
-        }
-        try {
-            MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(length);
-            initHeader(raw, name, length, options);
-            return new Segment(name, options, true, new SysVMapping(name, id, address, length), huge);
-        } catch (RuntimeException | Error e) {
-            Libc.shmdt(address);
-            Libc.shmRemove(id);
-            throw e;
-        }
-    }
-
-    private static Segment createAnonymous(SegmentName name, long size, SegmentOptions options) {
-        int prot = Libc.PROT_READ | Libc.PROT_WRITE;
-        int flags = Libc.MAP_SHARED | Libc.MAP_ANONYMOUS;
-        boolean huge = false;
-        long length = size;
-        long address = Libc.MAP_FAILED;
-        if (options.hugePages() != HugePages.OFF) {
-            long hugeLength = roundUp(size, HUGE_PAGE_SIZE);
-            address = Libc.mmap(0, hugeLength, prot, flags | Libc.MAP_HUGETLB, -1, 0);
-            if (address != Libc.MAP_FAILED) {
-                huge = true;
-                length = hugeLength;
-            } else if (options.hugePages() == HugePages.REQUIRE) {
-                throw new HugePagesUnavailableException("anonymous segment: mmap(MAP_HUGETLB) failed: "
-                        + Libc.strerror(Libc.errno()) + "; reserve huge pages in /proc/sys/vm/nr_hugepages"
-                        + " or use HugePages.PREFER");
-            }
-        }
-        if (address == Libc.MAP_FAILED) {
-            address = Libc.mmap(0, length, prot, flags, -1, 0);
-            if (address == Libc.MAP_FAILED) {
-                throw Errors.lastError("mmap", "anonymous segment size=" + length);
-            }
-            if (options.hugePages() != HugePages.OFF) {
-                huge = adviseHugePages(name, address, length, HugePages.PREFER);
-            }
-        }
-        MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(length);
-        initHeader(raw, name, length, options);
-        return new Segment(name, options, true, new AnonymousMapping(name, address, length), huge);
-    }
-
-    private static long roundUp(long v, long unit) {
-        return (v + unit - 1) / unit * unit;
-    }
-
-    private static void initHeader(MemorySegment m, SegmentName name, long size, SegmentOptions options) {
-        m.asSlice(0, HEADER_SIZE).fill((byte) 0);
-        INT.set(m, OFF_FORMAT_VERSION, FORMAT_VERSION);
-        INT.set(m, OFF_HEADER_SIZE, HEADER_SIZE);
-        INT.set(m, OFF_KIND, options.kind());
-        INT.set(m, OFF_BACKEND, name.backend().ordinal());
-        LONG.set(m, OFF_LAYOUT_HASH, options.layoutHash());
-        LONG.set(m, OFF_SIZE, size);
-        LONG.set(m, OFF_RESIZE_GENERATION, 0L);
-        LONG.set(m, OFF_CREATOR_PID, (long) Procs.PID);
-        LONG.set(m, OFF_CREATOR_START, Procs.START_TIME);
-        LONG.set(m, OFF_CREATED_AT, System.currentTimeMillis());
-        INT.set(m, OFF_MODE, options.mode());
-        LONG.set(m, OFF_DATA_OFFSET, (long) HEADER_SIZE);
-        LONG.set(m, OFF_CARVE_TOP, (long) HEADER_SIZE);
-        String label = name.backend() == Backend.FILE ? name.path().getFileName().toString() : name.value();
-        byte[] bytes = label.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (bytes.length > NAME_BYTES) {
-            label = new String(bytes, 0, NAME_BYTES - 4, java.nio.charset.StandardCharsets.UTF_8);
-            label = label.substring(0, Math.max(0, label.length() - 1));
-        }
-        writeString(m, OFF_NAME, NAME_BYTES, label);
-        INT.set(m, OFF_ATTACH_CAPACITY, ATTACH_SLOTS);
-        INT.set(m, OFF_DIRECTORY_CAPACITY, DIRECTORY_ENTRIES);
-        // release: publishes every field above to processes that read the magic with acquire
-        LONG.setRelease(m, OFF_MAGIC, MAGIC);
-    }
-
-    // ------------------------------------------------------------------ internals: open
-
-    private static Segment openFileBacked(SegmentName name, SegmentOptions options) {
-        boolean ro = options.readOnly();
-        int fd = FileMapping.openExisting(name, ro); // a FIFO or device is refused here, without blocking
-        FileMapping mapping = null;
-        try {
-            // inspection (read-only) never waits: listing must not stall on foreign zero-filled files
-            long deadline = System.nanoTime() + (ro ? 0 : CREATOR_WAIT_NANOS);
-            while (true) {
-                Libc.Stat st = Libc.fstat(fd);
-                if (st == null) {
-                    throw Errors.lastError("fstat", "segment " + name);
-                }
-                if (st.size() == 0) {
-                    if (System.nanoTime() < deadline) {
-                        pause();
-                        continue;
-                    }
-                    throw new SegmentTruncatedException("segment " + name + " is empty (size=0): not a shmkit "
-                            + "segment, or its creator died before sizing it");
-                }
-                if (st.size() < HEADER_SIZE) {
-                    throw new SegmentTruncatedException("segment " + name + " is truncated: size=" + st.size()
-                            + " is smaller than the " + HEADER_SIZE + "-byte header");
-                }
-                long length = st.size() & -PAGE_SIZE;
-                mapping = FileMapping.map(name, fd, length, Libc.PROT_READ | (ro ? 0 : Libc.PROT_WRITE),
-                        options.addressReserve(), false);
-                MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(length);
-                if (awaitMagic(raw, deadline)) {
-                    validateHeader(name, raw, length, options);
-                    break;
-                }
-                if (System.nanoTime() >= deadline) {
-                    validateHeader(name, raw, length, options); // throws with the precise reason
-                }
-                mapping.unmapOnly();
-                mapping = null;
-            }
-            return new Segment(name, options, false, mapping, false);
-        } catch (RuntimeException | Error e) {
-            if (mapping != null) {
-                mapping.release(); // also closes fd
-            } else {
-                Libc.close(fd);
-            }
-            throw e;
-        }
-    }
-
-    private static Segment openSysV(SegmentName name, SegmentOptions options) {
-        int id = Libc.shmget(name.key(), 0, 0);
-        if (id < 0) {
-            throw Errors.lastError("shmget", "segment " + name);
-        }
-        Libc.ShmidDs ds = Libc.shmStat(id);
-        if (ds == null) {
-            throw Errors.lastError("shmctl(IPC_STAT)", "segment " + name);
-        }
-        if (ds.size() < HEADER_SIZE) {
-            throw new SegmentTruncatedException("segment " + name + " is truncated: size=" + ds.size()
-                    + " is smaller than the " + HEADER_SIZE + "-byte header");
-        }
-        long address = Libc.shmat(id, 0, options.readOnly() ? Libc.SHM_RDONLY : 0);
-        if (address == Libc.MAP_FAILED) {
-            throw Errors.lastError("shmat", "segment " + name);
-        }
-        try {
-            MemorySegment raw = MemorySegment.ofAddress(address).reinterpret(ds.size());
-            awaitMagic(raw, System.nanoTime() + (options.readOnly() ? 0 : CREATOR_WAIT_NANOS));
-            validateHeader(name, raw, ds.size(), options);
-            return new Segment(name, options, false, new SysVMapping(name, id, address, ds.size()), false);
-        } catch (RuntimeException | Error e) {
-            Libc.shmdt(address);
-            throw e;
-        }
-    }
-
-    /** Waits until the creator published the magic; true if a non-zero magic word is present. */
-    private static boolean awaitMagic(MemorySegment raw, long deadline) {
-        while (true) {
-            long magic = (long) LONG.getAcquire(raw, OFF_MAGIC);
-            if (magic != 0) {
-                return true;
-            }
-            if (System.nanoTime() >= deadline || !allZero(raw, 8, HEADER_SIZE)) {
-                return false; // either the creator is gone, or this is someone else's data
-            }
-            pause();
-        }
-    }
-
-    private static boolean allZero(MemorySegment m, long from, long to) {
-        for (long i = from; i < to; i += 8) {
-            if (m.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static void pause() {
-        LockSupport.parkNanos(1_000_000L);
-    }
-
-    static void validateHeader(SegmentName name, MemorySegment m, long actualSize, SegmentOptions options) {
-        long magic = (long) LONG.getAcquire(m, OFF_MAGIC);
-        if (magic != MAGIC) {
-            throw new NotAShmkitSegmentException("segment " + name + " is not a shmkit segment: magic=0x"
-                    + Long.toHexString(magic) + " expected=0x" + Long.toHexString(MAGIC)
-                    + (magic == 0 ? " (empty header: its creator never finished initialising it)" : ""));
-        }
-        int version = (int) INT.get(m, OFF_FORMAT_VERSION);
-        if (version > FORMAT_VERSION) {
-            throw new UnsupportedFormatException("segment " + name + " has format version=" + version
-                    + ", newer than this shmkit supports (" + FORMAT_VERSION + "); upgrade shmkit to open it");
-        }
-        if (version < 1) {
-            throw new SegmentCorruptedException("segment " + name + ": invalid format version=" + version);
-        }
-        if (version < MIN_FORMAT_VERSION) {
-            throw new UnsupportedFormatException("segment " + name + " has format version=" + version
-                    + ", older than this shmkit reads (" + MIN_FORMAT_VERSION + ": owners are attach-table"
-                    + " registrations, not pid and start time); recreate it with this version");
-        }
-        int headerSize = (int) INT.get(m, OFF_HEADER_SIZE);
-        if (headerSize != HEADER_SIZE) {
-            throw new SegmentCorruptedException("segment " + name + ": header size=" + headerSize
-                    + " expected=" + HEADER_SIZE);
-        }
-        long recorded = (long) LONG.getAcquire(m, OFF_SIZE);
-        if (recorded > actualSize) {
-            throw new SegmentTruncatedException("segment " + name + " is truncated: header records size=" + recorded
-                    + " but the backing object has size=" + actualSize);
-        }
-        if (recorded < MIN_SIZE) {
-            throw new SegmentCorruptedException("segment " + name + ": header records size=" + recorded
-                    + " below the minimum " + MIN_SIZE);
-        }
-        long dataOffset = (long) LONG.get(m, OFF_DATA_OFFSET);
-        long carveTop = (long) LONG.get(m, OFF_CARVE_TOP);
-        if (dataOffset != HEADER_SIZE || carveTop < dataOffset || carveTop > recorded) {
-            throw new SegmentCorruptedException("segment " + name + ": header fields out of range: dataOffset="
-                    + dataOffset + " carveTop=" + carveTop + " size=" + recorded);
-        }
-        int kind = (int) INT.get(m, OFF_KIND);
-        if (options.kind() != 0 && kind != options.kind()) {
-            throw new LayoutMismatchException("segment " + name + " holds structure kind=" + kind
-                    + ", expected kind=" + options.kind());
-        }
-        long hash = (long) LONG.get(m, OFF_LAYOUT_HASH);
-        if (options.layoutHash() != 0 && hash != options.layoutHash()) {
-            throw new LayoutMismatchException("segment " + name + " has layoutHash=0x" + Long.toHexString(hash)
-                    + ", expected layoutHash=0x" + Long.toHexString(options.layoutHash()));
-        }
     }
 
     // ------------------------------------------------------------------ internals: mapping

@@ -31,6 +31,7 @@ public final class GrowthChild {
                     int count = Integer.parseInt(args[2]);
                     long step = Long.parseLong(args[3]);
                     System.out.println("STARTED");
+                    long t0 = System.nanoTime();
                     long maxMaps = 0;
                     for (int i = 0; i < count; i++) {
                         s.grow(s.size() + step);
@@ -39,7 +40,8 @@ public final class GrowthChild {
                             maxMaps = Math.max(maxMaps, mappingsOf(name));
                         }
                     }
-                    System.out.println("GREW size=" + s.size() + " maps=" + Math.max(maxMaps, mappingsOf(name)));
+                    long ms = (System.nanoTime() - t0) / 1_000_000;
+                    System.out.println("GREW size=" + s.size() + " ms=" + ms + " maps=" + Math.max(maxMaps, mappingsOf(name)));
                 }
                 case "watch" -> {
                     long target = Long.parseLong(args[2]);

@@ -51,6 +51,7 @@ class SegmentGrowthTest {
                     assertThat(count(grew)).as("grower's mappings of the segment file after %d grows", GROWS)
                             .isBetween(1L, 2L);
                     assertThat(grower.waitFor(T)).isZero();
+                    System.out.println("SegmentGrowthTest: " + GROWS + " grows: " + grew); // the figure in docs/SEGMENTS.md
                 }
                 String watched = watcher.awaitLine("WATCHED", T);
                 long noticed = Long.parseLong(watched.split("noticed=")[1].split(" ")[0]);
