@@ -575,7 +575,7 @@ public final class FixedPool implements SharedAllocator {
                 continue;
             }
             int owner = m.get(ValueLayout.JAVA_INT, at + E_OWNER);
-            if (owner == owners.id()) {
+            if (owner == owners.id() || (caches != null && caches.holds(e))) { // ours, whatever a stray write says
                 Cache c = caches.ended(e);
                 if (c != null) {
                     emptyLocal(c);

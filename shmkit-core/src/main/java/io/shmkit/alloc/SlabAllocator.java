@@ -825,7 +825,7 @@ public final class SlabAllocator implements SharedAllocator {
                 continue;
             }
             int owner = gi(at + E_OWNER);
-            if (owner == owners.id()) {
+            if (owner == owners.id() || caches.holds(e)) {
                 Cache k = caches.ended(e);
                 if (k == null) {
                     continue; // a live thread, or another instance's
@@ -847,9 +847,14 @@ public final class SlabAllocator implements SharedAllocator {
             long n = Math.min(Math.max(gl(ea + EC_COUNT), 0), CACHE_SLOTS);
             for (int i = 0; i < n; i++) {
                 long off = gl(ea + EC_OFFSETS + 8L * i);
-                if (off >= pages && off < pagesEnd) {
-                    m.set(L, off, 0L);
+                // only a block that carries the cached tag is in a cache: a damaged or stale
+                // entry must never free a live block (it would be handed out twice); such a
+                // block is leaked instead, and the tag is cleared before the release so that
+                // two entries naming one block cannot free it twice
+                if (off < pages || off >= pagesEnd || (off & 7) != 0 || m.get(L, off) != tag(off)) {
+                    continue;
                 }
+                m.set(L, off, 0L);
                 releaseSmall(off);
             }
             sl(ea + EC_COUNT, 0);
