@@ -92,6 +92,8 @@ public final class SlabAllocator implements SharedAllocator {
     private final AllocLock lock;
     /** Liveness of registry owners: the attach table of the segment this structure is in. */
     private final OwnerTable owners;
+    /** See {@link #reclaimedCaches()}; written under the lock. */
+    private long reclaimedCaches;
     private final SyncMode mode;
     private final int entries;      // registry entries (0 without thread caches)
     private final long registry;    // segment offset of registry entry 0
@@ -817,6 +819,14 @@ public final class SlabAllocator implements SharedAllocator {
      * Frees every block cached by threads of dead processes, and by threads of this process that
      * ended without {@link #releaseThreadCache()}, and their registry entries (lock held).
      */
+    /**
+     * Thread caches this instance gave back because their process died or their thread ended
+     * (process-local count, for diagnostics and tests).
+     */
+    public long reclaimedCaches() {
+        return reclaimedCaches;
+    }
+
     private int reclaimDeadCaches() {
         int freed = 0;
         for (int e = 0; e < entries; e++) {
@@ -837,6 +847,7 @@ public final class SlabAllocator implements SharedAllocator {
             emptyEntry(at);
             freed++;
         }
+        reclaimedCaches += freed;
         return freed;
     }
 
