@@ -35,7 +35,7 @@ public final class LivenessChild {
     }
 
     public static void main(String[] args) throws Exception {
-        Segment seg = Segment.open(SegmentName.posix(args[1]));
+        Segment seg = Segment.open(SegmentName.parse(args[1])); // posix by default, or sysv:KEY
         MemorySegment mem = seg.memory();
         switch (args[0]) {
             case "hold-mutex" -> {
