@@ -107,6 +107,8 @@ public final class FixedPool implements SharedAllocator {
     private final AllocLock lock;
     /** Liveness of registry owners: the attach table of the segment this structure is in. */
     private final OwnerTable owners;
+    /** See {@link #reclaimedCaches()}; written under the lock. */
+    private long reclaimedCaches;
     private final ThreadCaches<Cache> caches; // null without thread caches
 
     /** A thread's cache: the indices of the slices whose state byte is {@code mark}. */
@@ -566,6 +568,14 @@ public final class FixedPool implements SharedAllocator {
      * that ended without {@link #releaseThreadCache()}, to the shared list and frees their
      * registry entries (lock held). Returns the number of entries freed.
      */
+    /**
+     * Thread caches this instance gave back to the shared list because their process died or
+     * their thread ended (process-local count, for diagnostics and tests).
+     */
+    public long reclaimedCaches() {
+        return reclaimedCaches;
+    }
+
     private int reclaimDeadCaches() {
         long deadMask = 0; // entries of dead processes: their slices are found by a scan of the state bytes
         int freed = 0;
@@ -575,7 +585,7 @@ public final class FixedPool implements SharedAllocator {
                 continue;
             }
             int owner = m.get(ValueLayout.JAVA_INT, at + E_OWNER);
-            if (owner == owners.id()) {
+            if (owner == owners.id() || (caches != null && caches.holds(e))) { // ours, whatever a stray write says
                 Cache c = caches.ended(e);
                 if (c != null) {
                     emptyLocal(c);
@@ -598,6 +608,7 @@ public final class FixedPool implements SharedAllocator {
                 freed++;
             }
         }
+        reclaimedCaches += freed;
         return freed;
     }
 

@@ -92,6 +92,8 @@ public final class SlabAllocator implements SharedAllocator {
     private final AllocLock lock;
     /** Liveness of registry owners: the attach table of the segment this structure is in. */
     private final OwnerTable owners;
+    /** See {@link #reclaimedCaches()}; written under the lock. */
+    private long reclaimedCaches;
     private final SyncMode mode;
     private final int entries;      // registry entries (0 without thread caches)
     private final long registry;    // segment offset of registry entry 0
@@ -817,6 +819,14 @@ public final class SlabAllocator implements SharedAllocator {
      * Frees every block cached by threads of dead processes, and by threads of this process that
      * ended without {@link #releaseThreadCache()}, and their registry entries (lock held).
      */
+    /**
+     * Thread caches this instance gave back because their process died or their thread ended
+     * (process-local count, for diagnostics and tests).
+     */
+    public long reclaimedCaches() {
+        return reclaimedCaches;
+    }
+
     private int reclaimDeadCaches() {
         int freed = 0;
         for (int e = 0; e < entries; e++) {
@@ -825,7 +835,7 @@ public final class SlabAllocator implements SharedAllocator {
                 continue;
             }
             int owner = gi(at + E_OWNER);
-            if (owner == owners.id()) {
+            if (owner == owners.id() || caches.holds(e)) {
                 Cache k = caches.ended(e);
                 if (k == null) {
                     continue; // a live thread, or another instance's
@@ -837,6 +847,7 @@ public final class SlabAllocator implements SharedAllocator {
             emptyEntry(at);
             freed++;
         }
+        reclaimedCaches += freed;
         return freed;
     }
 
@@ -847,9 +858,14 @@ public final class SlabAllocator implements SharedAllocator {
             long n = Math.min(Math.max(gl(ea + EC_COUNT), 0), CACHE_SLOTS);
             for (int i = 0; i < n; i++) {
                 long off = gl(ea + EC_OFFSETS + 8L * i);
-                if (off >= pages && off < pagesEnd) {
-                    m.set(L, off, 0L);
+                // only a block that carries the cached tag is in a cache: a damaged or stale
+                // entry must never free a live block (it would be handed out twice); such a
+                // block is leaked instead, and the tag is cleared before the release so that
+                // two entries naming one block cannot free it twice
+                if (off < pages || off >= pagesEnd || (off & 7) != 0 || m.get(L, off) != tag(off)) {
+                    continue;
                 }
+                m.set(L, off, 0L);
                 releaseSmall(off);
             }
             sl(ea + EC_COUNT, 0);

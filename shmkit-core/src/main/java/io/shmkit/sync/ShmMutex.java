@@ -237,6 +237,7 @@ public final class ShmMutex {
             }
         }
         long nextCheck = System.nanoTime(); // check the owner before the first sleep
+        boolean slept = false;
         while (true) {
             long w = (long) LONG.getVolatile(mem, OFF_WORD);
             if (Owners.isFree(w)) {
@@ -252,6 +253,9 @@ public final class ShmMutex {
             }
             long now = System.nanoTime();
             if (timed && now - deadline >= 0) {
+                if (slept) {
+                    passWakeOn(w);
+                }
                 return LockResult.TIMED_OUT;
             }
             if (now - nextCheck >= 0) {
@@ -275,6 +279,29 @@ public final class ShmMutex {
                 sleep = Math.min(sleep, deadline - now);
             }
             Futex.await(futexAddress, (int) w, sleep);
+            slept = true;
+        }
+    }
+
+    /**
+     * A timed waiter giving up may have consumed the {@code FUTEX_WAKE} an unlock meant for
+     * the next sleeper (the unlock cleared the waiters flag, and a barger may hold the lock
+     * now): pass it on, so no other sleeper waits for its re-check interval.
+     */
+    private void passWakeOn(long w) {
+        while (true) {
+            if (Owners.isFree(w)) {
+                Futex.wake(futexAddress, 1);
+                return;
+            }
+            if ((w & WAITERS) != 0) {
+                return; // the owner's unlock wakes the next sleeper
+            }
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w | WAITERS);
+            if (seen == w) {
+                return;
+            }
+            w = seen;
         }
     }
 

@@ -22,6 +22,9 @@ import java.util.concurrent.TimeUnit;
  *       THREAD_CACHED pool (the rest of the batch stays in this thread's cache), prints
  *       {@code HELD <offsets>}, waits until the long at {@code flagOffset} is non-zero, allocates
  *       until its cache and the pool are empty, prints {@code MORE <offsets>}, sleeps forever</li>
+ *   <li>{@code signal-hold <seg> <mutexOff> <condOff>}: once a waiter sleeps on the condition,
+ *       signals it under the mutex (requeueing it onto the mutex), prints {@code SIGNALLED},
+ *       and sleeps forever holding the mutex</li>
  * </ul>
  */
 public final class LivenessChild {
@@ -32,7 +35,7 @@ public final class LivenessChild {
     }
 
     public static void main(String[] args) throws Exception {
-        Segment seg = Segment.open(SegmentName.posix(args[1]));
+        Segment seg = Segment.open(SegmentName.parse(args[1])); // posix by default, or sysv:KEY
         MemorySegment mem = seg.memory();
         switch (args[0]) {
             case "hold-mutex" -> {
@@ -78,6 +81,22 @@ public final class LivenessChild {
                 System.out.println("MORE " + join(more));
                 System.out.flush();
                 Thread.sleep(Long.MAX_VALUE);
+            }
+            case "signal-hold" -> {
+                ShmMutex m = ShmMutex.open(mem, Long.parseLong(args[2]));
+                long condOff = Long.parseLong(args[3]);
+                ShmCondition c = ShmCondition.open(mem, condOff);
+                while (true) {
+                    m.lock();
+                    if ((int) mem.get(ValueLayout.JAVA_INT, condOff + ShmCondition.OFF_WAITERS) > 0) {
+                        c.signal(m);
+                        System.out.println("SIGNALLED");
+                        System.out.flush();
+                        Thread.sleep(Long.MAX_VALUE);
+                    }
+                    m.unlock();
+                    Thread.sleep(1);
+                }
             }
             default -> throw new IllegalArgumentException(args[0]);
         }
