@@ -46,7 +46,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Publication: the creator writes every field, then stores {@link #MAGIC} at offset 0 with
  * release semantics. An opener that reads the magic with acquire semantics sees a complete
- * header. {@link #SIZE} and {@link #RESIZE_GENERATION} change on grow: size first, then the
+ * header. {@link #OFF_SIZE} and {@link #OFF_RESIZE_GENERATION} change on grow: size first, then the
  * generation (release), so a reader that sees a new generation also sees the new size.
  */
 public final class SegmentHeader {

@@ -509,9 +509,10 @@ public final class Segment implements AutoCloseable {
     }
 
     /**
-     * The process that reserved {@code entry}, with whether it still runs; empty if unknown
-     * (an entry written by an older shmkit). For messages and for deciding whether to wait for
-     * an unpublished structure: only a creator that is positively dead is reported as not alive.
+     * The process that reserved {@code entry}: its pid (a diagnostic) and its liveness from the
+     * owner identity it recorded ({@link Liveness}: dead only on positive evidence, unknown
+     * counts as alive); empty if the entry records none (half written). For messages, and for
+     * deciding whether to wait for an unpublished structure.
      */
     public Optional<AttachedProcess> creatorOf(DirectoryEntry entry) {
         return Directory.creatorOf(memory(), owners, entry);
