@@ -180,8 +180,8 @@ public final class Libc {
         }
     }
 
-    /** The result of {@code fstat}: size, mode bits and owner. */
-    public record Stat(long size, int mode, int uid) {
+    /** The result of {@code fstat}: size, mode bits, owner, and 512-byte blocks allocated. */
+    public record Stat(long size, int mode, int uid, long blocks) {
 
         private static final int S_IFMT = 0170000;
         private static final int S_IFREG = 0100000;
@@ -215,12 +215,13 @@ public final class Libc {
                 return null;
             }
             // struct stat: x86_64 has st_mode at 24 and st_uid at 28; the asm-generic layout
-            // (aarch64) has st_mode at 16 and st_uid at 24. st_size is at 48 on both.
+            // (aarch64) has st_mode at 16 and st_uid at 24. st_size is at 48, st_blocks at 64 on both.
             boolean generic = isAarch64();
             int mode = buf.get(JAVA_INT, generic ? 16 : 24);
             int uid = buf.get(JAVA_INT, generic ? 24 : 28);
             long size = buf.get(JAVA_LONG, 48);
-            return new Stat(size, mode, uid);
+            long blocks = buf.get(JAVA_LONG, 64); // st_blocks: 64 on both layouts
+            return new Stat(size, mode, uid, blocks);
         } catch (Throwable t) {
             throw rethrow(t);
         }

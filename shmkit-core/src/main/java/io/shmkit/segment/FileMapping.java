@@ -282,12 +282,20 @@ final class FileMapping implements Mapping {
         FileMapping mapping = null;
         try {
             // inspection (read-only) never waits: listing must not stall on foreign zero-filled files
-            long deadline = System.nanoTime() + (ro ? 0 : HeaderCodec.CREATOR_WAIT_NANOS);
+            long wait = ro ? 0 : HeaderCodec.CREATOR_WAIT_NANOS;
+            long deadline = System.nanoTime() + wait;
+            long lastBlocks = -1;
             while (true) {
                 Libc.Stat st = Libc.fstat(fd);
                 if (st == null) {
                     throw Errors.lastError("fstat", "segment " + name);
                 }
+                if (st.size() == 0 && st.blocks() != lastBlocks && lastBlocks >= 0 && !ro) {
+                    // the creator is still reserving the space (posix_fallocate sets the size at the
+                    // end, after every page): wait as long as it makes progress, not a fixed second
+                    deadline = System.nanoTime() + wait;
+                }
+                lastBlocks = st.blocks();
                 if (st.size() == 0) {
                     if (System.nanoTime() < deadline) {
                         HeaderCodec.pause();

@@ -263,4 +263,45 @@ class SegmentTest {
         }
         Segment.unlink(f);
     }
+
+    /**
+     * With space reserved at create, a large segment's file keeps size 0 for as long as
+     * posix_fallocate runs (it sets the size at the end): an opener waits while the reservation
+     * makes progress instead of giving up after one second. Simulated with {@code fallocate
+     * --keep-size} steps over 2.5 s, then the creator's image written header page last, magic last.
+     */
+    @Test
+    void anOpenerWaitsForACreatorThatIsStillReservingSpace() throws Exception {
+        SegmentName template = posix("template");
+        try (Segment t = Segment.create(template, 64 * 1024)) {
+            t.memory().set(ValueLayout.JAVA_LONG, t.dataOffset(), 99L);
+        }
+        byte[] image = Files.readAllBytes(template.path());
+        SegmentName name = posix("slowcreate");
+        Files.createFile(name.path());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Long> opened = pool.submit(() -> {
+                try (Segment s = Segment.open(name)) {
+                    return s.memory().get(ValueLayout.JAVA_LONG, s.dataOffset());
+                }
+            });
+            for (int i = 0; i < 25; i++) {
+                Process p = new ProcessBuilder("fallocate", "--keep-size", "-o", Long.toString(i * 4096L), "-l", "4096",
+                        name.path().toString()).inheritIO().start();
+                assertThat(p.waitFor() == 0).isTrue();
+                Thread.sleep(100);
+            }
+            assertThat(opened.isDone()).as("still waiting while the space is being reserved").isFalse();
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(name.path(),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(image, 4096, image.length - 4096), 4096); // data first
+                ch.write(java.nio.ByteBuffer.wrap(image, 8, 4096 - 8), 8);                  // then the header
+                ch.write(java.nio.ByteBuffer.wrap(image, 0, 8), 0);                         // the magic last
+            }
+            assertThat(opened.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(99L);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
