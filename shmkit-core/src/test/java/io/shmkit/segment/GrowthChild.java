@@ -64,7 +64,8 @@ public final class GrowthChild {
                 default -> throw new IllegalArgumentException(args[0]);
             }
         } catch (RuntimeException | Error e) {
-            System.out.println("FAILED " + e);
+            // the line the parent waits for, so a failure is reported at once, not after its timeout
+            System.out.println((args[0].equals("grow") ? "GREW" : "WATCHED") + " FAILED " + e);
         }
         System.out.flush();
     }

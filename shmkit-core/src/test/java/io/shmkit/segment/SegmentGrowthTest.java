@@ -115,4 +115,21 @@ class SegmentGrowthTest {
         }
         assertThat(GrowthChild.mappingsOf(name)).isZero();
     }
+
+    @Test
+    void underAnAddressSpaceLimitTheReservationShrinksAndGrowthStaysInPlace() throws Exception {
+        SegmentName name = posix("rlimit");
+        try (Segment s = Segment.create(name, Segment.MIN_SIZE)) {
+            // 6 GiB of address space: the JVM fits, a 64 GiB reservation does not
+            List<String> limit = List.of("prlimit", "--as=" + (6L << 30));
+            try (ChildJvm grower = ChildJvm.start(limit, GrowthChild.class, "grow", name.toString(), "2000",
+                    Long.toString(Segment.PAGE_SIZE))) {
+                String grew = grower.awaitLine("GREW", T);
+                assertThat(grew).as(grower.stderr()).startsWith("GREW size=" + (Segment.MIN_SIZE + 2000 * Segment.PAGE_SIZE));
+                assertThat(count(grew)).isEqualTo(1L);
+                assertThat(grower.waitFor(T)).isZero();
+            }
+            assertThat(s.memory().get(ValueLayout.JAVA_LONG, s.size() - 8)).isEqualTo(1999L);
+        }
+    }
 }
