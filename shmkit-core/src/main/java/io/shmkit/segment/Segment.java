@@ -189,22 +189,30 @@ public final class Segment implements AutoCloseable {
         SegmentOptions ro = SegmentOptions.defaults().withReadOnly(true);
         try (Segment shared = open(name, ro)) {
             long size = (long) LONG.getAcquire(shared.memory, OFF_SIZE);
+            Mapping copy;
             if (shared.mapping instanceof FileMapping) {
                 int fd = FileMapping.openExisting(name, true);
                 try {
-                    return new Segment(name, ro, false, FileMapping.mapPrivate(name, fd, size), true);
+                    copy = FileMapping.mapPrivate(name, fd, size); // owns fd from here
                 } catch (RuntimeException | Error e) {
                     Libc.close(fd);
                     throw e;
                 }
+            } else {
+                long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+                if (address == Libc.MAP_FAILED) {
+                    throw Errors.lastError("mmap", "snapshot of segment " + name + " size=" + size);
+                }
+                copy = new AnonymousMapping(name, address, size, false);
+                MemorySegment.copy(shared.memory, 0, MemorySegment.ofAddress(address).reinterpret(size), 0, size);
             }
-            long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
-            if (address == Libc.MAP_FAILED) {
-                throw Errors.lastError("mmap", "snapshot of segment " + name + " size=" + size);
+            try {
+                return new Segment(name, ro, false, copy, true);
+            } catch (RuntimeException | Error e) {
+                copy.release();
+                throw e;
             }
-            MemorySegment copy = MemorySegment.ofAddress(address).reinterpret(size);
-            MemorySegment.copy(shared.memory, 0, copy, 0, size);
-            return new Segment(name, ro, false, new AnonymousMapping(name, address, size, false), true);
         }
     }
 

@@ -91,6 +91,25 @@ class InspectionTest {
     }
 
     @Test
+    void aSystemVSnapshotIsACopyThatNeverRegisters() {
+        SegmentName name = SegmentName.sysv(TestNames.uniqueKey());
+        try (Segment s = Segment.create(name, 1 << 20)) {
+            FixedPool pool = FixedPool.create(s, "pool", 64, 100);
+            pool.allocate(64);
+            try (Segment snap = Segment.openSnapshot(name)) {
+                DirectoryEntry e = snap.lookup("pool").orElseThrow();
+                SharedAllocator copy = Inspection.open(snap, e).orElseThrow();
+                assertThat(copy.stats().allocations()).isEqualTo(1);
+                copy.allocate(64); // private to the copy
+                assertThat(s.attached()).hasSize(1);
+            }
+            assertThat(pool.stats().allocations()).isEqualTo(1);
+        } finally {
+            Segment.unlink(name);
+        }
+    }
+
+    @Test
     void statsOfAPoolWhoseLockAStoppedProcessHoldsAreReadWithoutWaitingAndWithoutWriting() throws Exception {
         SegmentName name = posix("stopped");
         try (Segment s = Segment.create(name, 1 << 20)) {
