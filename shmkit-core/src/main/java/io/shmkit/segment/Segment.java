@@ -309,7 +309,10 @@ public final class Segment implements AutoCloseable {
     /**
      * The whole segment, header included, at its current size. Checks the header's resize
      * generation (one acquire load) and remaps first if another process grew the segment.
-     * Read-only if the segment was opened read-only or is {@link #protect protected}.
+     * Read-only if the segment was opened read-only or is {@link #protect protected}. It does
+     * not check for a foreign truncation of the file (it is on hot paths): an access to a page
+     * that another process cut off raises SIGBUS, an {@link InternalError}; {@link #refresh()}
+     * checks (see docs/SEGMENTS.md, "Foreign truncation").
      */
     public MemorySegment memory() {
         MemorySegment m = memory;
