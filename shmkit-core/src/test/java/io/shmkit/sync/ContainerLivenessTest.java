@@ -152,6 +152,22 @@ class ContainerLivenessTest {
     }
 
     @Test
+    void liveReaderInAnotherPidNamespaceKeepsItsSlot() throws Exception {
+        List<String> ns = Namespaces.newPidNamespace();
+        long rwOff = segment.reserve("rw", 0x7F07, ShmRwLock.sizeFor(4), 64).offset();
+        ShmRwLock rw = ShmRwLock.create(segment.memory(), rwOff, 4);
+        try (ChildJvm child = ChildJvm.start(ns, LivenessChild.class, "hold-read", name, "" + rwOff)) {
+            assertThat(child.awaitLine("LOCKED", START)).isEqualTo("LOCKED ACQUIRED");
+            // format 1 reclaimed the reader's slot (pid 1 here is another process) and let the writer in
+            assertEquals(LockResult.TIMED_OUT, rw.writeLock(300, TimeUnit.MILLISECONDS));
+            assertEquals(1, rw.readers());
+            child.kill9();
+        }
+        assertEquals(LockResult.ACQUIRED, rw.writeLock(60, TimeUnit.SECONDS), "the dead reader's slot is reclaimed");
+        rw.writeUnlock();
+    }
+
+    @Test
     void liveThreadCacheInAnotherPidNamespaceIsNeverReclaimed() throws Exception {
         List<String> ns = Namespaces.newPidNamespace();
         int count = 256;

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  *       THREAD_CACHED pool (the rest of the batch stays in this thread's cache), prints
  *       {@code HELD <offsets>}, waits until the long at {@code flagOffset} is non-zero, allocates
  *       until its cache and the pool are empty, prints {@code MORE <offsets>}, sleeps forever</li>
+ *   <li>{@code hold-read <seg> <rwOff>}: takes a read lock, prints {@code LOCKED <result>}, sleeps forever</li>
  *   <li>{@code signal-hold <seg> <mutexOff> <condOff>}: once a waiter sleeps on the condition,
  *       signals it under the mutex (requeueing it onto the mutex), prints {@code SIGNALLED},
  *       and sleeps forever holding the mutex</li>
@@ -79,6 +80,12 @@ public final class LivenessChild {
                     more.add(off);
                 }
                 System.out.println("MORE " + join(more));
+                System.out.flush();
+                Thread.sleep(Long.MAX_VALUE);
+            }
+            case "hold-read" -> {
+                ShmRwLock l = ShmRwLock.open(mem, Long.parseLong(args[2]));
+                System.out.println("LOCKED " + l.readLock());
                 System.out.flush();
                 Thread.sleep(Long.MAX_VALUE);
             }
