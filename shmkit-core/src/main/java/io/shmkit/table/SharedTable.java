@@ -96,6 +96,8 @@ public final class SharedTable {
     /** Spins on an odd row sequence before a reader checks the stripe's lock owner. */
     private static final int ODD_SPINS = 1 << 12;
     private static final long MAGIC_WAIT_NANOS = 2_000_000_000L;
+    /** How long a read-only opener waits for a row or a delete a dead writer left unfinished. */
+    private static final long READ_ONLY_WAIT_NANOS = 2_000_000_000L;
 
     private final String name;
     private final MemorySegment m;
@@ -525,6 +527,9 @@ public final class SharedTable {
         if (r != KeyIndex.UNSETTLED) {
             return r;
         }
+        if (m.isReadOnly()) {
+            return findReadOnly(p);
+        }
         lockWriter();
         try {
             long slot = index.findSlot(p.hash, p);
@@ -532,6 +537,20 @@ public final class SharedTable {
         } finally {
             writer.unlock();
         }
+    }
+
+    /** A read-only opener cannot take the writer lock: it retries for a while, then says why it cannot go on. */
+    private int findReadOnly(Probe p) {
+        long deadline = System.nanoTime() + READ_ONLY_WAIT_NANOS;
+        while (System.nanoTime() - deadline < 0) {
+            Thread.yield();
+            int r = index.find(p.hash, p);
+            if (r != KeyIndex.UNSETTLED) {
+                return r;
+            }
+        }
+        throw new IllegalStateException("table '" + name + "': a delete stays unfinished (its writer may have died); "
+                + "a read-only opener cannot repair it: open the table read-write");
     }
 
     /** Copies row r into the view if it still holds the probe's key; false if the row was reused. */
@@ -557,14 +576,25 @@ public final class SharedTable {
     private long awaitEven(int r) {
         long seqAt = rowAt(r) + R_SEQ;
         int spins = 0;
+        long since = 0;
         long s;
         while (((s = (long) LONG.getAcquire(m, seqAt)) & 1) != 0) { // acquire: the row's reads stay after it
             if (++spins < ODD_SPINS) {
                 Thread.onSpinWait();
-            } else {
-                spins = 0;
-                rescue(r & stripeMask);
+                continue;
             }
+            spins = 0;
+            if (!m.isReadOnly()) {
+                rescue(r & stripeMask);
+                continue;
+            }
+            long now = System.nanoTime();
+            since = since == 0 ? now : since;
+            if (now - since > READ_ONLY_WAIT_NANOS) {
+                throw new IllegalStateException("table '" + name + "': row " + r + " stays mid-write (its writer may have "
+                        + "died); a read-only opener cannot repair it: open the table read-write");
+            }
+            Thread.yield();
         }
         return s;
     }
