@@ -5,8 +5,6 @@ import io.shmkit.segment.SegmentName;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,20 +16,14 @@ class TableCliTest {
     private static final String PREFIX = "shmkit-tablecli-" + ProcessHandle.current().pid() + "-";
     private final List<SegmentName> created = new ArrayList<>();
 
-    record Result(int status, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Result(rc, out.toString(), err.toString());
+    private static CliTest.Result run(String... args) {
+        return CliTest.run(args);
     }
 
     private String table(String tag, int rows) {
         String n = PREFIX + tag;
         created.add(SegmentName.posix(n));
-        Result c = run("table", "create", n, "--rows", "" + rows, "--key-size", "16", "--column", "name:string:8",
+        CliTest.Result c = run("table", "create", n, "--rows", "" + rows, "--key-size", "16", "--column", "name:string:8",
                 "--column", "score:int64", "--column", "level:int32", "--column", "ratio:float64", "--column", "blob:bytes:4");
         assertThat(c.status()).as(c.err()).isZero();
         assertThat(c.out()).contains("created table posix:" + n).contains("rows=" + rows);
@@ -43,7 +35,7 @@ class TableCliTest {
         created.forEach(Segment::unlink);
     }
 
-    private static void oneLineError(Result r, int status, String fragment) {
+    private static void oneLineError(CliTest.Result r, int status, String fragment) {
         assertThat(r.status()).as(r.out() + r.err()).isEqualTo(status);
         assertThat(r.err()).contains(fragment).endsWith(System.lineSeparator());
         assertThat(r.err().strip().lines().count()).as(r.err()).isEqualTo(1);
@@ -68,7 +60,7 @@ class TableCliTest {
         assertThat(run("table", "count", n).out()).isEqualTo("2\n");
         assertThat(run("table", "dump", n).out()).contains("alice\tname=Alice").contains("hits\tname=\tscore=0\tlevel=-2");
         assertThat(run("table", "dump", n, "--json").out()).startsWith("[{\"key\":").contains("\"key\":\"hits\"").endsWith("]\n");
-        Result stat = run("table", "stat", n, "--json");
+        CliTest.Result stat = run("table", "stat", n, "--json");
         assertThat(stat.out()).contains("\"rows\":2,\"capacity\":10").contains("\"inserts\":2").contains("\"maxKeyLength\":16")
                 .contains("{\"name\":\"blob\",\"type\":\"bytes\",\"size\":4}");
         assertThat(run("table", "stat", n).out()).contains("rows:           2 of 10").contains("schema:         key:16 name:string:8");
@@ -82,7 +74,7 @@ class TableCliTest {
         oneLineError(run("table", "get", n, "nobody"), TableCommand.NOT_FOUND, "key 'nobody' not found in table 'table'");
         oneLineError(run("table", "del", n, "nobody"), TableCommand.NOT_FOUND, "not found");
         oneLineError(run("table", "update", n, "nobody", "score=1"), TableCommand.NOT_FOUND, "not found");
-        Result no = run("table", "exists", n, "nobody");
+        CliTest.Result no = run("table", "exists", n, "nobody");
         assertThat(no.status()).isEqualTo(TableCommand.NOT_FOUND);
         assertThat(no.out()).isEqualTo("no\n");
         assertThat(run("table", "add", n, "a", "score=1").status()).isZero();
