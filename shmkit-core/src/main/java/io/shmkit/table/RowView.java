@@ -218,7 +218,8 @@ public final class RowView {
     }
 
     private void own(Column c) {
-        if (c.index() >= schema.columns().size() || !schema.columns().get(c.index()).equals(c)) {
+        if (c.index() >= schema.columns().size() || (schema.columns().get(c.index()) != c
+                && !schema.columns().get(c.index()).equals(c))) {
             throw new IllegalArgumentException("column " + c + " is not a column of this table's schema (" + schema + ")");
         }
     }

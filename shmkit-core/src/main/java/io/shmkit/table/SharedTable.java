@@ -601,19 +601,8 @@ public final class SharedTable {
 
     /** A reader found a row odd for long: if the stripe's owner is dead, repair it; else let the writer run. */
     private void rescue(int stripe) {
-        ShmMutex lock = stripeLocks[stripe];
-        LockResult res = lock.tryLock();
-        if (!res.acquired()) {
-            Thread.yield();
-            return;
-        }
-        try {
-            if (res == LockResult.OWNER_DIED) {
-                repairStripe(stripe);
-                lock.markConsistent();
-            }
-        } finally {
-            lock.unlock();
+        if (!releaseIfDead(stripe)) {
+            Thread.yield(); // a live writer holds it: let it finish
         }
     }
 
@@ -703,11 +692,39 @@ public final class SharedTable {
      */
     public void forEach(Consumer<RowView> visitor) {
         RowView v = newRow();
+        RowIs live = new RowIs();
         long hw = (long) LONG.getAcquire(m, base + HIGH_WATER);
         for (int r = 0; r < hw; r++) {
-            if (snapshotAny(r, v)) {
+            live.row = r;
+            // a row with a key is visited only if the index has it: not one an inserter is still
+            // writing (or died writing) before publishing it
+            if (snapshotAny(r, v) && find(KeyHash.hash(seed, v.key, v.keyLength), live) == r) {
                 visitor.accept(v);
             }
+        }
+    }
+
+    /** Matches exactly one row (iteration's liveness check). */
+    private static final class RowIs implements KeyIndex.Matcher {
+        int row;
+
+        @Override
+        public boolean matches(int entry) {
+            return entry == row;
+        }
+    }
+
+    private int find(long hash, KeyIndex.Matcher matcher) {
+        int r = index.find(hash, matcher);
+        if (r != KeyIndex.UNSETTLED || m.isReadOnly()) {
+            return r;
+        }
+        lockWriter();
+        try {
+            long slot = index.findSlot(hash, matcher);
+            return slot < 0 ? -1 : index.entryAt(slot);
+        } finally {
+            writer.unlock();
         }
     }
 
@@ -1274,6 +1291,7 @@ public final class SharedTable {
                 work = !live.get((int) r) && m.get(ValueLayout.JAVA_INT, rowAt((int) r) + R_KEY_LEN) != 0;
             }
             if (!work) {
+                releaseIfDead(s); // the dead writer may have held this stripe too (an insert cut short)
                 continue;
             }
             lockStripe(s);
@@ -1301,6 +1319,30 @@ public final class SharedTable {
         }
         m.set(ValueLayout.JAVA_LONG, base + FREE_HEAD, head);
         LONG.getAndAdd(m, base + REPAIRS, 1L);
+    }
+
+    /**
+     * Takes a stripe lock only if it is free or its owner is dead (repairing then), and lets it
+     * go at once; false if a live owner holds it. Never waits.
+     */
+    private boolean releaseIfDead(int s) {
+        ShmMutex lock = stripeLocks[s];
+        if (!lock.isLocked() && lock.isConsistent()) {
+            return true;
+        }
+        LockResult res = lock.tryLock();
+        if (!res.acquired()) {
+            return false;
+        }
+        try {
+            if (res == LockResult.OWNER_DIED) {
+                repairStripe(s);
+                lock.markConsistent();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return true;
     }
 
     /**
