@@ -561,7 +561,7 @@ public final class SharedTable {
             if (!keyEquals(r, p.key, p.length)) {
                 return false;
             }
-            MemorySegment.copy(m, valuesAt(r), into.segment, 0, valueBytes);
+            copyOut(valuesAt(r), into.values);
             VarHandle.loadLoadFence(); // the copy's reads happen before the sequence re-read
             if ((long) LONG.getAcquire(m, seqAt) == s) {
                 System.arraycopy(p.key, 0, into.key, 0, p.length);
@@ -569,6 +569,13 @@ public final class SharedTable {
                 into.dirty = 0;
                 return true;
             }
+        }
+    }
+
+    /** Copies a row's column area into a view's array, 8 bytes at a time (value bytes are a multiple of 8). */
+    private void copyOut(long at, byte[] dst) {
+        for (int i = 0; i < valueBytes; i += 8) {
+            ARRAY_LONG.set(dst, i, m.get(ValueLayout.JAVA_LONG, at + i));
         }
     }
 
