@@ -17,7 +17,7 @@ final class Probe implements KeyIndex.Matcher {
     static final int OP_CAS_WORD = 6;
     static final int OP_CAS_BYTES = 7;
 
-    SharedTable table;
+    TableStore table;
     byte[] key;
     int length;
     long hash;
