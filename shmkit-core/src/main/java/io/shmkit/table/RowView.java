@@ -218,8 +218,7 @@ public final class RowView {
     }
 
     private void own(Column c) {
-        if (c.index() >= schema.columns().size() || (schema.columns().get(c.index()) != c
-                && !schema.columns().get(c.index()).equals(c))) {
+        if (!schema.owns(c)) {
             throw new IllegalArgumentException("column " + c + " is not a column of this table's schema (" + schema + ")");
         }
     }

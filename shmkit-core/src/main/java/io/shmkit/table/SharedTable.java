@@ -281,8 +281,7 @@ public final class SharedTable {
     }
 
     private Column own(Column c) {
-        if (c.index() >= schema.columns().size() || (schema.columns().get(c.index()) != c
-                && !schema.columns().get(c.index()).equals(c))) {
+        if (!schema.owns(c)) {
             throw new IllegalArgumentException("table '" + name + "': column " + c + " is not one of its columns (" + schema + ")");
         }
         return c;

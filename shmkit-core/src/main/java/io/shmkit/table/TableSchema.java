@@ -26,12 +26,15 @@ public final class TableSchema {
 
     private final int maxKeyLength;
     private final List<Column> columns;
+    /** The columns by index, for the hot-path ownership check (no list indirection). */
+    final Column[] byIndex;
     private final Map<String, Column> byName;
     private final int valueBytes;
 
     private TableSchema(int maxKeyLength, List<Column> columns) {
         this.maxKeyLength = maxKeyLength;
         this.columns = Collections.unmodifiableList(columns);
+        this.byIndex = columns.toArray(new Column[0]);
         Map<String, Column> m = new LinkedHashMap<>();
         int end = 0;
         for (Column c : columns) {
@@ -73,6 +76,12 @@ public final class TableSchema {
     /** Bytes of a row's column area. */
     public int valueBytes() {
         return valueBytes;
+    }
+
+    /** Whether {@code c} is this schema's column at its index (the same instance, or an equal one). */
+    boolean owns(Column c) {
+        int i = c.index();
+        return i >= 0 && i < byIndex.length && (byIndex[i] == c || byIndex[i].equals(c));
     }
 
     @Override

@@ -12,7 +12,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.List;
 import java.util.function.Consumer;
 
 import static io.shmkit.internal.SharedTableLayout.*;
@@ -416,9 +415,9 @@ final class TableStore {
         long img = stripeAt(r) + S_IMAGE;
         MemorySegment.copy(m, valuesAt(r), m, img, valueBytes);
         long dirty = v.dirty;
-        List<Column> cols = schema.columns();
+        Column[] cols = schema.byIndex;
         while (dirty != 0) {
-            Column c = cols.get(Long.numberOfTrailingZeros(dirty));
+            Column c = cols[Long.numberOfTrailingZeros(dirty)];
             dirty &= dirty - 1;
             MemorySegment.copy(v.segment, c.offset(), m, img + c.offset(), c.width());
         }
@@ -477,9 +476,9 @@ final class TableStore {
             switch (p.op) {
                 case Probe.OP_VIEW -> {
                     long dirty = p.view.dirty;
-                    List<Column> cols = schema.columns();
+                    Column[] cols = schema.byIndex;
                     while (dirty != 0) {
-                        Column d = cols.get(Long.numberOfTrailingZeros(dirty));
+                        Column d = cols[Long.numberOfTrailingZeros(dirty)];
                         dirty &= dirty - 1;
                         MemorySegment.copy(p.view.segment, d.offset(), m, vals + d.offset(), d.width());
                     }
