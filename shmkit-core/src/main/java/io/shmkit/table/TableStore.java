@@ -197,7 +197,7 @@ final class TableStore {
             }
             spins = 0;
             if (!m.isReadOnly()) {
-                rescue(r & stripeMask);
+                rescue(r);
                 continue;
             }
             long now = System.nanoTime();
@@ -212,9 +212,25 @@ final class TableStore {
     }
 
     /** A reader found a row odd for long: if the stripe's owner is dead, repair it; else let the writer run. */
-    void rescue(int stripe) {
-        if (!TableRepair.releaseIfDead(this, stripe)) {
+    void rescue(int r) {
+        int stripe = r & stripeMask;
+        ShmMutex lock = stripeLocks[stripe];
+        LockResult res = lock.tryLock();
+        if (!res.acquired()) {
             Thread.yield(); // a live writer holds it: let it finish
+            return;
+        }
+        try {
+            // holding the stripe lock, no live writer is inside this stripe: an odd row is a dead
+            // writer's (OWNER_DIED) or damage; either way repair it rather than spin on it
+            if (res == LockResult.OWNER_DIED || ((long) LONG.getAcquire(m, rowAt(r) + R_SEQ) & 1) != 0) {
+                TableRepair.repairStripe(this, stripe);
+            }
+            if (res == LockResult.OWNER_DIED) {
+                lock.markConsistent();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

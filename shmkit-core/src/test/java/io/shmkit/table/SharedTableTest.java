@@ -248,4 +248,26 @@ class SharedTableTest {
         assertTrue(sum > 0);
         assertTrue(allocated < gets / 10, "get allocated " + allocated + " bytes over " + gets + " calls");
     }
+
+    @Test
+    void aRowLeftMidWriteIsRepairedByTheNextReaderAndAReadOnlyOpenerSaysWhyItCannotGoOn() {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
+        t.set("k", t.newRow().setLong("score", 7));
+        long at = seg.lookup("t").orElseThrow().offset();
+        long seqAt = at + seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.ROWS_AT) + SharedTableLayout.R_SEQ;
+        long seq = seg.memory().get(ValueLayout.JAVA_LONG, seqAt);
+        seg.memory().set(ValueLayout.JAVA_LONG, seqAt, seq | 1); // row 0 odd with no writer: as if one died mid-copy
+
+        try (Segment ro = Segment.open(seg.name(), io.shmkit.segment.SegmentOptions.defaults().withReadOnly(true))) {
+            SharedTable r = SharedTable.open(ro, "t");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.getLong("k", "score", -1));
+            assertTrue(e.getMessage().contains("stays mid-write") && e.getMessage().contains("open the table read-write"),
+                    e.getMessage());
+        }
+        long repairs = t.stats().repairs();
+        assertEquals(7, t.getLong("k", "score", -1), "a read-write reader repairs the row and reads it");
+        assertEquals(repairs + 1, t.stats().repairs());
+        assertEquals(0, seg.memory().get(ValueLayout.JAVA_LONG, seqAt) & 1);
+        t.verify();
+    }
 }
