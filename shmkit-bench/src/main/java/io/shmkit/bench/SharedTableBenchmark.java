@@ -1,0 +1,239 @@
+package io.shmkit.bench;
+
+import io.shmkit.segment.Segment;
+import io.shmkit.segment.SegmentName;
+import io.shmkit.table.Column;
+import io.shmkit.table.RowView;
+import io.shmkit.table.SharedTable;
+import io.shmkit.table.TableSchema;
+import net.openhft.chronicle.map.ChronicleMap;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * get, set and incr on a table of 1M rows, 16-byte keys and 64-byte values (an int64 counter
+ * plus 56 bytes), uniformly random keys: {@link SharedTable} against Chronicle Map (a
+ * persisted map in {@code /dev/shm}, its own forks with the JVM flags it needs on JDK 25) and
+ * {@link ConcurrentHashMap} (one JVM, the in-process ceiling). Threads come from {@code -t}.
+ * The setup prints each table's bytes per row.
+ *
+ * <pre>
+ * ./mvnw -q -B -pl shmkit-core,shmkit-bench -am package -DskipTests
+ * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar SharedTableBenchmark -t 1
+ * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar SharedTableBenchmark -t 2
+ * </pre>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
+public class SharedTableBenchmark {
+
+    static final int ROWS = Integer.getInteger("table.rows", 1_000_000);
+    static final int KEY_BYTES = 16;
+    static final int VALUE_BYTES = 64;
+    static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Key i: "key-" and 12 decimal digits, 16 bytes. */
+    static byte[] key(int i) {
+        return String.format("key-%012d", i).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Per-thread random key choice (xorshift, no allocation) and buffers. */
+    @State(Scope.Thread)
+    public static class Cursor {
+        int x = (int) System.nanoTime() | 1;
+        final byte[] value = new byte[VALUE_BYTES];
+        final byte[] buffer = new byte[VALUE_BYTES];
+        RowView row;
+
+        int next() {
+            x ^= x << 13;
+            x ^= x >>> 17;
+            x ^= x << 5;
+            return (x & 0x7FFF_FFFF) % ROWS;
+        }
+    }
+
+    // ------------------------------------------------------------------ shmkit
+
+    @State(Scope.Benchmark)
+    public static class Shm {
+        static final TableSchema SCHEMA = TableSchema.builder(KEY_BYTES).int64("n").bytes("v", VALUE_BYTES - 8 - 4).build();
+        Segment segment;
+        SharedTable table;
+        Column n;
+        Column v;
+        byte[][] keys;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            segment = Segment.create(SegmentName.posix("shmkit-bench-table-" + ProcessHandle.current().pid()),
+                    SharedTable.segmentSize(SCHEMA, ROWS));
+            table = SharedTable.create(segment, "t", SCHEMA, ROWS);
+            n = SCHEMA.column("n");
+            v = SCHEMA.column("v");
+            keys = new byte[ROWS][];
+            RowView row = table.newRow();
+            for (int i = 0; i < ROWS; i++) {
+                keys[i] = key(i);
+                table.set(keys[i], row.clear().setLong(n, i).setBytes(v, new byte[VALUE_BYTES - 12]));
+            }
+            System.out.printf("%nshmkit SharedTable: %d rows, schema %s, %d bytes reserved = %.1f bytes per row%n", ROWS,
+                    SCHEMA, SharedTable.bytesNeeded(SCHEMA, ROWS), SharedTable.bytesNeeded(SCHEMA, ROWS) / (double) ROWS);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            segment.closeAndUnlink();
+        }
+    }
+
+    @Benchmark
+    public long shmkitGet(Shm s, Cursor c) {
+        RowView row = c.row == null ? (c.row = s.table.newRow()) : c.row;
+        s.table.get(s.keys[c.next()], row);
+        return row.getLong(s.n);
+    }
+
+    @Benchmark
+    public Object shmkitSet(Shm s, Cursor c) {
+        RowView row = c.row == null ? (c.row = s.table.newRow().setBytes(s.v, new byte[VALUE_BYTES - 12])) : c.row;
+        row.setLong(s.n, c.x);
+        return s.table.set(s.keys[c.next()], row);
+    }
+
+    @Benchmark
+    public long shmkitIncr(Shm s, Cursor c) {
+        return s.table.incr(s.keys[c.next()], s.n, 1);
+    }
+
+    // ------------------------------------------------------------------ ConcurrentHashMap
+
+    @State(Scope.Benchmark)
+    public static class Chm {
+        ConcurrentHashMap<String, byte[]> map;
+        String[] keys;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            map = new ConcurrentHashMap<>(ROWS * 2);
+            keys = new String[ROWS];
+            for (int i = 0; i < ROWS; i++) {
+                keys[i] = new String(key(i), StandardCharsets.US_ASCII);
+                map.put(keys[i], new byte[VALUE_BYTES]);
+            }
+        }
+    }
+
+    @Benchmark
+    public long chmGet(Chm s, Cursor c) {
+        byte[] v = s.map.get(s.keys[c.next()]);
+        System.arraycopy(v, 0, c.buffer, 0, VALUE_BYTES); // a copy, as a shared table's get makes
+        return (long) LONG.get(c.buffer, 0);
+    }
+
+    @Benchmark
+    public Object chmSet(Chm s, Cursor c) {
+        return s.map.put(s.keys[c.next()], c.value.clone()); // a fresh value: the map keeps a reference
+    }
+
+    @Benchmark
+    public Object chmIncr(Chm s, Cursor c) {
+        return s.map.compute(s.keys[c.next()], (k, v) -> {
+            LONG.set(v, 0, (long) LONG.get(v, 0) + 1);
+            return v;
+        });
+    }
+
+    // ------------------------------------------------------------------ Chronicle Map
+
+    @State(Scope.Benchmark)
+    public static class Chronicle {
+        ChronicleMap<byte[], byte[]> map;
+        File file;
+        byte[][] keys;
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            file = new File("/dev/shm/shmkit-bench-chronicle-" + ProcessHandle.current().pid());
+            map = ChronicleMap.of(byte[].class, byte[].class).name("bench").entries(ROWS)
+                    .constantKeySizeBySample(new byte[KEY_BYTES]).constantValueSizeBySample(new byte[VALUE_BYTES])
+                    .createPersistedTo(file);
+            keys = new byte[ROWS][];
+            byte[] value = new byte[VALUE_BYTES];
+            for (int i = 0; i < ROWS; i++) {
+                keys[i] = key(i);
+                map.put(keys[i], value);
+            }
+            long size = Files.size(file.toPath());
+            System.out.printf("%nChronicle Map: %d entries, file %d bytes = %.1f bytes per row%n", ROWS, size, size / (double) ROWS);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            map.close();
+            file.delete();
+        }
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
+            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
+    public byte[] chronicleGet(Chronicle s, Cursor c) {
+        return s.map.getUsing(s.keys[c.next()], c.buffer);
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
+            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
+    public byte[] chronicleSet(Chronicle s, Cursor c) {
+        return s.map.put(s.keys[c.next()], c.value);
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
+            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
+    public byte[] chronicleIncr(Chronicle s, Cursor c) {
+        return s.map.compute(s.keys[c.next()], (k, v) -> {
+            LONG.set(v, 0, (long) LONG.get(v, 0) + 1);
+            return v;
+        });
+    }
+}

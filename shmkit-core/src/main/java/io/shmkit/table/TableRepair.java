@@ -1,0 +1,210 @@
+package io.shmkit.table;
+
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.index.KeyHash;
+import io.shmkit.sync.LockResult;
+import io.shmkit.sync.ShmMutex;
+
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import static io.shmkit.internal.SharedTableLayout.*;
+
+/**
+ * Recovery and checking of a {@link SharedTable}: what the next owner of a dead writer's lock
+ * does (a stripe: replay a committed redo log and end odd row sequences; the writer lock:
+ * complete the key index's interrupted delete, finish or undo half-done deletes and inserts,
+ * rebuild the free list from the index), and {@link #verify}. Package-private.
+ */
+final class TableRepair {
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private TableRepair() {
+    }
+
+    /** Stripe lock held after OWNER_DIED: replay a committed image, make every odd row of the stripe even. */
+    static void repairStripe(TableStore t, int s) {
+        long st = t.stripes + s * t.stripeBytes;
+        long log = t.m.get(ValueLayout.JAVA_LONG, st + S_LOG_ROW);
+        if (log != LOG_EMPTY) {
+            if (log < 0 || log >= t.capacity || (log & t.stripeMask) != s) {
+                throw new SegmentCorruptedException("table '" + t.name + "': stripe " + s + " logs row " + log
+                        + ", not a row of this stripe");
+            }
+            t.applyLog(st, (int) log);
+            t.m.set(ValueLayout.JAVA_LONG, st + S_LOG_ROW, LOG_EMPTY);
+        }
+        long hw = Math.min(t.capacity, (long) LONG.getAcquire(t.m, t.base + HIGH_WATER));
+        for (long r = s; r < hw; r += t.stripeMask + 1) {
+            long seqAt = t.rowAt((int) r) + R_SEQ;
+            long seq = (long) LONG.getAcquire(t.m, seqAt);
+            if ((seq & 1) != 0) {
+                LONG.setRelease(t.m, seqAt, seq + 1); // the single store or key change it covered is old or new
+            }
+        }
+        LONG.getAndAdd(t.m, t.base + REPAIRS, 1L);
+    }
+
+    /**
+     * Writer lock held after OWNER_DIED: complete the key index's interrupted delete, remove
+     * index entries of rows a dead deleter already freed, free rows a dead inserter did not
+     * publish, and rebuild the free list from the index (the source of truth for live rows).
+     */
+    static void repairTable(TableStore t) {
+        t.index.repair();
+        long hw = t.m.get(ValueLayout.JAVA_LONG, t.base + HIGH_WATER);
+        if (hw < 0 || hw > t.capacity) {
+            throw new SegmentCorruptedException("table '" + t.name + "': high water=" + hw + " outside 0.." + t.capacity);
+        }
+        java.util.BitSet live = new java.util.BitSet((int) hw);
+        for (long slot = 0; slot < t.index.slots(); ) {
+            int e = t.index.entryAt(slot);
+            if (e >= hw) {
+                throw new SegmentCorruptedException("table '" + t.name + "': index bucket " + slot + " names row " + e
+                        + " above the high water mark " + hw);
+            }
+            if (e >= 0 && t.m.get(ValueLayout.JAVA_INT, t.rowAt(e) + R_KEY_LEN) == 0) {
+                t.index.removeAt(slot); // a delete that died after freeing the row: finish it (re-examine this bucket)
+                continue;
+            }
+            if (e >= 0) {
+                live.set(e);
+            }
+            slot++;
+        }
+        for (int s = 0; s <= t.stripeMask; s++) {
+            boolean work = false;
+            for (long r = s; r < hw && !work; r += t.stripeMask + 1) {
+                work = !live.get((int) r) && t.m.get(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_KEY_LEN) != 0;
+            }
+            if (!work) {
+                releaseIfDead(t, s); // the dead writer may have held this stripe too (an insert cut short)
+                continue;
+            }
+            t.lockStripe(s);
+            try {
+                for (long r = s; r < hw; r += t.stripeMask + 1) {
+                    long at = t.rowAt((int) r);
+                    if (!live.get((int) r) && t.m.get(ValueLayout.JAVA_INT, at + R_KEY_LEN) != 0) {
+                        long seq = t.m.get(ValueLayout.JAVA_LONG, at + R_SEQ) | 1;
+                        t.m.set(ValueLayout.JAVA_LONG, at + R_SEQ, seq);
+                        VarHandle.storeStoreFence(); // a stale reader sees the odd sequence first
+                        t.m.set(ValueLayout.JAVA_INT, at + R_KEY_LEN, 0); // an insert that died before publishing
+                        LONG.setRelease(t.m, at + R_SEQ, seq + 1);
+                    }
+                }
+            } finally {
+                t.stripeLocks[s].unlock();
+            }
+        }
+        long head = -1;
+        for (long r = hw - 1; r >= 0; r--) {
+            if (!live.get((int) r)) {
+                t.m.set(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_NEXT, (int) head);
+                head = r;
+            }
+        }
+        t.m.set(ValueLayout.JAVA_LONG, t.base + FREE_HEAD, head);
+        LONG.getAndAdd(t.m, t.base + REPAIRS, 1L);
+    }
+
+    /**
+     * Takes a stripe lock only if it is free or its owner is dead (repairing then), and lets it
+     * go at once; false if a live owner holds it. Never waits.
+     */
+    static boolean releaseIfDead(TableStore t, int s) {
+        ShmMutex lock = t.stripeLocks[s];
+        if (!lock.isLocked() && lock.isConsistent()) {
+            return true;
+        }
+        LockResult res = lock.tryLock();
+        if (!res.acquired()) {
+            return false;
+        }
+        try {
+            if (res == LockResult.OWNER_DIED) {
+                repairStripe(t, s);
+                lock.markConsistent();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return true;
+    }
+
+    /**
+     * Checks every invariant and throws {@link SegmentCorruptedException} naming the first broken
+     * one: the key index's (each bucket's tag is its row's key hash, each entry reachable, size),
+     * every live row's key length in range, every row below the high water mark either live or
+     * on the free list exactly once, every stripe's redo log empty and rows even (stripes a live
+     * writer holds are skipped). Takes the writer lock (and repairs after a dead writer) and each
+     * stripe lock that is free or dead-owned; waits for no live stripe writer.
+     */
+    static void verify(TableStore t) {
+        t.lockWriter();
+        try {
+            long hw = t.m.get(ValueLayout.JAVA_LONG, t.base + HIGH_WATER);
+            t.index.verify(e -> {
+                int len = t.m.get(ValueLayout.JAVA_INT, t.rowAt(e) + R_KEY_LEN);
+                if (len < 1 || len > t.maxKey || e >= hw) {
+                    throw corrupt(t, "row " + e + " is in the key index but has key length " + len
+                            + (e >= hw ? " and is above the high water mark " + hw : ""));
+                }
+                return KeyHash.hash(t.seed, t.m, t.rowAt(e) + R_KEY, len);
+            });
+            java.util.BitSet live = new java.util.BitSet((int) hw);
+            for (long slot = 0; slot < t.index.slots(); slot++) {
+                int e = t.index.entryAt(slot);
+                if (e >= 0) {
+                    live.set(e);
+                }
+            }
+            java.util.BitSet free = new java.util.BitSet((int) hw);
+            long n = 0;
+            for (long r = t.m.get(ValueLayout.JAVA_LONG, t.base + FREE_HEAD); r != -1;
+                 r = t.m.get(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_NEXT)) {
+                if (r < 0 || r >= hw || free.get((int) r) || live.get((int) r) || ++n > hw) {
+                    throw corrupt(t, "free list reaches row " + r + " (live, listed twice, or outside 0.." + (hw - 1) + ")");
+                }
+                free.set((int) r);
+                if (t.m.get(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_KEY_LEN) != 0) {
+                    throw corrupt(t, "free row " + r + " has a key");
+                }
+            }
+            if (live.cardinality() + free.cardinality() != hw) {
+                throw corrupt(t, (hw - live.cardinality() - free.cardinality()) + " rows below the high water mark " + hw
+                        + " are neither live nor free");
+            }
+            for (int s = 0; s <= t.stripeMask; s++) {
+                ShmMutex lock = t.stripeLocks[s];
+                LockResult res = lock.tryLock();
+                if (!res.acquired()) {
+                    continue;
+                }
+                try {
+                    if (res == LockResult.OWNER_DIED) {
+                        repairStripe(t, s);
+                        lock.markConsistent();
+                    }
+                    if (t.m.get(ValueLayout.JAVA_LONG, t.stripes + s * t.stripeBytes + S_LOG_ROW) != LOG_EMPTY) {
+                        throw corrupt(t, "stripe " + s + " has a redo log entry while nobody holds it");
+                    }
+                    for (long r = s; r < hw; r += t.stripeMask + 1) {
+                        if ((t.m.get(ValueLayout.JAVA_LONG, t.rowAt((int) r) + R_SEQ) & 1) != 0) {
+                            throw corrupt(t, "row " + r + " has an odd sequence while nobody holds its stripe");
+                        }
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } finally {
+            t.writer.unlock();
+        }
+    }
+
+    private static SegmentCorruptedException corrupt(TableStore t, String what) {
+        return new SegmentCorruptedException("table '" + t.name + "' at offset=" + t.base + ": " + what);
+    }
+}

@@ -1,0 +1,273 @@
+package io.shmkit.table;
+
+import io.shmkit.LayoutMismatchException;
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.alloc.FixedPool;
+import io.shmkit.internal.KeyIndexLayout;
+import io.shmkit.internal.SharedTableLayout;
+import io.shmkit.internal.index.KeyHash;
+import io.shmkit.segment.Segment;
+import io.shmkit.segment.SegmentName;
+import io.shmkit.testing.TestNames;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.function.Executable;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SharedTableTest {
+
+    static final TableSchema SCHEMA = TableSchema.builder(16)
+            .string("name", 8).int64("score").int32("level").float64("ratio").bytes("blob", 4).build();
+
+    private Segment seg;
+
+    @BeforeEach
+    void create() {
+        seg = Segment.create(SegmentName.posix(TestNames.unique("table")), SharedTable.segmentSize(SCHEMA, 300) + (1 << 16));
+    }
+
+    @AfterEach
+    void unlink() {
+        seg.closeAndUnlink();
+    }
+
+    @Test
+    void setGetIncrCompareAndSetDeleteAndIterate() {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 100);
+        RowView row = t.newRow();
+        assertEquals(WriteResult.INSERTED, t.set("alice", row.clear().setString("name", "Alice").setLong("score", 10)));
+        assertEquals(WriteResult.UPDATED, t.set("alice", row.clear().setInt("level", 3))); // other columns kept
+        assertTrue(t.get("alice", row));
+        assertEquals("Alice", row.getString("name"));
+        assertEquals(10, row.getLong("score"));
+        assertEquals(3, row.getInt("level"));
+        assertEquals("alice", row.keyString());
+        assertEquals(15, t.incr("alice", "score", 5));
+        assertEquals(12, t.decr("alice", "score", 3));
+        assertEquals(7, t.incr("bob", "score", 7), "a missing key is created from zero");
+        assertEquals(-1, t.decr("carol", "level", 1));
+        assertEquals(2.5, t.incrDouble("bob", "ratio", 2.5));
+        assertEquals(2.5, t.getDouble("bob", "ratio", -1));
+        assertFalse(t.compareAndSet("alice", "score", 11, 20));
+        assertTrue(t.compareAndSet("alice", "score", 12, 20));
+        assertEquals(20, t.getLong("alice", "score", -1));
+        assertTrue(t.compareAndSet("alice", "name", "Alice", "Al"));
+        assertEquals("Al", t.getString("alice", "name"));
+        assertFalse(t.compareAndSet("nobody", "score", 0, 1), "compare-and-set never creates a row");
+        assertEquals(WriteResult.EXISTS, t.add("alice", row.clear().setLong("score", 1)));
+        assertEquals(WriteResult.ABSENT, t.update("dave", row.clear().setLong("score", 1)));
+        assertFalse(t.exists("dave"));
+        assertEquals(WriteResult.UPDATED, t.setLong("alice", "level", 9));
+        assertEquals(WriteResult.INSERTED, t.setString("erin", "name", "Erin"));
+        byte[] bin = {0, (byte) 0xFF, 0, 7};
+        assertEquals(WriteResult.INSERTED, t.setBytes(new byte[]{0, 1, 0}, SCHEMA.column("blob"), bin));
+        assertArrayEquals(bin, t.getBytes(new byte[]{0, 1, 0}, SCHEMA.column("blob")), "binary-safe keys and values");
+        assertEquals(5, t.count());
+
+        Map<String, Long> seen = new HashMap<>();
+        t.forEach(v -> seen.put(v.keyString(), v.getLong("score")));
+        assertEquals(5, seen.size());
+        assertEquals(20L, seen.get("alice"));
+
+        assertTrue(t.getAndDelete("alice", row));
+        assertEquals(20, row.getLong("score"));
+        assertFalse(t.exists("alice"));
+        assertFalse(t.get("alice", row));
+        assertEquals(-1, t.getLong("alice", "score", -1));
+        assertFalse(t.delete("alice"));
+        assertTrue(t.delete("bob"));
+        assertEquals(WriteResult.INSERTED, t.set("alice", row.clear().setInt("level", 1)));
+        assertTrue(t.get("alice", row));
+        assertEquals(0, row.getLong("score"), "a re-inserted row starts zeroed");
+        assertEquals("", row.getString("name"));
+
+        TableStats s = t.stats();
+        assertEquals(4, s.rows());
+        assertEquals(100, s.capacity());
+        assertEquals(SharedTable.bytesNeeded(SCHEMA, 100), s.bytesMapped());
+        assertTrue(s.bytesResident() > 0 && s.bytesResident() <= s.bytesMapped(), "resident " + s.bytesResident());
+        assertEquals(6, s.inserts()); // alice, bob, carol, erin, the binary key, alice again
+        assertEquals(2, s.deletes()); // getAndDelete(alice), delete(bob)
+        assertEquals(7, s.updates()); // set, incr, decr, incrDouble, two successful compare-and-sets, setLong
+        t.verify();
+        assertFalse(t.anyLockHeld());
+    }
+
+    @Test
+    void anotherOpenerGetsTheSchemaFromTheSegment() {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
+        t.incr("k", "score", 41);
+        try (Segment other = Segment.open(seg.name())) {
+            SharedTable o = SharedTable.open(other, "t");
+            assertEquals(SCHEMA, o.schema());
+            assertEquals(10, o.capacity());
+            assertEquals(42, o.incr("k", "score", 1));
+            assertEquals(SCHEMA, SharedTable.openOnly(other).schema());
+        }
+        assertEquals(42, t.getLong("k", "score", 0));
+    }
+
+    /** Keys whose hashes all share one home bucket of the table's index (found with the table's own seed). */
+    private List<String> collidingKeys(SharedTable t, int rows, int n) {
+        long at = seg.lookup(t.name()).orElseThrow().offset();
+        long seed = seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.SEED);
+        long slots = KeyIndexLayout.slotsFor(rows);
+        List<String> keys = new ArrayList<>();
+        long home = -1;
+        for (int i = 0; keys.size() < n; i++) {
+            byte[] k = ("key-" + i).getBytes(StandardCharsets.UTF_8);
+            long h = KeyIndexLayout.home(KeyHash.hash(seed, k, k.length), slots);
+            if (home < 0) {
+                home = h;
+            }
+            if (h == home) {
+                keys.add("key-" + i);
+            }
+        }
+        return keys;
+    }
+
+    @Test
+    void holdsExactlyItsRowsEvenWhenEveryKeyCollides() {
+        int rows = 200;
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, rows);
+        List<String> keys = collidingKeys(t, rows, rows + 1);
+        RowView row = t.newRow();
+        for (int i = 0; i < rows; i++) {
+            assertEquals(WriteResult.INSERTED, t.set(keys.get(i), row.clear().setLong("score", i)), "key " + i);
+        }
+        assertEquals(rows, t.count());
+        assertTrue(t.stats().longestProbe() >= rows, "all on one home bucket: probe " + t.stats().longestProbe());
+        String extra = keys.get(rows);
+        assertEquals(WriteResult.FULL, t.set(extra, row.clear().setLong("score", 1)));
+        assertEquals(WriteResult.FULL, t.add(extra, row));
+        TableFullException full = assertThrows(TableFullException.class, () -> t.incr(extra, "score", 1));
+        assertEquals("table 't' is full: it holds its capacity of 200 rows", full.getMessage());
+        assertFalse(t.exists(extra));
+        assertEquals(WriteResult.UPDATED, t.set(keys.get(7), row.clear().setLong("score", 700)), "updates work when full");
+        assertEquals(8, t.incr(keys.get(8), "score", 0) + 0);
+        assertTrue(t.delete(keys.get(0)));
+        assertEquals(WriteResult.INSERTED, t.set(extra, row.clear().setLong("score", -1)), "a delete makes room");
+        assertEquals(WriteResult.FULL, t.set("one-more", row));
+        for (int i = 1; i < rows; i++) {
+            assertEquals(i == 7 ? 700 : i, t.getLong(keys.get(i), "score", Long.MIN_VALUE));
+        }
+        assertEquals(-1, t.getLong(extra, "score", 0));
+        t.verify();
+    }
+
+    private static void refused(Executable call, String... fragments) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), "'" + e.getMessage() + "' should contain '" + f + "'");
+        }
+    }
+
+    @Test
+    void badInputIsAClearErrorAndWritesNothing() {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
+        RowView row = t.newRow();
+        t.set("k", row.clear().setString("name", "orig").setLong("score", 5));
+        refused(() -> t.set("", row), "empty key");
+        refused(() -> t.incr(new byte[0], SCHEMA.column("score"), 1), "empty key");
+        refused(() -> t.set("x".repeat(17), row), "key too long", "bytes=17", "max=16");
+        refused(() -> t.incr("é".repeat(9), "score", 1), "key too long", "bytes=18");
+        refused(() -> t.incr("k", "nosuch", 1), "unknown column 'nosuch'", "score:int64");
+        refused(() -> t.incr("k", "name", 1), "'name' is string, not int32 or int64");
+        refused(() -> t.setString("k", "score", "12"), "'score' is int64, not string");
+        refused(() -> row.clear().setString("score", "1"), "'score' is int64, not string");
+        refused(() -> row.clear().setLong("level", 1), "'level' is int32, not int64");
+        refused(() -> t.setLong("k", "level", 1L << 40), "out of range for int32");
+        refused(() -> t.setString("k", "name", "too long!"), "value too long for column 'name'", "bytes=9 max=8");
+        refused(() -> row.clear().setBytes("blob", new byte[5]), "value too long for column 'blob'");
+        refused(() -> t.compareAndSet("k", "name", "orig", "123456789"), "value too long");
+        assertFalse(t.exists("x".repeat(16)));
+        assertEquals(1, t.count());
+        assertTrue(t.get("k", row));
+        assertEquals("orig", row.getString("name"));
+        assertEquals(5, row.getLong("score"));
+        assertEquals(0, row.getInt("level"));
+        t.verify();
+    }
+
+    @Test
+    void aSegmentHoldingSomethingElseIsRefused() {
+        FixedPool.create(seg, "pool", 64, 10);
+        LayoutMismatchException e = assertThrows(LayoutMismatchException.class, () -> SharedTable.open(seg, "pool"));
+        assertTrue(e.getMessage().contains("structure 'pool' in segment") && e.getMessage().contains("is not a shared table"),
+                e.getMessage());
+        LayoutMismatchException none = assertThrows(LayoutMismatchException.class, () -> SharedTable.openOnly(seg));
+        assertTrue(none.getMessage().contains("holds no shared table") && none.getMessage().contains("'pool'"), none.getMessage());
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> SharedTable.open(seg, "t"));
+        assertTrue(missing.getMessage().contains("no structure named 't'"), missing.getMessage());
+        long off = seg.lookup("pool").orElseThrow().offset();
+        SegmentCorruptedException raw = assertThrows(SegmentCorruptedException.class,
+                () -> SharedTable.open(seg.memory(), off, 8192, "pool"));
+        assertTrue(raw.getMessage().contains("no shared table 'pool'"), raw.getMessage());
+        assertEquals(10, FixedPool.open(seg, "pool").stats().capacity() / 64, "the pool is untouched");
+    }
+
+    @Test
+    void getAllocatesNothingOnTheHeap() throws Exception {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 100);
+        RowView row = t.newRow();
+        byte[][] keys = new byte[50][];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = ("key" + i).getBytes(StandardCharsets.UTF_8);
+            t.set(keys[i], row.clear().setLong("score", i));
+        }
+        Column score = SCHEMA.column("score");
+        // through reflection: the test sources compile inside module io.shmkit, which does not read java.management
+        Object mx = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean").invoke(null);
+        java.lang.reflect.Method allocatedBytes = Class.forName("com.sun.management.ThreadMXBean")
+                .getMethod("getCurrentThreadAllocatedBytes");
+        long sum = 0;
+        for (int round = 0; round < 20; round++) { // warm up
+            for (byte[] k : keys) {
+                t.get(k, row);
+                sum += t.getLong(k, score, 0);
+            }
+        }
+        int gets = 200_000;
+        long before = (long) allocatedBytes.invoke(mx);
+        for (int i = 0; i < gets; i++) {
+            if (t.get(keys[i % keys.length], row)) {
+                sum += row.getLong(score);
+            }
+        }
+        long allocated = (long) allocatedBytes.invoke(mx) - before;
+        assertTrue(sum > 0);
+        assertTrue(allocated < gets / 10, "get allocated " + allocated + " bytes over " + gets + " calls");
+    }
+
+    @Test
+    void aRowLeftMidWriteIsRepairedByTheNextReaderAndAReadOnlyOpenerSaysWhyItCannotGoOn() {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
+        t.set("k", t.newRow().setLong("score", 7));
+        long at = seg.lookup("t").orElseThrow().offset();
+        long seqAt = at + seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.ROWS_AT) + SharedTableLayout.R_SEQ;
+        long seq = seg.memory().get(ValueLayout.JAVA_LONG, seqAt);
+        seg.memory().set(ValueLayout.JAVA_LONG, seqAt, seq | 1); // row 0 odd with no writer: as if one died mid-copy
+
+        try (Segment ro = Segment.open(seg.name(), io.shmkit.segment.SegmentOptions.defaults().withReadOnly(true))) {
+            SharedTable r = SharedTable.open(ro, "t");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.getLong("k", "score", -1));
+            assertTrue(e.getMessage().contains("stays mid-write") && e.getMessage().contains("open the table read-write"),
+                    e.getMessage());
+        }
+        long repairs = t.stats().repairs();
+        assertEquals(7, t.getLong("k", "score", -1), "a read-write reader repairs the row and reads it");
+        assertEquals(repairs + 1, t.stats().repairs());
+        assertEquals(0, seg.memory().get(ValueLayout.JAVA_LONG, seqAt) & 1);
+        t.verify();
+    }
+}
