@@ -90,17 +90,17 @@ class TableCliTest {
     void badValuesAreErrorsNeverZero() {
         String n = table("bad", 4);
         assertThat(run("table", "set", n, "k", "score=5", "name=ok").status()).isZero();
-        oneLineError(run("table", "set", n, "k", "score=abc"), 1, "value 'abc' for column 'score' is not an int64");
-        oneLineError(run("table", "set", n, "k", "level=99999999999"), 1, "out of range for int32");
-        oneLineError(run("table", "set", n, "k", "ratio=fast"), 1, "is not a float64");
-        oneLineError(run("table", "set", n, "k", "blob=xyz"), 1, "is not hex");
-        oneLineError(run("table", "set", n, "k", "name=far too long"), 1, "value too long for column 'name'");
-        oneLineError(run("table", "set", n, "k", "nosuch=1"), 1, "unknown column 'nosuch'");
-        oneLineError(run("table", "set", n, "k", "score"), 1, "expected COLUMN=VALUE");
-        oneLineError(run("table", "incr", n, "k", "score", "lots"), 1, "value 'lots' for column 'score' is not an int64");
-        oneLineError(run("table", "incr", n, "k", "name"), 1, "'name' is string, not a number");
-        oneLineError(run("table", "set", n, "a-key-longer-than-16", "score=1"), 1, "key too long: bytes=20 max=16");
-        oneLineError(run("table", "set", n, "", "score=1"), 1, "empty key");
+        oneLineError(run("table", "set", n, "k", "score=abc"), 2, "value 'abc' for column 'score' is not an int64");
+        oneLineError(run("table", "set", n, "k", "level=99999999999"), 2, "out of range for int32");
+        oneLineError(run("table", "set", n, "k", "ratio=fast"), 2, "is not a float64");
+        oneLineError(run("table", "set", n, "k", "blob=xyz"), 2, "is not hex");
+        oneLineError(run("table", "set", n, "k", "name=far too long"), 2, "value too long for column 'name'");
+        oneLineError(run("table", "set", n, "k", "nosuch=1"), 2, "unknown column 'nosuch'");
+        oneLineError(run("table", "set", n, "k", "score"), 2, "expected COLUMN=VALUE");
+        oneLineError(run("table", "incr", n, "k", "score", "lots"), 2, "value 'lots' for column 'score' is not an int64");
+        oneLineError(run("table", "incr", n, "k", "name"), 2, "'name' is string, not a number");
+        oneLineError(run("table", "set", n, "a-key-longer-than-16", "score=1"), 2, "key too long: bytes=20 max=16");
+        oneLineError(run("table", "set", n, "", "score=1"), 2, "empty key");
         assertThat(run("table", "get", n, "k").out()).isEqualTo("k\tname=ok\tscore=5\tlevel=0\tratio=0.0\tblob=\n");
         assertThat(run("table", "count", n).out()).isEqualTo("1\n");
     }
@@ -109,9 +109,9 @@ class TableCliTest {
     void createRefusesBadColumnsAndASegmentWithoutATableIsAClearError() {
         String n = PREFIX + "plain";
         created.add(SegmentName.posix(n));
-        oneLineError(run("table", "create", n, "--rows", "4", "--column", "x:int128"), 1, "unknown type 'int128'");
-        oneLineError(run("table", "create", n, "--rows", "4", "--column", "x:string"), 1, "string and bytes need a size");
-        oneLineError(run("table", "create", n, "--rows", "0", "--column", "x:int64"), 1, "rows must be in 1..");
+        oneLineError(run("table", "create", n, "--rows", "4", "--column", "x:int128"), 2, "unknown type 'int128'");
+        oneLineError(run("table", "create", n, "--rows", "4", "--column", "x:string"), 2, "string and bytes need a size");
+        oneLineError(run("table", "create", n, "--rows", "0", "--column", "x:int64"), 2, "rows must be in 1..");
         assertThat(run("create", n, "--size", "64k").status()).isZero();
         oneLineError(run("table", "get", n, "k"), 1, "holds no shared table");
         oneLineError(run("table", "set", n, "k", "x=1"), 1, "holds no shared table");
