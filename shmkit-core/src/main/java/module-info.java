@@ -8,4 +8,5 @@ module io.shmkit {
     exports io.shmkit.segment;
     exports io.shmkit.alloc;
     exports io.shmkit.sync;
+    exports io.shmkit.pool;
 }
