@@ -50,7 +50,12 @@ public final class Pool {
     final long[] chunkBase = new long[PoolBaseLayout.MAX_CHUNKS];
     int[] chunkBlock = new int[PoolBaseLayout.MAX_CHUNKS];
     int chunks;
-    KeyIndex index;
+    PoolKeys index;
+
+    /** Slots covered by the attached chunks. */
+    long hwmBound() {
+        return (long) chunks << shift;
+    }
 
     Pool(Pools pools, TypeDef def, long entry, long stride, int shift) {
         this.pools = pools;

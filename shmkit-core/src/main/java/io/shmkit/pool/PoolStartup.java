@@ -17,6 +17,8 @@ import io.shmkit.segment.SegmentInfo;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.segment.SegmentOptions;
 
+import io.shmkit.internal.index.KeyIndex;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -86,10 +88,10 @@ final class PoolStartup {
                         + t.capacity() + " needs " + chunks + " chunks of " + spc + " objects, at most " + MAX_CHUNKS
                         + "; raise BlockSize");
             }
-            if (t.keyed() && KeyIndex.bytes(KeyIndex.capacityFor(t.capacity())) > usable) {
+            if (t.keyed() && PoolKeys.bytes(t.capacity()) > usable) {
                 throw new PoolConfigException("process '" + config.process() + "': BlockSize=" + config.blockSize()
                         + " is too small for the key index of " + t.label() + " ("
-                        + KeyIndex.bytes(KeyIndex.capacityFor(t.capacity())) + " bytes for capacity=" + t.capacity() + ")");
+                        + PoolKeys.bytes(t.capacity()) + " bytes for capacity=" + t.capacity() + ")");
             }
         }
     }
@@ -246,12 +248,12 @@ final class PoolStartup {
         INT.set(m, e + T_KEYED, t.keyed() ? 1 : 0);
         writeShape(m, e, t, stride);
         if (t.keyed()) {
-            long cap = KeyIndex.capacityFor(t.capacity());
-            long[] at = carve(pools, KeyIndex.bytes(cap));
+            long cap = t.capacity();
+            long[] at = carve(pools, PoolKeys.bytes(cap));
             INT.set(m, e + T_INDEX_BLOCK, (int) at[0]);
             LONG.set(m, e + T_INDEX_OFFSET, at[1]);
             LONG.set(m, e + T_INDEX_CAPACITY, cap);
-            new KeyIndex(pools.blocks[(int) at[0]], at[1], cap).clear();
+            KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, true);
         }
     }
 
@@ -596,6 +598,11 @@ final class PoolStartup {
         MemorySegment m = pools.base;
         long i = pools.b + INTENT;
         int op = (int) INT.get(m, i + I_OP);
+        for (Pool p : pools.byId) {
+            if (p != null && p.keyed && op == OP_NONE && p.index.index.needsRepair()) {
+                report.add(p.def.label() + " key index: " + p.index.index.repair());
+            }
+        }
         if (op != OP_NONE) {
             int type = (int) INT.get(m, i + I_TYPE);
             Pool p = type >= 0 && type <= MAX_TYPE_ID ? pools.byId[type] : null;
@@ -603,6 +610,14 @@ final class PoolStartup {
                 throw new SegmentCorruptedException("intent record names unknown type " + type);
             }
             long slot = (long) LONG.get(m, i + I_SLOT);
+            if (p.keyed && op != OP_GROW) {
+                // the interrupted change may have left the index mid-delete or its size uncounted:
+                // one pass over that index (work proportional to the interrupted type's index only)
+                String did = p.index.index.repair();
+                if (did != null) {
+                    report.add(p.def.label() + " key index: " + did);
+                }
+            }
             switch (op) {
                 case OP_ALLOCATE -> {
                     undoAllocate(pools, p, slot);
@@ -699,11 +714,13 @@ final class PoolStartup {
             int block = (int) INT.get(m, e + T_INDEX_BLOCK);
             long off = (long) LONG.get(m, e + T_INDEX_OFFSET);
             long cap = (long) LONG.get(m, e + T_INDEX_CAPACITY);
-            if (block >= pools.blocks.length || Long.bitCount(cap) != 1 || off + KeyIndex.bytes(cap) > pools.blocks[block].byteSize()) {
+            if (block >= pools.blocks.length || cap < 1 || cap > TypeDef.MAX_CAPACITY
+                    || off + PoolKeys.bytes(cap) > pools.blocks[block].byteSize()) {
                 throw new SegmentCorruptedException(def.label() + ": key index at block " + block + " offset " + off
                         + " capacity " + cap + " lies outside the data blocks");
             }
-            p.index = new KeyIndex(pools.blocks[block], off, cap);
+            p.index = new PoolKeys(KeyIndex.open(pools.blocks[block], off, PoolKeys.bytes(cap)), p,
+                    (long) LONG.get(m, pools.b + EPOCH));
         }
         return p;
     }
@@ -782,11 +799,11 @@ final class PoolStartup {
                 moved++;
             }
         }
-        if (t.keyed() && KeyIndex.capacityFor(t.capacity()) > (long) LONG.get(m, oe + T_INDEX_CAPACITY)) {
-            long cap = KeyIndex.capacityFor(t.capacity());
-            long[] at = carve(pools, KeyIndex.bytes(cap));
-            KeyIndex idx = new KeyIndex(pools.blocks[(int) at[0]], at[1], cap);
-            idx.clear();
+        if (t.keyed() && t.capacity() > (long) LONG.get(m, oe + T_INDEX_CAPACITY)) {
+            long cap = t.capacity();
+            long[] at = carve(pools, PoolKeys.bytes(cap));
+            KeyIndex raw = KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, false);
+            PoolKeys idx = new PoolKeys(raw, old, (long) LONG.get(m, pools.b + EPOCH));
             for (long s = 0; s < hwm; s++) {
                 long meta = (long) LONG.get(old.slotMemory(s), old.slotOffset(s) + PoolBlockLayout.S_META);
                 if ((meta & PoolBlockLayout.STATE_MASK) == PoolBlockLayout.ALLOCATED) {

@@ -94,8 +94,11 @@ final class PoolVerifier {
         if (onList != hwm - used) {
             throw corrupt(t + ": free list holds " + onList + " slots, expected " + (hwm - used) + " (leak)");
         }
-        if (p.keyed && p.index.count() != used) {
-            throw corrupt(t + ": key index holds " + p.index.count() + " keys for " + used + " objects");
+        if (p.keyed) {
+            p.index.verify();
+        }
+        if (p.keyed && p.index.size() != used) {
+            throw corrupt(t + ": key index holds " + p.index.size() + " keys for " + used + " objects");
         }
     }
 

@@ -1,0 +1,83 @@
+package io.shmkit.pool;
+
+import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.index.KeyHash;
+import io.shmkit.internal.index.KeyIndex;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The key index of a keyed type: the shared open-addressing {@link KeyIndex} (the same one the
+ * shared table uses), with the slot index as its entry number and the object's slot holding
+ * the key ({@code S_KEY}). Writers hold the pools' lock; {@link #find} takes no lock.
+ */
+final class PoolKeys {
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    final KeyIndex index;
+    private final Pool pool;
+    private final long seed;
+
+    PoolKeys(KeyIndex index, Pool pool, long seed) {
+        this.index = index;
+        this.pool = pool;
+        this.seed = seed;
+    }
+
+    static long bytes(long capacity) {
+        return KeyIndex.bytesNeeded((int) capacity);
+    }
+
+    long hash(long key) {
+        return KeyHash.hashLong(seed, key);
+    }
+
+    private long keyAt(int slot) {
+        return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + PoolBlockLayout.S_KEY);
+    }
+
+    /** The handle of the live object holding {@code key}, or 0. */
+    long find(long key) {
+        int e = index.find(hash(key), slot -> slot < pool.hwmBound() && keyAt(slot) == key);
+        if (e == KeyIndex.UNSETTLED) {
+            pool.pools.lock.lock(); // a delete of another thread overlapped every probe: look under the lock
+            try {
+                long s = index.findSlot(hash(key), slot -> keyAt(slot) == key);
+                e = s < 0 ? KeyIndex.NOT_FOUND : index.entryAt(s);
+            } finally {
+                pool.pools.lock.unlock();
+            }
+        }
+        if (e < 0) {
+            return 0;
+        }
+        long meta = (long) LONG.getAcquire(pool.slotMemory(e), pool.slotOffset(e) + PoolBlockLayout.S_META);
+        return Handles.of(pool.id, e, PoolBlockLayout.generation(meta));
+    }
+
+    void insert(long key, long handle) {
+        if (index.insert(hash(key), Handles.slot(handle)) < 0) {
+            throw new IllegalStateException(pool.def.label() + ": key index full (size=" + index.size() + ")");
+        }
+    }
+
+    /** Removes the entry of {@code handle}'s slot under {@code key}, if present: idempotent. */
+    void remove(long key, long handle) {
+        int slot = Handles.slot(handle);
+        long s = index.findSlot(hash(key), e -> e == slot);
+        if (s >= 0) {
+            index.removeAt(s);
+        }
+    }
+
+    int size() {
+        return index.size();
+    }
+
+    void verify() {
+        index.verify(slot -> hash(keyAt(slot)));
+    }
+}
