@@ -621,12 +621,14 @@ final class PoolStartup {
             switch (op) {
                 case OP_ALLOCATE -> {
                     undoAllocate(pools, p, slot);
-                    report.add("rolled back an allocate of " + p.def.label() + " slot " + slot + " interrupted by a crash");
+                    report.add("rolled back an allocate of " + p.def.label() + " slot " + slot
+                            + (p.keyed ? " (key " + LONG.get(m, i + I_KEY) + ")" : "") + " interrupted by a crash");
                 }
                 case OP_FREE -> {
                     pools.redoFree(p, slot, (long) LONG.get(m, i + I_PREV_HEAD), (long) LONG.get(m, i + I_PREV_META),
                             (long) LONG.get(m, i + I_PREV_USED), (long) LONG.get(m, i + I_KEY));
-                    report.add("completed a free of " + p.def.label() + " slot " + slot + " interrupted by a crash");
+                    report.add("completed a free of " + p.def.label() + " slot " + slot
+                            + (p.keyed ? " (key " + LONG.get(m, i + I_KEY) + ")" : "") + " interrupted by a crash");
                 }
                 case OP_GROW -> {
                     int block = (int) LONG.get(m, i + I_BLOCK);
@@ -648,7 +650,7 @@ final class PoolStartup {
         long state = pools.undo.state();
         if (state == TX_ACTIVE) {
             int n = pools.undo.rollback();
-            report.add("rolled back a transaction interrupted by a crash (" + n + " undo entries)");
+            report.add("rolled back a transaction interrupted by a crash (" + n + " undo entries:" + pools.undo.lastRollback + ")");
         } else if (state == TX_COMMITTED) {
             pools.undo.finishCommit();
             report.add("finished the commit of a transaction interrupted by a crash");

@@ -123,8 +123,12 @@ final class UndoLog {
         return frees;
     }
 
+    /** What the last rollback did to allocations, for the start report. */
+    final StringBuilder lastRollback = new StringBuilder();
+
     /** Undoes every entry, newest first. Idempotent. Returns the entries undone. */
     int rollback() {
+        lastRollback.setLength(0);
         List<Long> list = list();
         for (int i = list.size() - 1; i >= 0; i--) {
             long e = list.get(i);
@@ -136,12 +140,16 @@ final class UndoLog {
                 Pool p = pools.byId[Handles.type(handle)];
                 MemorySegment mem = pools.blocks[block];
                 MemorySegment.copy(m, e + E_BYTES, mem, at + p.recordAt, (int) INT.get(m, e + E_LENGTH));
+                lastRollback.append(" restored ").append(Handles.toString(handle));
                 settleVersion(e, true);
             } else if (kind == E_KIND_ALLOCATED) {
                 Pool p = pools.byId[Handles.type(handle)];
                 if (p != null && p.isLive(handle)) {
+                    lastRollback.append(" freed ").append(Handles.toString(handle));
                     pools.freeNow(p, handle);
                 }
+            } else {
+                lastRollback.append(" kept ").append(Handles.toString(handle));
             }
         }
         LONG.getAndAdd(m, h + U_ROLLBACKS, 1L);
