@@ -21,8 +21,10 @@ public final class PoolCrashChild {
     static final long TOTAL = 1_000_000;
     static final long CAPACITY = 400;
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         PoolConfig config = PoolFixtures.parseArg(args[0]);
+        // facts go to a file with one write(2) each: what a SIGKILL leaves in the page cache is exact
+        java.io.FileOutputStream facts = new java.io.FileOutputStream(args[1], true);
         Pools pools = Pools.start(config, List.of(PoolFixtures.players(CAPACITY), PoolFixtures.items(CAPACITY)));
         Pool players = pools.pool(3);
         Pool items = pools.pool(4);
@@ -49,14 +51,12 @@ public final class PoolCrashChild {
                     GOLD.set(b, 0L, (long) GOLD.get(b, 0L) - gift);
                     GOLD.set(p, 0L, gift);
                 });
-                System.out.println("ALLOC " + key);
-                System.out.flush();
+                fact(facts, "ALLOC " + key);
             } else if (op < 5) {
                 long victim = pickPlayer(players, rnd);
                 if (victim != Handles.NONE) {
                     long key = players.key(victim);
-                    System.out.println("FREEING " + key);
-                    System.out.flush(); // the parent must know before the free can happen
+                    fact(facts, "FREEING " + key); // the parent must know before the free can happen
                     pools.atomically(tx -> {
                         MemorySegment b = tx.write(bank);
                         GOLD.set(b, 0L, (long) GOLD.get(b, 0L) + (long) GOLD.get(players.get(victim), 0L));
@@ -86,6 +86,14 @@ public final class PoolCrashChild {
             } else {
                 items.forEach((h, r) -> myItems.add(h)); // after a resume: the items of the previous run
             }
+        }
+    }
+
+    private static void fact(java.io.FileOutputStream out, String line) {
+        try {
+            out.write((line + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -22,7 +22,6 @@ public final class ChildJvm implements AutoCloseable {
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final StringBuilder stderr = new StringBuilder();
-    private final java.util.concurrent.CountDownLatch outDone = new java.util.concurrent.CountDownLatch(1);
 
     private ChildJvm(Process process) {
         this.process = process;
@@ -77,10 +76,6 @@ public final class ChildJvm implements AutoCloseable {
             }
         } catch (IOException ignored) {
             // process ended
-        } finally {
-            if (isOut) {
-                outDone.countDown();
-            }
         }
     }
 
@@ -106,19 +101,6 @@ public final class ChildJvm implements AutoCloseable {
                 return line;
             }
         }
-    }
-
-    /**
-     * After the child ended: waits (up to {@code timeout}) until its whole standard output was
-     * read, and returns every line not yet taken by {@link #awaitLine}.
-     */
-    public List<String> drain(Duration timeout) throws InterruptedException {
-        if (!outDone.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError("child " + pid() + ": standard output not at its end within " + timeout);
-        }
-        List<String> out = new ArrayList<>();
-        lines.drainTo(out);
-        return out;
     }
 
     public String stderr() {
