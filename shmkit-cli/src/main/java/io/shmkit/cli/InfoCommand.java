@@ -46,9 +46,12 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("mode:              %04o%n", i.mode());
         out.printf("data offset:       %d%n", i.dataOffset());
         out.printf("reserved up to:    %d (%s free)%n", i.carveTop(), Sizes.human(i.size() - i.carveTop()));
-        out.printf("attached:          %d live, %d dead%n", i.liveAttachments(), i.deadAttachments());
+        long unknown = i.attached().stream().filter(p -> p.liveness() == io.shmkit.segment.Liveness.UNKNOWN).count();
+        out.printf("attached:          %d live, %d dead%s%n", i.liveAttachments(), i.deadAttachments(),
+                unknown == 0 ? "" : " (" + unknown + " of the live unknown: cannot be told, counted as live)");
         for (AttachedProcess p : i.attached()) {
-            out.printf("  pid %-8d start %-12d %s%n", p.pid(), p.startTime(), p.alive() ? "alive" : "DEAD");
+            out.printf("  pid %-8d start %-12d slot %-3d pidns %-12d %s%n", p.pid(), p.startTime(), p.slot(),
+                    p.pidNamespace(), p.liveness() == io.shmkit.segment.Liveness.DEAD ? "DEAD" : p.liveness().label());
         }
         out.printf("structures:        %d%n", i.directory().size());
         for (DirectoryEntry e : i.directory()) {

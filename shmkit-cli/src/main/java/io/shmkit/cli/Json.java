@@ -59,7 +59,8 @@ final class Json {
         for (int k = 0; k < list.size(); k++) {
             AttachedProcess p = list.get(k);
             b.append(k == 0 ? "" : ",").append("{\"pid\":").append(p.pid()).append(",\"startTime\":").append(p.startTime())
-                    .append(",\"alive\":").append(p.alive()).append('}');
+                    .append(",\"alive\":").append(p.alive()).append(",\"liveness\":\"").append(p.liveness().label())
+                    .append("\",\"slot\":").append(p.slot()).append(",\"pidNamespace\":").append(p.pidNamespace()).append('}');
         }
         return b.append(']').toString();
     }

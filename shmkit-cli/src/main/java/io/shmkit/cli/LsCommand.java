@@ -41,7 +41,8 @@ final class LsCommand implements Callable<Integer> {
         out.printf("%-40s %-6s %10s %6s %8s %-24s %s%n", "NAME", "BACKEND", "SIZE", "KIND", "CREATOR", "ATTACHED", "CREATED");
         for (SegmentInfo i : all) {
             String attached = i.attached().isEmpty() ? "-" : i.attached().stream()
-                    .map(p -> p.pid() + (p.alive() ? "" : "(dead)")).collect(Collectors.joining(","));
+                    .map(p -> p.pid() + (p.liveness() == io.shmkit.segment.Liveness.ALIVE ? "" : "(" + p.liveness().label() + ")"))
+                    .collect(Collectors.joining(","));
             out.printf("%-40s %-6s %10s %6d %8d %-24s %s%n", i.name(), i.name().backend().label(), Sizes.human(i.size()),
                     i.kind(), i.creatorPid(), attached, i.createdAt());
         }

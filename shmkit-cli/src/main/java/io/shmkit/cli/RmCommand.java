@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 @Command(name = "rm", mixinStandardHelpOptions = true,
-        description = "Remove a segment. Refuses while live processes are attached, unless --force.")
+        description = "Remove a segment. Refuses while live processes are attached (or processes whose liveness"
+                + " cannot be told, e.g. in another container), unless --force.")
 final class RmCommand implements Callable<Integer> {
 
     @Spec
@@ -31,8 +32,10 @@ final class RmCommand implements Callable<Integer> {
     public Integer call() {
         SegmentName n = segment.resolve();
         SegmentInfo info = Segments.inspect(n); // not found / not shmkit -> clear error
+        // fail closed: an attacher whose liveness cannot be told counts as live
         String live = info.attached().stream().filter(AttachedProcess::alive)
-                .map(p -> Long.toString(p.pid())).collect(Collectors.joining(", "));
+                .map(p -> p.pid() + (p.liveness() == io.shmkit.segment.Liveness.UNKNOWN ? " (unknown)" : ""))
+                .collect(Collectors.joining(", "));
         if (!live.isEmpty() && !force) {
             throw new IllegalStateException("segment " + n + " has live attached processes (pid " + live
                     + "); stop them or use --force");

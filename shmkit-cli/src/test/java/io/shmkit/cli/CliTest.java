@@ -56,7 +56,7 @@ class CliTest {
         assertThat(lsJson.out()).startsWith("[").contains("\"name\":\"posix:" + n + "\"").contains("\"size\":65536");
 
         Result info = run("info", n);
-        assertThat(info.out()).contains("format version:    1").contains("size:              65536")
+        assertThat(info.out()).contains("format version:    2").contains("size:              65536")
                 .contains("creator:           pid " + ProcessHandle.current().pid()).contains("attached:          0 live, 0 dead");
         Result infoJson = run("info", n, "--json");
         assertThat(infoJson.out()).contains("\"resizeGeneration\":0").contains("\"mode\":\"0600\"");
@@ -210,7 +210,15 @@ class CliTest {
             bump.allocate(10);
             ring.allocate(500);
             seg.reserve("not-an-allocator", 0x7777, 64, 64);
+            statShowsEveryAllocator(n); // while attached: the thread cache is a live process's
         }
+        // detached: the closed attachment's cache is a dead owner's, verify gives it back
+        Result r = run("stat", n, "--verify");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("mode THREAD_CACHED, 0 free blocks held in thread caches");
+    }
+
+    private void statShowsEveryAllocator(String n) {
         Result r = run("stat", n, "--verify");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("sessions (fixed-pool)").contains("allocations 2  requests 2  failures 0")

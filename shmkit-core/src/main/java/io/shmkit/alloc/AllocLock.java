@@ -1,5 +1,6 @@
 package io.shmkit.alloc;
 
+import io.shmkit.SegmentCorruptedException;
 import io.shmkit.sync.LockResult;
 import io.shmkit.sync.ShmMutex;
 
@@ -58,14 +59,31 @@ interface AllocLock {
             return mutex.lock() == LockResult.OWNER_DIED;
         }
 
+        // An allocator calls these only while it holds the lock: if the mutex says otherwise,
+        // somebody overwrote the held lock word (a foreign process, a stray write). That is
+        // corruption of the structure, not a misuse by the caller.
+
         @Override
         public void markConsistent() {
-            mutex.markConsistent();
+            try {
+                mutex.markConsistent();
+            } catch (IllegalMonitorStateException e) {
+                throw overwritten(e);
+            }
         }
 
         @Override
         public void unlock() {
-            mutex.unlock();
+            try {
+                mutex.unlock();
+            } catch (IllegalMonitorStateException e) {
+                throw overwritten(e);
+            }
+        }
+
+        private SegmentCorruptedException overwritten(IllegalMonitorStateException e) {
+            return new SegmentCorruptedException("lock word at offset=" + mutex.offset()
+                    + " was overwritten while this thread held it: " + e.getMessage(), e);
         }
 
         @Override

@@ -4,6 +4,7 @@ import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.FixedPoolLayout;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
@@ -104,6 +105,10 @@ public final class FixedPool implements SharedAllocator {
     private final int entries;   // registry entries (0 without thread caches)
     private final SyncMode mode;
     private final AllocLock lock;
+    /** Liveness of registry owners: the attach table of the segment this structure is in. */
+    private final OwnerTable owners;
+    /** See {@link #reclaimedCaches()}; written under the lock. */
+    private long reclaimedCaches;
     private final ThreadCaches<Cache> caches; // null without thread caches
 
     /** A thread's cache: the indices of the slices whose state byte is {@code mark}. */
@@ -137,6 +142,7 @@ public final class FixedPool implements SharedAllocator {
         this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
                 : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
         this.lock = lock;
+        this.owners = OwnerTable.of(m, base);
         this.caches = mode == SyncMode.THREAD_CACHED ? new ThreadCaches<>(entries, this::register) : null;
     }
 
@@ -193,9 +199,11 @@ public final class FixedPool implements SharedAllocator {
     /** Opens a pool created in a raw range. */
     public static FixedPool open(MemorySegment memory, long offset, long length, String name) {
         Structures.checkRange(memory, offset, length, "fixed pool '" + name + "'");
-        if (memory.get(ValueLayout.JAVA_LONG, offset + MAGIC) == MAGIC_FORMAT_1) {
-            throw new LayoutMismatchException("fixed pool '" + name + "' at offset=" + offset + " has format 1 (an "
-                    + "older shmkit); this library reads format 2: recreate the pool");
+        long oldMagic = memory.get(ValueLayout.JAVA_LONG, offset + MAGIC);
+        if (oldMagic == MAGIC_FORMAT_1 || oldMagic == MAGIC_FORMAT_2) {
+            throw new LayoutMismatchException("fixed pool '" + name + "' at offset=" + offset + " has format "
+                    + (oldMagic == MAGIC_FORMAT_1 ? 1 : 2) + " (an older shmkit); this library reads format 3: recreate"
+                    + " the pool");
         }
         Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "fixed pool '" + name + "'");
         long sliceSize = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_SIZE);
@@ -532,8 +540,8 @@ public final class FixedPool implements SharedAllocator {
                     long at = entryAt(e);
                     if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
                         m.asSlice(at, ENTRY_BYTES).fill((byte) 0);
-                        m.set(ValueLayout.JAVA_INT, at + E_PID, Procs.PID);
-                        m.set(ValueLayout.JAVA_LONG, at + E_START, Procs.START_TIME);
+                        m.set(ValueLayout.JAVA_INT, at + E_OWNER, owners.id());
+                        m.set(ValueLayout.JAVA_LONG, at + E_PID, Procs.PID); // diagnostics
                         m.set(ValueLayout.JAVA_LONG, at + E_THREAD, Thread.currentThread().threadId());
                         m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 1);
                         Cache c = new Cache(e, at);
@@ -560,6 +568,14 @@ public final class FixedPool implements SharedAllocator {
      * that ended without {@link #releaseThreadCache()}, to the shared list and frees their
      * registry entries (lock held). Returns the number of entries freed.
      */
+    /**
+     * Thread caches this instance gave back to the shared list because their process died or
+     * their thread ended (process-local count, for diagnostics and tests).
+     */
+    public long reclaimedCaches() {
+        return reclaimedCaches;
+    }
+
     private int reclaimDeadCaches() {
         long deadMask = 0; // entries of dead processes: their slices are found by a scan of the state bytes
         int freed = 0;
@@ -568,15 +584,14 @@ public final class FixedPool implements SharedAllocator {
             if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
                 continue;
             }
-            int pid = m.get(ValueLayout.JAVA_INT, at + E_PID);
-            long start = m.get(ValueLayout.JAVA_LONG, at + E_START);
-            if (pid == Procs.PID && start == Procs.START_TIME) {
+            int owner = m.get(ValueLayout.JAVA_INT, at + E_OWNER);
+            if (owner == owners.id() || (caches != null && caches.holds(e))) { // ours, whatever a stray write says
                 Cache c = caches.ended(e);
                 if (c != null) {
                     emptyLocal(c);
                     freed++;
                 }
-            } else if (!Procs.isAlive(pid, start)) {
+            } else if (owners.check(owner).dead()) { // positive evidence only: unknown keeps its slices
                 deadMask |= 1L << e;
             }
         }
@@ -593,6 +608,7 @@ public final class FixedPool implements SharedAllocator {
                 freed++;
             }
         }
+        reclaimedCaches += freed;
         return freed;
     }
 

@@ -1,7 +1,9 @@
 package io.shmkit.alloc;
 
+import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
@@ -74,6 +76,8 @@ public final class RegionRegistry {
     private final long slotBytes;
     private final SharedAllocator allocator;
     private final AllocLock lock;
+    /** Liveness of registry owners: the attach table of the segment this structure is in. */
+    private final OwnerTable owners;
 
     private RegionRegistry(String name, MemorySegment m, long base, SharedAllocator allocator) {
         this.name = name;
@@ -84,6 +88,7 @@ public final class RegionRegistry {
         this.slotBytes = slotBytes(maxBlocks);
         this.allocator = allocator;
         this.lock = AllocLock.openRobust(m, base + LOCK);
+        this.owners = OwnerTable.of(m, base);
     }
 
     /**
@@ -146,6 +151,10 @@ public final class RegionRegistry {
         long base = e.offset();
         String what = "region registry '" + name + "'";
         Structures.checkRange(m, base, SLOT_TABLE, what);
+        if (m.get(ValueLayout.JAVA_LONG, base + MAGIC) == MAGIC_FORMAT_1) {
+            throw new LayoutMismatchException(what + " at offset=" + base + " has format 1 (an older shmkit); this"
+                    + " library reads format 2: recreate it");
+        }
         Structures.awaitMagic(m, base + MAGIC, MAGIC_VALUE, what);
         int slots = m.get(ValueLayout.JAVA_INT, base + SLOTS);
         int maxBlocks = m.get(ValueLayout.JAVA_INT, base + MAX_BLOCKS);
@@ -227,9 +236,8 @@ public final class RegionRegistry {
             if (m.get(ValueLayout.JAVA_INT, at + S_IN_USE) == 0) {
                 continue;
             }
-            int pid = m.get(ValueLayout.JAVA_INT, at + S_PID);
-            long start = m.get(ValueLayout.JAVA_LONG, at + S_START);
-            if ((pid == Procs.PID && start == Procs.START_TIME) || Procs.isAlive(pid, start)) {
+            int owner = m.get(ValueLayout.JAVA_INT, at + S_OWNER);
+            if (owner == owners.id() || !owners.check(owner).dead()) { // alive or unknown: fail closed
                 continue;
             }
             long count = Math.min(Math.max(m.get(ValueLayout.JAVA_LONG, at + S_COUNT), 0), maxBlocks);
@@ -298,8 +306,8 @@ public final class RegionRegistry {
                     long at = slotAt(s);
                     if (m.get(ValueLayout.JAVA_INT, at + S_IN_USE) == 0) {
                         m.asSlice(at, slotBytes).fill((byte) 0);
-                        m.set(ValueLayout.JAVA_INT, at + S_PID, Procs.PID);
-                        m.set(ValueLayout.JAVA_LONG, at + S_START, Procs.START_TIME);
+                        m.set(ValueLayout.JAVA_INT, at + S_OWNER, owners.id());
+                        m.set(ValueLayout.JAVA_LONG, at + S_PID, Procs.PID); // diagnostics
                         m.set(ValueLayout.JAVA_LONG, at + S_THREAD, Thread.currentThread().threadId());
                         INT.setRelease(m, at + S_IN_USE, 1);
                         return new Slot(at);

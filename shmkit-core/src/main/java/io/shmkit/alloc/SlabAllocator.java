@@ -1,7 +1,9 @@
 package io.shmkit.alloc;
 
+import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
@@ -88,6 +90,10 @@ public final class SlabAllocator implements SharedAllocator {
     private final long pages;     // segment offset of page 0
     private final long pagesEnd;
     private final AllocLock lock;
+    /** Liveness of registry owners: the attach table of the segment this structure is in. */
+    private final OwnerTable owners;
+    /** See {@link #reclaimedCaches()}; written under the lock. */
+    private long reclaimedCaches;
     private final SyncMode mode;
     private final int entries;      // registry entries (0 without thread caches)
     private final long registry;    // segment offset of registry entry 0
@@ -122,6 +128,7 @@ public final class SlabAllocator implements SharedAllocator {
         this.pages = base + m.get(L, base + PAGES_AT);
         this.pagesEnd = pages + (long) pageCount * pageSize;
         this.lock = lock;
+        this.owners = OwnerTable.of(m, base);
         long flags = m.get(L, base + FLAGS);
         this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
                 : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
@@ -177,6 +184,10 @@ public final class SlabAllocator implements SharedAllocator {
     /** Opens a slab created in a raw range. */
     public static SlabAllocator open(MemorySegment memory, long offset, long length, String name) {
         Structures.checkRange(memory, offset, length, "slab '" + name + "'");
+        if (memory.get(L, offset + MAGIC) == MAGIC_FORMAT_1) {
+            throw new LayoutMismatchException("slab '" + name + "' at offset=" + offset + " has format 1 (an older"
+                    + " shmkit); this library reads format 2: recreate the slab");
+        }
         Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "slab '" + name + "'");
         long ps = memory.get(L, offset + PAGE_SIZE);
         long pc = memory.get(L, offset + PAGE_COUNT);
@@ -785,8 +796,8 @@ public final class SlabAllocator implements SharedAllocator {
                     long at = registry + e * entrySize;
                     if (gi(at + E_IN_USE) == 0) {
                         m.asSlice(at, entrySize).fill((byte) 0);
-                        si(at + E_PID, Procs.PID);
-                        sl(at + E_START, Procs.START_TIME);
+                        si(at + E_OWNER, owners.id());
+                        sl(at + E_PID, Procs.PID); // diagnostics
                         sl(at + E_THREAD, Thread.currentThread().threadId());
                         si(at + E_IN_USE, 1);
                         Cache k = new Cache(e, at);
@@ -808,6 +819,14 @@ public final class SlabAllocator implements SharedAllocator {
      * Frees every block cached by threads of dead processes, and by threads of this process that
      * ended without {@link #releaseThreadCache()}, and their registry entries (lock held).
      */
+    /**
+     * Thread caches this instance gave back because their process died or their thread ended
+     * (process-local count, for diagnostics and tests).
+     */
+    public long reclaimedCaches() {
+        return reclaimedCaches;
+    }
+
     private int reclaimDeadCaches() {
         int freed = 0;
         for (int e = 0; e < entries; e++) {
@@ -815,20 +834,20 @@ public final class SlabAllocator implements SharedAllocator {
             if (gi(at + E_IN_USE) == 0) {
                 continue;
             }
-            int pid = gi(at + E_PID);
-            long start = gl(at + E_START);
-            if (pid == Procs.PID && start == Procs.START_TIME) {
+            int owner = gi(at + E_OWNER);
+            if (owner == owners.id() || caches.holds(e)) {
                 Cache k = caches.ended(e);
                 if (k == null) {
                     continue; // a live thread, or another instance's
                 }
                 caches.forget(k);
-            } else if (Procs.isAlive(pid, start)) {
+            } else if (!owners.check(owner).dead()) { // alive or unknown: fail closed
                 continue;
             }
             emptyEntry(at);
             freed++;
         }
+        reclaimedCaches += freed;
         return freed;
     }
 
@@ -839,9 +858,14 @@ public final class SlabAllocator implements SharedAllocator {
             long n = Math.min(Math.max(gl(ea + EC_COUNT), 0), CACHE_SLOTS);
             for (int i = 0; i < n; i++) {
                 long off = gl(ea + EC_OFFSETS + 8L * i);
-                if (off >= pages && off < pagesEnd) {
-                    m.set(L, off, 0L);
+                // only a block that carries the cached tag is in a cache: a damaged or stale
+                // entry must never free a live block (it would be handed out twice); such a
+                // block is leaked instead, and the tag is cleared before the release so that
+                // two entries naming one block cannot free it twice
+                if (off < pages || off >= pagesEnd || (off & 7) != 0 || m.get(L, off) != tag(off)) {
+                    continue;
                 }
+                m.set(L, off, 0L);
                 releaseSmall(off);
             }
             sl(ea + EC_COUNT, 0);

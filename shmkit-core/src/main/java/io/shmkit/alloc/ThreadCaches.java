@@ -108,6 +108,15 @@ final class ThreadCaches<C extends ThreadCaches.Cache> {
         return c != null && !c.thread.isAlive() ? (C) c : null;
     }
 
+    /**
+     * Whether this instance gave registry entry {@code e} to a thread and still holds it
+     * (allocator lock held): such an entry is never reclaimed, whatever its shared-memory owner
+     * field says (a stray write there must not free a live cache's blocks).
+     */
+    boolean holds(int e) {
+        return byEntry[e] != null;
+    }
+
     /** Forgets cache {@code c} (allocator lock held): its entry is being given up. */
     synchronized void forget(C c) {
         if (c.entry >= 0 && byEntry[c.entry] == c) {

@@ -25,8 +25,9 @@ package io.shmkit.internal;
  *  +232  (reserved)    u64
  *  +256  registry[entries], {@link #ENTRY_BYTES} bytes each (one cache line per thread):
  *          +0  in use    s32   1 while a thread owns the entry
- *          +4  pid       s32   owner process
- *          +8  start     u64   owner process start time (pid reuse check)
+ *          +4  owner     s32   owner process: its owner id (OwnerTable.id(), attach-table
+ *                            registration); liveness is asked of OwnerTable only
+ *          +8  pid       u64   owner pid in its own pid namespace (diagnostics)
  *          +16 thread    u64   owner thread id (diagnostics)
  *          +24 cache word u64  (requests served from the cache << 6) | slices in the cache;
  *                            written by the owner only, for statistics (not a commit)
@@ -42,8 +43,13 @@ package io.shmkit.internal;
  */
 public final class FixedPoolLayout {
 
-    /** "SHMKFXP2" as a little-endian long (format 2: cached slices are marked in their state byte). */
-    public static final long MAGIC_VALUE = 0x3250584B464D4853L;
+    /**
+     * "SHMKFXP3" as a little-endian long (format 3: registry entries name owner ids; format 2
+     * named pid and start time, and marked cached slices in their state byte as 3 does).
+     */
+    public static final long MAGIC_VALUE = 0x3350584B464D4853L;
+    /** "SHMKFXP2": format 2, whose registry named pid and start time; refused with a clear message. */
+    public static final long MAGIC_FORMAT_2 = 0x3250584B464D4853L;
     /** "SHMKFXP1": format 1, whose thread caches were lists in the registry; refused with a clear message. */
     public static final long MAGIC_FORMAT_1 = 0x3150584B464D4853L;
 
@@ -66,8 +72,8 @@ public final class FixedPoolLayout {
 
     public static final long ENTRY_BYTES = 64;
     public static final long E_IN_USE = 0;
-    public static final long E_PID = 4;
-    public static final long E_START = 8;
+    public static final long E_OWNER = 4;
+    public static final long E_PID = 8;
     public static final long E_THREAD = 16;
     public static final long E_CACHED = 24;
     public static final int CACHE_COUNT_BITS = 6;

@@ -20,6 +20,12 @@ public final class Procs {
     /** This process's start time in clock ticks since boot. */
     public static final long START_TIME = startTime(PID);
 
+    /**
+     * Inode of this process's pid namespace ({@code /proc/self/ns/pid}), 0 if it cannot be
+     * read. Two processes with the same value see the same pids.
+     */
+    public static final long PID_NAMESPACE = readPidNamespace();
+
     /** The kernel's {@code pid_max}; pids are in {@code [1, PID_MAX)}. */
     public static final int PID_MAX = readPidMax();
 
@@ -64,6 +70,41 @@ public final class Procs {
     /** Whether a pid value is plausible at all (inside {@code [1, pid_max)}). */
     public static boolean isValidPid(long pid) {
         return pid > 0 && pid < PID_MAX;
+    }
+
+    /**
+     * Whether {@code pid} is gone, from positive evidence only, for a caller in the same pid
+     * namespace as that process: {@code kill(pid, 0)} fails with ESRCH (no such process,
+     * whatever hidepid hides), or {@code /proc/<pid>/stat} is readable and shows a zombie or a
+     * different start time (the pid was reused). Anything the system cannot tell is "not gone".
+     *
+     * @param startTime the start time recorded by the process, 0 if none
+     */
+    public static boolean isGone(int pid, long startTime) {
+        if (pid <= 0) {
+            return false;
+        }
+        if (Libc.kill(pid, 0) != 0 && Libc.errno() == ESRCH) {
+            return true;
+        }
+        if (startTime == 0) {
+            return false;
+        }
+        long actual = startTime(pid); // -1 also when unreadable (hidepid): then not evidence
+        return actual >= 0 && actual != startTime;
+    }
+
+    private static final int ESRCH = 3;
+
+    private static long readPidNamespace() {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString(); // "pid:[4026531836]"
+            int open = link.indexOf('[');
+            int close = link.indexOf(']');
+            return open >= 0 && close > open ? Long.parseLong(link.substring(open + 1, close)) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private static int readPidMax() {

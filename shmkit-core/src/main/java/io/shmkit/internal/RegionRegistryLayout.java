@@ -14,8 +14,8 @@ package io.shmkit.internal;
  *  +192  allocator name  s32 length + up to 60 bytes of UTF-8: the allocator the regions use
  *  +256  slot[slots], {@link #slotBytes} bytes each:
  *          +0  in use   s32  1 while a region holds the slot
- *          +4  pid      s32  owner process
- *          +8  start    u64  owner process start time (pid reuse check)
+ *          +4  owner    s32  owner process: its owner id (OwnerTable.id(), attach-table registration)
+ *          +8  pid      u64  owner pid in its own pid namespace (diagnostics)
  *          +16 thread   u64  owner thread id (diagnostics)
  *          +24 count    u64  high-water mark of the offsets below, stored after the offset it adds
  *          +64 offsets  u64[max blocks]  blocks and large allocations the region holds, 0 = none;
@@ -25,8 +25,10 @@ package io.shmkit.internal;
  */
 public final class RegionRegistryLayout {
 
-    /** "SHMKRGN1" as a little-endian long. */
-    public static final long MAGIC_VALUE = 0x314E47524B4D4853L;
+    /** "SHMKRGN2" as a little-endian long (format 2: slots name owner ids, not pid and start time). */
+    public static final long MAGIC_VALUE = 0x324E47524B4D4853L;
+    /** "SHMKRGN1": format 1 (slots named pid and start time); refused with a clear message. */
+    public static final long MAGIC_FORMAT_1 = 0x314E47524B4D4853L;
 
     public static final long MAGIC = 0;
     public static final long SLOTS = 8;
@@ -39,8 +41,8 @@ public final class RegionRegistryLayout {
     public static final long SLOT_TABLE = 256;
 
     public static final long S_IN_USE = 0;
-    public static final long S_PID = 4;
-    public static final long S_START = 8;
+    public static final long S_OWNER = 4;
+    public static final long S_PID = 8;
     public static final long S_THREAD = 16;
     public static final long S_COUNT = 24;
     public static final long S_OFFSETS = 64;

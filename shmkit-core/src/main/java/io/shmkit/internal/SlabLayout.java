@@ -34,8 +34,8 @@ package io.shmkit.internal;
  *  ...   (pad to 64)
  *  ...   registry[entries] entry size bytes each (a multiple of 64):
  *          +0  in use       s32   1 while a thread owns the entry
- *          +4  pid          s32   owner process
- *          +8  start        u64   owner process start time (pid reuse check)
+ *          +4  owner        s32   owner process: its owner id (OwnerTable.id(), attach-table registration)
+ *          +8  pid          u64   owner pid in its own pid namespace (diagnostics)
  *          +16 thread       u64   owner thread id (diagnostics)
  *          +64 per class    (2 + {@link #CACHE_SLOTS}) u64: count, requests, offsets[]
  *                           (written by the owner thread only; count is the commit)
@@ -57,8 +57,10 @@ package io.shmkit.internal;
  */
 public final class SlabLayout {
 
-    /** "SHMKSLB1" as a little-endian long. */
-    public static final long MAGIC_VALUE = 0x31424C534B4D4853L;
+    /** "SHMKSLB2" as a little-endian long (format 2: cache registry entries name owner ids). */
+    public static final long MAGIC_VALUE = 0x32424C534B4D4853L;
+    /** "SHMKSLB1": format 1, whose cache registry named pid and start time; refused with a clear message. */
+    public static final long MAGIC_FORMAT_1 = 0x31424C534B4D4853L;
 
     public static final long MAGIC = 0;
     public static final long PAGE_SIZE = 8;
@@ -107,8 +109,8 @@ public final class SlabLayout {
     /** Blocks a thread caches per size class. */
     public static final int CACHE_SLOTS = 8;
     public static final long E_IN_USE = 0;
-    public static final long E_PID = 4;
-    public static final long E_START = 8;
+    public static final long E_OWNER = 4;
+    public static final long E_PID = 8;
     public static final long E_THREAD = 16;
     public static final long E_CLASSES = 64;
     public static final long EC_COUNT = 0;

@@ -13,6 +13,7 @@ import io.shmkit.ShmException;
 import io.shmkit.UnsupportedFormatException;
 import io.shmkit.internal.Errors;
 import io.shmkit.internal.Libc;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 
 import java.lang.foreign.Arena;
@@ -45,10 +46,16 @@ import static io.shmkit.internal.SegmentHeader.*;
  * while other threads still access its memory makes those accesses fail with
  * {@link IllegalStateException}; it never unmaps memory under a running access.
  *
- * <p><b>Process safety:</b> any number of processes may attach. Each attached instance records
- * its pid and process start time in the header's attach table and removes it on
- * {@link #close()}; a process killed with SIGKILL leaves its entry behind, where tools show it
- * as dead, and the next attacher may reuse the slot.
+ * <p><b>Process safety:</b> any number of processes may attach. Each attached (writable)
+ * instance claims a slot of the header's attach table: for POSIX and file segments the claim
+ * is an open-file-description lock on one byte of the segment file, held by the kernel for as
+ * long as the instance is attached and dropped when its process dies, in whatever pid
+ * namespace. That registration is the owner identity every lock and allocator in the segment
+ * records, so a dead owner is recognised, and a live one never robbed, across containers and
+ * under {@code hidepid}. A process killed with SIGKILL leaves its slot's diagnostics behind,
+ * where tools show it as dead, and the next attacher reuses the slot. System V segments have
+ * no file: their owners are recognised as dead only from the same pid namespace (see
+ * {@code docs/SEGMENTS.md}).
  *
  * <p><b>Publication:</b> the creator initialises the header and then publishes the magic with a
  * release store; an opener reads it with acquire semantics, so it never sees a partial header.
@@ -83,7 +90,8 @@ public final class Segment implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final List<long[]> mappings = new ArrayList<>();
     private final boolean hugePages;
-    private final int attachSlot;
+    /** This instance's registration in the attach table, and the liveness checks of other owners. */
+    private final OwnerTable owners;
 
     private volatile MemorySegment writable;
     private volatile MemorySegment memory;
@@ -103,7 +111,10 @@ public final class Segment implements AutoCloseable {
         this.writable = view;
         this.memory = options.readOnly() ? view.asReadOnly() : view;
         this.generation = (long) LONG.getAcquire(view, OFF_RESIZE_GENERATION);
-        this.attachSlot = options.readOnly() ? -1 : registerAttachment(view);
+        this.owners = OwnerTable.open(view, fd, name.backend(), !options.readOnly());
+        for (long[] mapping : mappings) {
+            owners.cover(mapping[0], mapping[1]);
+        }
     }
 
     // ------------------------------------------------------------------ factories
@@ -471,34 +482,22 @@ public final class Segment implements AutoCloseable {
     /** Every header field and the attach table, read now. */
     public SegmentInfo info() {
         ensureOpen();
-        return readInfo(name, memory(), backingSize());
+        return readInfo(name, memory(), backingSize(), owners.attached());
     }
 
     /** The processes registered in the attach table, with whether each still runs. */
     public List<AttachedProcess> attached() {
-        return readAttached(memory());
+        ensureOpen();
+        return owners.attached();
     }
 
-    static SegmentInfo readInfo(SegmentName name, MemorySegment m, long backingSize) {
+    static SegmentInfo readInfo(SegmentName name, MemorySegment m, long backingSize, List<AttachedProcess> attached) {
         return new SegmentInfo(name, (int) INT.get(m, OFF_FORMAT_VERSION), (int) INT.get(m, OFF_KIND),
                 (long) LONG.get(m, OFF_LAYOUT_HASH), (long) LONG.getAcquire(m, OFF_SIZE), backingSize,
                 (long) LONG.getAcquire(m, OFF_RESIZE_GENERATION), (long) LONG.get(m, OFF_CREATOR_PID),
                 (long) LONG.get(m, OFF_CREATOR_START), Instant.ofEpochMilli((long) LONG.get(m, OFF_CREATED_AT)),
                 (int) INT.get(m, OFF_MODE), (long) LONG.get(m, OFF_DATA_OFFSET), (long) LONG.getAcquire(m, OFF_CARVE_TOP),
-                readAttached(m), readDirectory(m));
-    }
-
-    static List<AttachedProcess> readAttached(MemorySegment m) {
-        List<AttachedProcess> out = new ArrayList<>();
-        for (int i = 0; i < ATTACH_SLOTS; i++) {
-            long slot = attachSlot(i);
-            long pid = (long) LONG.getAcquire(m, slot + ATTACH_SLOT_PID);
-            if (pid != 0) {
-                long start = (long) LONG.getAcquire(m, slot + ATTACH_SLOT_START);
-                out.add(new AttachedProcess(pid, start, Procs.isAlive(pid, start)));
-            }
-        }
-        return out;
+                attached, readDirectory(m));
     }
 
     private long backingSize() {
@@ -525,18 +524,12 @@ public final class Segment implements AutoCloseable {
             return;
         }
         closed = true;
-        if (attachSlot >= 0) {
-            MemorySegment m = writable;
-            if (readOnlyProtected) {
-                for (long[] mapping : mappings) {
-                    Libc.mprotect(mapping[0], mapping[1], Libc.PROT_READ | Libc.PROT_WRITE);
-                }
+        if (owners.registered() && readOnlyProtected) {
+            for (long[] mapping : mappings) {
+                Libc.mprotect(mapping[0], mapping[1], Libc.PROT_READ | Libc.PROT_WRITE);
             }
-            long slot = attachSlot(attachSlot);
-            // clear start time first, then release the slot with one CAS on the pid word
-            LONG.setRelease(m, slot + ATTACH_SLOT_START, 0L);
-            LONG.compareAndSet(m, slot + ATTACH_SLOT_PID, (long) Procs.PID, 0L);
         }
+        owners.release(); // before the fd closes: the kernel lock goes with it
         arena.close(); // invalidates every view before the memory goes away
         for (long[] mapping : mappings) {
             if (shmId >= 0) {
@@ -873,6 +866,11 @@ public final class Segment implements AutoCloseable {
         if (version < 1) {
             throw new SegmentCorruptedException("segment " + name + ": invalid format version=" + version);
         }
+        if (version < MIN_FORMAT_VERSION) {
+            throw new UnsupportedFormatException("segment " + name + " has format version=" + version
+                    + ", older than this shmkit reads (" + MIN_FORMAT_VERSION + ": owners are attach-table"
+                    + " registrations, not pid and start time); recreate it with this version");
+        }
         int headerSize = (int) INT.get(m, OFF_HEADER_SIZE);
         if (headerSize != HEADER_SIZE) {
             throw new SegmentCorruptedException("segment " + name + ": header size=" + headerSize
@@ -909,6 +907,9 @@ public final class Segment implements AutoCloseable {
 
     private MemorySegment addView(long address, long length) {
         mappings.add(new long[]{address, length});
+        if (owners != null) { // null while the constructor maps the first view
+            owners.cover(address, length);
+        }
         return MemorySegment.ofAddress(address).reinterpret(length, arena, null);
     }
 
@@ -943,30 +944,15 @@ public final class Segment implements AutoCloseable {
         sizeBacking(fd, name, target, options.preallocate());
     }
 
-    private int registerAttachment(MemorySegment m) {
-        // First pass: a free slot. Second pass: a slot whose process is gone.
-        for (int pass = 0; pass < 2; pass++) {
-            for (int i = 0; i < ATTACH_SLOTS; i++) {
-                long slot = attachSlot(i);
-                long pid = (long) LONG.getAcquire(m, slot + ATTACH_SLOT_PID);
-                boolean take = pass == 0 ? pid == 0
-                        : pid != 0 && !Procs.isAlive(pid, (long) LONG.getAcquire(m, slot + ATTACH_SLOT_START));
-                if (take && LONG.compareAndSet(m, slot + ATTACH_SLOT_PID, pid, (long) Procs.PID)) {
-                    LONG.setRelease(m, slot + ATTACH_SLOT_START, Procs.START_TIME);
-                    return i;
-                }
-            }
-        }
-        return -1; // table full of live processes: attach without being listed
-    }
-
+    /** Takes the header's grow/reserve lock; a holder is taken over only when positively dead. */
     private void lockHeader(MemorySegment m) {
+        long me = Integer.toUnsignedLong(owners.id());
         long lastCheck = System.nanoTime();
         for (int spins = 0; ; spins++) {
-            long owner = (long) LONG.getVolatile(m, OFF_GROW_LOCK_PID);
+            long owner = (long) LONG.getVolatile(m, OFF_GROW_LOCK_OWNER);
             if (owner == 0) {
-                if (LONG.compareAndSet(m, OFF_GROW_LOCK_PID, 0L, (long) Procs.PID)) {
-                    LONG.setRelease(m, OFF_GROW_LOCK_START, Procs.START_TIME);
+                if (LONG.compareAndSet(m, OFF_GROW_LOCK_OWNER, 0L, me)) {
+                    LONG.setRelease(m, OFF_GROW_LOCK_PID, (long) Procs.PID); // diagnostic only
                     return;
                 }
                 continue;
@@ -974,11 +960,9 @@ public final class Segment implements AutoCloseable {
             long now = System.nanoTime();
             if (now - lastCheck > HEADER_LOCK_STEAL_CHECK_NANOS) {
                 lastCheck = now;
-                long start = (long) LONG.getAcquire(m, OFF_GROW_LOCK_START);
-                if (!Procs.isAlive(owner, start)
-                        && LONG.compareAndSet(m, OFF_GROW_LOCK_PID, owner, (long) Procs.PID)) {
+                if (owners.check((int) owner).dead() && LONG.compareAndSet(m, OFF_GROW_LOCK_OWNER, owner, me)) {
                     // The dead owner's step was a single committed store or none (see reserve/grow).
-                    LONG.setRelease(m, OFF_GROW_LOCK_START, Procs.START_TIME);
+                    LONG.setRelease(m, OFF_GROW_LOCK_PID, (long) Procs.PID);
                     return;
                 }
             }
@@ -991,8 +975,8 @@ public final class Segment implements AutoCloseable {
     }
 
     private static void unlockHeader(MemorySegment m) {
-        LONG.setRelease(m, OFF_GROW_LOCK_START, 0L);
         LONG.setRelease(m, OFF_GROW_LOCK_PID, 0L);
+        LONG.setRelease(m, OFF_GROW_LOCK_OWNER, 0L);
     }
 
     private void ensureOpen() {

@@ -1,21 +1,24 @@
 package io.shmkit.sync;
 
-import io.shmkit.internal.Procs;
+import io.shmkit.internal.OwnerTable;
 
 /**
- * Owner identities stored in lock words, and the dead-owner test. Package-private.
+ * Owner words stored in lock words. Package-private; the identity inside them and the
+ * dead-owner test live in {@link OwnerTable}, the one place shmkit decides liveness.
  *
- * <p>An owner word is {@code pid << 32 | token << 2 | inconsistent << 1 | waiters}: the
- * owning process's pid in the high 32 bits, a per-thread token ({@link Thread#threadId()}
- * modulo 2^30, so stable for the thread's life and unique within the process for the first
- * 2^30 threads it creates) in bits 2..31, the sticky "an owner died, repair pending" flag in
- * bit 1 and a waiters hint in bit 0. A free lock is 0 (consistent) or exactly
- * {@link #INCONSISTENT}; keeping the flag in the word lets the uncontended fast path decide
- * everything with its one CAS from 0.
+ * <p>An owner word is {@code ownerId << 32 | token << 2 | inconsistent << 1 | waiters}: the
+ * owning process's owner id ({@link OwnerTable#id()}: its attach slot and the slot's
+ * registration generation, or a random id for memory outside a segment) in the high 32 bits, a
+ * per-thread token ({@link Thread#threadId()} modulo 2^30, so stable for the thread's life and
+ * unique within the process for the first 2^30 threads it creates) in bits 2..31, the sticky
+ * "an owner died, repair pending" flag in bit 1 and a waiters hint in bit 0. A free lock is 0
+ * (consistent) or exactly {@link #INCONSISTENT}; keeping the flag in the word lets the
+ * uncontended fast path decide everything with its one CAS from 0.
  *
- * <p>A stamp word is {@code pid << 40 | (startTime & (2^40-1))}: the owning process's pid and
- * its start time (clock ticks since boot, from {@code /proc/<pid>/stat}), written by the owner
- * right after it acquires. Every thread of one process writes the same stamp.
+ * <p>The word alone names its owner: there is no separate stamp written after the CAS, so no
+ * reader can pair a new owner with an old stamp (the "stale stamp" of format 1). A restarted
+ * process that has its predecessor's pid (pid 1 in a new container) has a different
+ * registration generation, so it never mistakes its predecessor's lock for its own.
  */
 final class Owners {
 
@@ -32,69 +35,40 @@ final class Owners {
     static final int TOKEN_BITS = 0x3FFF_FFFF;
     /** Bits 2..31 of an owner word: where the token goes. */
     static final long TOKEN_FIELD = 0xFFFF_FFFCL;
-    static final long START_MASK = (1L << 40) - 1;
-    /** This process's stamp. */
-    static final long STAMP = ((long) Procs.PID << 40) | (Procs.START_TIME & START_MASK);
-    private static final long PID_PART = (long) Procs.PID << 32;
 
-    /** The owner word of the calling thread (flags clear). Allocation free, no division. */
-    static long self() {
-        return PID_PART | ((Thread.currentThread().threadId() << 2) & TOKEN_FIELD);
+    /** The high half of this process's owner words in memory governed by {@code table}. */
+    static long base(OwnerTable table) {
+        return (long) table.id() << 32;
     }
 
-    static int pid(long word) {
-        return (int) (word >> 32);
+    /** The owner word of the calling thread (flags clear), given {@link #base}. Allocation free. */
+    static long self(long base) {
+        return base | ((Thread.currentThread().threadId() << 2) & TOKEN_FIELD);
+    }
+
+    static int ownerId(long word) {
+        return (int) (word >>> 32);
     }
 
     static int token(long word) {
         return (int) ((word >>> 2) & TOKEN_BITS);
     }
 
-    static int stampPid(long stamp) {
-        return (int) (stamp >>> 40);
-    }
-
-    /** Why the owner word cannot name a real owner, or null if it is well formed (and not free). */
-    static String garbageReason(long word) {
-        int pid = pid(word);
-        if (pid == 0) {
-            return "pid 0" + ((word & WAITERS) != 0 ? " with the waiters flag set" : "") + " (no owner recorded)";
-        }
-        if (pid < 0) {
-            return "negative pid " + pid;
-        }
-        if (pid >= Procs.PID_MAX) {
-            return "pid " + pid + " is not below pid_max=" + Procs.PID_MAX;
-        }
-        return null;
-    }
-
     /**
-     * Slow path: reads {@code /proc}. Returns null if the owner named by {@code word} is alive,
-     * else a sentence saying why it counts as dead (or why the word is garbage).
-     *
-     * @param stamp the stamp word read right after {@code word}
+     * Slow path: returns null if the owner named by {@code word} may be alive (alive or
+     * unknown: fail closed), else a sentence saying why it is dead or why the word is garbage.
      */
-    static String deadReason(long word, long stamp) {
-        String garbage = garbageReason(word);
-        if (garbage != null) {
-            return "lock word is garbage: " + garbage;
+    static String deadReason(OwnerTable table, long word) {
+        int id = ownerId(word);
+        if (id == 0) {
+            return "lock word is garbage: owner id 0" + ((word & WAITERS) != 0 ? " with the waiters flag set" : "")
+                    + " (no owner recorded)";
         }
-        int pid = pid(word);
-        if (pid == Procs.PID) {
-            return null; // a thread of this very process: alive as far as a process can tell
+        OwnerTable.Verdict v = table.check(id);
+        if (!v.dead()) {
+            return null;
         }
-        long actual = Procs.startTime(pid);
-        if (actual < 0) {
-            return "owner pid " + pid + " no longer exists";
-        }
-        if (stampPid(stamp) == pid && (actual & START_MASK) != (stamp & START_MASK)) {
-            return "owner pid " + pid + " was reused: recorded start time " + (stamp & START_MASK)
-                    + ", running process started at " + actual;
-        }
-        // Either the stamp matches, or the owner has not published its stamp yet (it does so
-        // right after its CAS): then only the pid can be checked, and it exists.
-        return null;
+        return v.reason().startsWith("garbage") ? "lock word is " + v.reason() : v.reason();
     }
 
     /** Whether the word means "free" (0, or free but inconsistent). */
@@ -102,11 +76,11 @@ final class Owners {
         return (word & ~INCONSISTENT) == 0;
     }
 
-    static String describe(long word) {
+    static String describe(OwnerTable table, long word) {
         if (isFree(word)) {
             return word == 0 ? "free" : "free, inconsistent";
         }
-        return "owner pid=" + pid(word) + " token=" + token(word) + ((word & WAITERS) != 0 ? " waiters" : "")
-                + ((word & INCONSISTENT) != 0 ? " inconsistent" : "");
+        return "owner " + table.describe(ownerId(word)) + " token=" + token(word)
+                + ((word & WAITERS) != 0 ? " waiters" : "") + ((word & INCONSISTENT) != 0 ? " inconsistent" : "");
     }
 }

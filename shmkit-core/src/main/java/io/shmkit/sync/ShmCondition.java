@@ -78,7 +78,7 @@ public final class ShmCondition {
      */
     private static final int AWAIT_SPINS = Math.max(0, Integer.getInteger("shmkit.sync.awaitSpins", 256));
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    /** Longest single futex sleep of an untimed await before it re-checks the sequence. */
+    /** Longest single futex sleep of an await (timed or not) before it re-checks the sequence. */
     private static final long RECHECK_NANOS = 50_000_000L;
 
     private final MemorySegment mem;
@@ -166,15 +166,15 @@ public final class ShmCondition {
             // kernel sees its new seq when it compares before sleeping
             INT.getAndAdd(mem, waiters, 1);
             try {
+                // bounded sleeps, timed or not: a waiter requeued onto the mutex futex by a
+                // signaller that then died must still get to lock() and its dead-owner check
+                // within RECHECK_NANOS, not at the end of its timeout
                 if (timed) {
-                    long left = deadline - System.nanoTime();
-                    if (left > 0) {
-                        Futex.await(futexAddress, s, left);
+                    for (long left; (int) INT.getVolatile(mem, seq) == s && (left = deadline - System.nanoTime()) > 0; ) {
+                        Futex.await(futexAddress, s, Math.min(left, RECHECK_NANOS));
                     }
-                    timedOut = (int) INT.getVolatile(mem, seq) == s && System.nanoTime() - deadline >= 0;
+                    timedOut = (int) INT.getVolatile(mem, seq) == s;
                 } else {
-                    // bounded sleeps: a waiter requeued onto the mutex futex by a signaller
-                    // that then died must still get to lock() and its dead-owner check
                     do {
                         Futex.await(futexAddress, s, RECHECK_NANOS);
                     } while ((int) INT.getVolatile(mem, seq) == s);

@@ -1,6 +1,7 @@
 package io.shmkit.sync;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.OwnerTable;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -8,8 +9,8 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
 import static io.shmkit.sync.MutexLayout.MAGIC;
+import static io.shmkit.sync.MutexLayout.MAGIC_V1;
 import static io.shmkit.sync.MutexLayout.OFF_MAGIC;
-import static io.shmkit.sync.MutexLayout.OFF_STAMP;
 import static io.shmkit.sync.MutexLayout.OFF_TAKEOVERS;
 import static io.shmkit.sync.MutexLayout.OFF_WORD;
 import static io.shmkit.sync.Owners.FLAGS;
@@ -21,26 +22,36 @@ import static io.shmkit.sync.Owners.WAITERS;
  * mix of threads and processes that map the same memory.
  *
  * <p><b>Layout and fast path.</b> {@link #SIZE} bytes (one 64-byte line, see
- * {@code MutexLayout}); the lock word holds the owner's pid, a per-thread token and a waiters
- * flag. An uncontended {@link #lock()} is one CAS (plus a store of the owner's process stamp
- * to the same line), an uncontended {@link #unlock()} one CAS; neither allocates nor makes a
- * system call. Contended acquirers spin briefly, then sleep on a shared futex; an unlock makes
+ * {@code MutexLayout}); the lock word holds the owner's identity (its process's attach-table
+ * registration, see below), a per-thread token and a waiters flag. An uncontended
+ * {@link #lock()} is one CAS, an uncontended {@link #unlock()} one CAS; neither allocates nor
+ * makes a system call. Contended acquirers spin briefly, then sleep on a shared futex; an unlock makes
  * the {@code FUTEX_WAKE} system call only when the waiters flag is set.
  *
  * <p><b>Non-reentrant.</b> A thread that already holds the mutex and calls {@link #lock()}
  * gets an {@link IllegalStateException} instead of deadlocking; {@link #tryLock()} returns
  * {@link LockResult#BUSY}. The owner is a thread: only the locking thread may unlock.
  *
+ * <p><b>Owner identity.</b> A mutex inside a {@link io.shmkit.segment.Segment} this process
+ * has attached records, as its owner, the segment's attach-table registration of the locking
+ * process (slot and generation) plus a thread token. The registration is held by the kernel
+ * (an open-file-description lock on the segment file) for exactly the life of the process, so
+ * liveness is answered without {@code /proc}, across pid namespaces and under
+ * {@code hidepid}; a restarted process with its predecessor's pid has a new registration.
+ * Which segment the memory belongs to is looked up once, when the instance is made.
+ *
  * <p><b>When the owner dies.</b> A waiter re-checks the owner at least every 5 ms: if the
- * owner's process no longer exists, is a zombie, or its pid now belongs to another process
- * (the start time recorded at lock time differs from the one in {@code /proc/<pid>/stat}),
+ * owner's registration ended (the kernel dropped its lock, or the slot was registered again),
  * the waiter takes the lock over and its acquiring call returns {@link LockResult#OWNER_DIED}.
- * A lock word that cannot name an owner at all (pid 0, a negative pid, a pid not below
- * {@code pid_max}) is treated the same way: taken over, reported as
- * {@code OWNER_DIED}, and the reason is logged (logger {@code io.shmkit.sync}) and available
- * from {@link #lastRecovery()}. No path spins or sleeps forever on a dead or garbage owner.
- * A thread of this process that ends without unlocking is not detected (as with
- * {@link java.util.concurrent.locks.ReentrantLock}).
+ * A lock word that cannot name an owner at all (owner id 0, a slot outside the attach table,
+ * generation 0) is treated the same way: taken over, reported as {@code OWNER_DIED}, and the
+ * reason is logged (logger {@code io.shmkit.sync}) and available from {@link #lastRecovery()}.
+ * An owner whose liveness cannot be told is never taken over (fail closed): one in memory
+ * outside any segment (a bare {@link MemorySegment} such as an {@link java.lang.foreign.Arena}
+ * allocation or a file this process mapped itself), one in a System V segment seen from
+ * another pid namespace, or one whose process could not register (attach table full). There a
+ * dead owner wedges the lock, and only timed calls return. A thread of this process that ends
+ * without unlocking is not detected (as with {@link java.util.concurrent.locks.ReentrantLock}).
  *
  * <p><b>What the next owner must do.</b> After {@code OWNER_DIED} the data this mutex protects
  * may be half updated. The new owner repairs it from its source of truth, then calls
@@ -93,12 +104,23 @@ public final class ShmMutex {
     private final MemorySegment mem;
     private final long offset;
     private final long futexAddress;
+    /** Liveness of other owners, and this process's identity, for the memory this lock is in. */
+    private final OwnerTable owners;
+    /** High half of this process's owner words: computed once, so the fast path is one OR and one CAS. */
+    private final long base;
     private volatile String lastRecovery;
 
     private ShmMutex(MemorySegment memory, long offset) {
         this.mem = memory.asSlice(offset, SIZE);
         this.offset = offset;
         this.futexAddress = memory.address() + offset + OFF_WORD; // low 32 bits (little-endian)
+        this.owners = OwnerTable.of(memory, offset);
+        this.base = Owners.base(owners);
+    }
+
+    /** The calling thread's owner word (flags clear). */
+    private long self() {
+        return Owners.self(base);
     }
 
     /**
@@ -118,7 +140,7 @@ public final class ShmMutex {
      * @throws SegmentCorruptedException if there is no initialised mutex at {@code offset}
      */
     public static ShmMutex open(MemorySegment memory, long offset) {
-        SyncMemory.checkMagic(memory, offset, SIZE, offset + OFF_MAGIC, MAGIC, "ShmMutex");
+        SyncMemory.checkMagic(memory, offset, SIZE, offset + OFF_MAGIC, MAGIC, MAGIC_V1, "ShmMutex");
         return new ShmMutex(memory, offset);
     }
 
@@ -132,7 +154,7 @@ public final class ShmMutex {
      * @throws IllegalStateException if the calling thread already holds it (non-reentrant)
      */
     public LockResult lock() {
-        long me = Owners.self();
+        long me = self();
         if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
@@ -144,7 +166,7 @@ public final class ShmMutex {
      * {@link LockResult#TIMED_OUT}. A dead owner is still detected within about 5 ms.
      */
     public LockResult lock(long timeout, TimeUnit unit) {
-        long me = Owners.self();
+        long me = self();
         if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
@@ -154,11 +176,12 @@ public final class ShmMutex {
     /**
      * Acquires the mutex if it is free or its owner is dead; never blocks. Returns
      * {@link LockResult#ACQUIRED}, {@link LockResult#OWNER_DIED} or {@link LockResult#BUSY}
-     * (also when the calling thread holds it already). When the lock is held, this reads
-     * {@code /proc/<pid>/stat} to check the owner, so polling it in a tight loop is costly.
+     * (also when the calling thread holds it already). When the lock is held by another
+     * process, this asks the kernel whether its owner lives (one {@code fcntl}), so polling it
+     * in a tight loop is costly.
      */
     public LockResult tryLock() {
-        long me = Owners.self();
+        long me = self();
         if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
@@ -169,7 +192,7 @@ public final class ShmMutex {
         if ((w & ~FLAGS) == me) {
             return LockResult.BUSY;
         }
-        String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, OFF_STAMP));
+        String dead = Owners.deadReason(owners, w);
         if (dead != null && takeOver(w, me, dead)) {
             return LockResult.OWNER_DIED;
         }
@@ -177,19 +200,12 @@ public final class ShmMutex {
     }
 
     /** Fast path tail: the CAS from 0 succeeded, so the lock was consistent. */
-    private LockResult acquired() {
-        // plain access: read only by waiters checking liveness, who tolerate a stale stamp (see
-        // Owners.deadReason). Stored only when it changes, so a process that uses the lock
-        // repeatedly does not dirty the word each time.
-        if ((long) LONG.get(mem, OFF_STAMP) != Owners.STAMP) {
-            LONG.set(mem, OFF_STAMP, Owners.STAMP);
-        }
-        return LockResult.ACQUIRED;
+    private static LockResult acquired() {
+        return LockResult.ACQUIRED; // the word names us completely: nothing else to publish
     }
 
     /** Slow path tail: we replaced the free word {@code free} (0 or INCONSISTENT) by ours. */
-    private LockResult acquiredAfter(long free) {
-        LONG.set(mem, OFF_STAMP, Owners.STAMP);
+    private static LockResult acquiredAfter(long free) {
         return (free & INCONSISTENT) == 0 ? LockResult.ACQUIRED : LockResult.OWNER_DIED;
     }
 
@@ -221,6 +237,7 @@ public final class ShmMutex {
             }
         }
         long nextCheck = System.nanoTime(); // check the owner before the first sleep
+        boolean slept = false;
         while (true) {
             long w = (long) LONG.getVolatile(mem, OFF_WORD);
             if (Owners.isFree(w)) {
@@ -236,11 +253,14 @@ public final class ShmMutex {
             }
             long now = System.nanoTime();
             if (timed && now - deadline >= 0) {
+                if (slept) {
+                    passWakeOn(w);
+                }
                 return LockResult.TIMED_OUT;
             }
             if (now - nextCheck >= 0) {
                 nextCheck = now + Futex.CHECK_INTERVAL_NANOS;
-                String dead = Owners.deadReason(w, (long) LONG.getVolatile(mem, OFF_STAMP));
+                String dead = Owners.deadReason(owners, w);
                 if (dead != null) {
                     if (takeOver(w, me, dead)) {
                         return LockResult.OWNER_DIED;
@@ -259,6 +279,29 @@ public final class ShmMutex {
                 sleep = Math.min(sleep, deadline - now);
             }
             Futex.await(futexAddress, (int) w, sleep);
+            slept = true;
+        }
+    }
+
+    /**
+     * A timed waiter giving up may have consumed the {@code FUTEX_WAKE} an unlock meant for
+     * the next sleeper (the unlock cleared the waiters flag, and a barger may hold the lock
+     * now): pass it on, so no other sleeper waits for its re-check interval.
+     */
+    private void passWakeOn(long w) {
+        while (true) {
+            if (Owners.isFree(w)) {
+                Futex.wake(futexAddress, 1);
+                return;
+            }
+            if ((w & WAITERS) != 0) {
+                return; // the owner's unlock wakes the next sleeper
+            }
+            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w | WAITERS);
+            if (seen == w) {
+                return;
+            }
+            w = seen;
         }
     }
 
@@ -269,9 +312,8 @@ public final class ShmMutex {
         if (!LONG.compareAndSet(mem, OFF_WORD, w, me | WAITERS | INCONSISTENT)) {
             return false;
         }
-        LONG.set(mem, OFF_STAMP, Owners.STAMP);
         INT.getAndAdd(mem, OFF_TAKEOVERS, 1);
-        String note = "took over " + Owners.describe(w) + ": " + reason;
+        String note = "took over " + Owners.describe(owners, w) + ": " + reason;
         lastRecovery = note;
         LOG.log(System.Logger.Level.WARNING, "ShmMutex at offset " + offset + " " + note);
         return true;
@@ -290,7 +332,7 @@ public final class ShmMutex {
      * @throws IllegalMonitorStateException if the calling thread does not hold it
      */
     public void unlock() {
-        long me = Owners.self();
+        long me = self();
         // release: publishes the critical section's writes to the next owner
         if (LONG.compareAndSet(mem, OFF_WORD, me, 0L)) {
             return;
@@ -303,7 +345,7 @@ public final class ShmMutex {
         while (true) {
             if ((w & ~FLAGS) != me) {
                 throw new IllegalMonitorStateException("ShmMutex at offset=" + offset
-                        + " is not held by the calling thread (" + Owners.describe(me) + "); it is " + Owners.describe(w));
+                        + " is not held by the calling thread (" + Owners.describe(owners, me) + "); it is " + Owners.describe(owners, w));
             }
             // release: publishes the critical section's writes; an unrepaired lock stays
             // inconsistent for the next owner
@@ -325,12 +367,12 @@ public final class ShmMutex {
      * @throws IllegalMonitorStateException if the calling thread does not hold the mutex
      */
     public void markConsistent() {
-        long me = Owners.self();
+        long me = self();
         long w = (long) LONG.getVolatile(mem, OFF_WORD);
         while (true) {
             if ((w & ~FLAGS) != me) {
                 throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
-                        + offset + " is " + Owners.describe(w));
+                        + offset + " is " + Owners.describe(owners, w));
             }
             if ((w & INCONSISTENT) == 0) {
                 return;
@@ -348,7 +390,7 @@ public final class ShmMutex {
 
     /** Whether the calling thread holds the mutex. */
     public boolean isHeldByCurrentThread() {
-        return (((long) LONG.getVolatile(mem, OFF_WORD)) & ~FLAGS) == Owners.self();
+        return (((long) LONG.getVolatile(mem, OFF_WORD)) & ~FLAGS) == self();
     }
 
     /** Whether the mutex is held by anybody (alive or not) right now. */
@@ -361,10 +403,26 @@ public final class ShmMutex {
         return (((long) LONG.getVolatile(mem, OFF_WORD)) & INCONSISTENT) == 0;
     }
 
-    /** The pid recorded in the lock word, 0 if free. */
+    /**
+     * The pid of the owning process as it recorded it in the attach table (a pid of its own pid
+     * namespace), 0 if free or not known (memory outside a segment, a foreign unregistered
+     * owner, an ended registration). A diagnostic: liveness never depends on it.
+     */
     public int ownerPid() {
         long w = (long) LONG.getVolatile(mem, OFF_WORD);
-        return Owners.isFree(w) ? 0 : Owners.pid(w);
+        return Owners.isFree(w) ? 0 : owners.pidOf(Owners.ownerId(w));
+    }
+
+    /**
+     * Whether the current owner still runs, as far as the kernel can tell: ALIVE, DEAD, or
+     * UNKNOWN (treated as alive); null if the mutex is free. For tools and diagnostics.
+     */
+    public io.shmkit.segment.Liveness ownerLiveness() {
+        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        if (Owners.isFree(w)) {
+            return null;
+        }
+        return Owners.ownerId(w) == 0 ? io.shmkit.segment.Liveness.DEAD : owners.check(Owners.ownerId(w)).liveness();
     }
 
     /** How many times a dead or garbage owner was taken over, over the mutex's life. */
@@ -408,7 +466,7 @@ public final class ShmMutex {
      * flag set, so that its unlock wakes the next sleeper.
      */
     LockResult lockAfterSleep() {
-        long me = Owners.self();
+        long me = self();
         long w = (long) LONG.getVolatile(mem, OFF_WORD);
         if (Owners.isFree(w) && LONG.compareAndSet(mem, OFF_WORD, w, me | w | WAITERS)) {
             return acquiredAfter(w);
@@ -423,6 +481,6 @@ public final class ShmMutex {
 
     @Override
     public String toString() {
-        return "ShmMutex[offset=" + offset() + ", " + Owners.describe((long) LONG.getVolatile(mem, OFF_WORD)) + "]";
+        return "ShmMutex[offset=" + offset() + ", " + Owners.describe(owners, (long) LONG.getVolatile(mem, OFF_WORD)) + "]";
     }
 }

@@ -1,6 +1,7 @@
 package io.shmkit.sync;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 
 import java.lang.foreign.MemorySegment;
@@ -20,13 +21,15 @@ import java.util.concurrent.TimeUnit;
  *  +--------+----------+----------+-----------+--------+-----------------------+
  *  | writer mutex: a ShmMutex (64 bytes)                                       |  line 1
  *  +---------------------------------------------------------------------------+
- *  | reader slot 0: stamp (pid &lt;&lt; 40 | start time) u64, count i64, padding       |  line 2
+ *  | reader slot 0: owner (owner id, unsigned) u64, count i64, padding          |  line 2
  *  | reader slot 1 ...                                                         |  one line each
  *  +---------------------------------------------------------------------------+
  *  wstate:  bit 0 WRITER (a writer holds or wants the lock: new readers wait),
  *           bit 1 READERS_WAITING (readers sleep on wstate); the readers' futex word
  *  exitSeq: bumped by a reader leaving while WRITER is set; the writer's futex word
- *  stamp:   0 free, -1 being reclaimed, else the process owning the slot
+ *  owner:   0 free, -1 being reclaimed, else the owner id (OwnerTable.id()) of the
+ *           process owning the slot: its attach-table registration
+ *  magic:   "SHMRWLK2"; "SHMRWLK1" (reader slots naming pid and start time) is refused
  * </pre>
  *
  * <p><b>Writers</b> serialise on an embedded {@link ShmMutex}, announce themselves in
@@ -46,7 +49,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>When a reader dies</b> holding a read lock, its process's slot count stays above zero.
  * A writer waiting for readers re-checks such slots every ~5 ms and reclaims the slot of a
- * process that no longer exists (pid gone, zombie, or pid reused with another start time);
+ * process whose registration ended (see {@link ShmMutex}, "Owner identity"; an owner whose
+ * liveness cannot be told keeps its slot);
  * readers change nothing, so the data stays consistent. Slots of exited processes are also
  * reclaimed when a new process needs one.
  *
@@ -72,10 +76,12 @@ public final class ShmRwLock {
     static final long OFF_MUTEX = 64;
     static final long OFF_SLOT_TABLE = 128;
     static final long SLOT_BYTES = 64;
-    static final long SLOT_STAMP = 0;
+    static final long SLOT_OWNER = 0;
     static final long SLOT_COUNT = 8;
-    /** "SHMRWLK1" as a little-endian long. */
-    static final long MAGIC = 0x314B_4C57_524D_4853L;
+    /** "SHMRWLK2" as a little-endian long. */
+    static final long MAGIC = 0x324B_4C57_524D_4853L;
+    /** "SHMRWLK1": format 1 (reader slots named pid and start time), refused clearly. */
+    static final long MAGIC_V1 = 0x314B_4C57_524D_4853L;
 
     static final int WRITER = 1;
     static final int READERS_WAITING = 2;
@@ -92,6 +98,10 @@ public final class ShmRwLock {
     private final ShmMutex writers;
     private final long wstateAddress;
     private final long exitSeqAddress;
+    /** Liveness of reader-slot owners for the memory this lock is in. */
+    private final OwnerTable owners;
+    /** This process's reader-slot owner value: its owner id, unsigned (never 0 or -1). */
+    private final long me;
     /** Offset of this process's reader slot count, or -1 before the first read lock. */
     private volatile long mySlotCount = -1;
 
@@ -102,6 +112,8 @@ public final class ShmRwLock {
         this.writers = writers;
         this.wstateAddress = memory.address() + offset + OFF_WSTATE;
         this.exitSeqAddress = memory.address() + offset + OFF_EXIT_SEQ;
+        this.owners = OwnerTable.of(memory, offset);
+        this.me = Integer.toUnsignedLong(owners.id());
     }
 
     /** Bytes a lock with {@code readerSlots} slots occupies (a multiple of 64). */
@@ -136,7 +148,7 @@ public final class ShmRwLock {
      * @throws SegmentCorruptedException if there is no valid lock at {@code offset}
      */
     public static ShmRwLock open(MemorySegment memory, long offset) {
-        SyncMemory.checkMagic(memory, offset, OFF_SLOT_TABLE, offset + OFF_MAGIC, MAGIC, "ShmRwLock");
+        SyncMemory.checkMagic(memory, offset, OFF_SLOT_TABLE, offset + OFF_MAGIC, MAGIC, MAGIC_V1, "ShmRwLock");
         int n = memory.get(ValueLayout.JAVA_INT, offset + OFF_SLOTS);
         if (n < 1 || n > 4096 || offset + sizeFor(n) > memory.byteSize()) {
             throw new SegmentCorruptedException("ShmRwLock at offset=" + offset + " has readerSlots=" + n
@@ -285,13 +297,13 @@ public final class ShmRwLock {
             for (int pass = 0; pass < 2; pass++) {
                 for (int i = 0; i < slots; i++) {
                     long s = slot(i);
-                    if ((long) LONG.getVolatile(mem, s + SLOT_STAMP) == Owners.STAMP) {
+                    if ((long) LONG.getVolatile(mem, s + SLOT_OWNER) == me) {
                         return mySlotCount = s + SLOT_COUNT;
                     }
                 }
                 for (int i = 0; i < slots; i++) {
                     long s = slot(i);
-                    if (LONG.compareAndSet(mem, s + SLOT_STAMP, 0L, Owners.STAMP)) {
+                    if (LONG.compareAndSet(mem, s + SLOT_OWNER, 0L, me)) {
                         return mySlotCount = s + SLOT_COUNT;
                     }
                 }
@@ -310,20 +322,16 @@ public final class ShmRwLock {
 
     /** Frees slot {@code s} if its process is gone; returns whether the slot now counts 0 readers. */
     private boolean reclaimIfDead(long s) {
-        long stamp = (long) LONG.getVolatile(mem, s + SLOT_STAMP);
-        if (stamp == 0 || stamp == RECLAIMING || stamp == Owners.STAMP) {
-            return (long) LONG.getVolatile(mem, s + SLOT_COUNT) <= 0;
-        }
-        int pid = Owners.stampPid(stamp);
-        long actual = pid > 0 && pid < Procs.PID_MAX ? Procs.startTime(pid) : -1;
-        if (actual >= 0 && (actual & Owners.START_MASK) == (stamp & Owners.START_MASK)) {
-            return (long) LONG.getVolatile(mem, s + SLOT_COUNT) <= 0; // alive
+        long stamp = (long) LONG.getVolatile(mem, s + SLOT_OWNER);
+        if (stamp == 0 || stamp == RECLAIMING || stamp == me
+                || (stamp >>> 32 == 0 && !owners.check((int) stamp).dead())) { // a word above 32 bits is garbage
+            return (long) LONG.getVolatile(mem, s + SLOT_COUNT) <= 0; // free, ours, or (maybe) alive
         }
         // only one reclaimer wins; claimers only take slots whose stamp is 0
-        if (LONG.compareAndSet(mem, s + SLOT_STAMP, stamp, RECLAIMING)) {
+        if (LONG.compareAndSet(mem, s + SLOT_OWNER, stamp, RECLAIMING)) {
             LONG.setVolatile(mem, s + SLOT_COUNT, 0L);
             // release: the zeroed count is visible before the slot can be claimed again
-            LONG.setRelease(mem, s + SLOT_STAMP, 0L);
+            LONG.setRelease(mem, s + SLOT_OWNER, 0L);
         }
         return true;
     }

@@ -1,6 +1,7 @@
 package io.shmkit.sync;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.UnsupportedFormatException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,9 +52,25 @@ final class SyncMemory {
      * @throws SegmentCorruptedException naming {@code type} if the magic is not there
      */
     static void checkMagic(MemorySegment memory, long offset, long size, long magicAt, long magic, String type) {
+        checkMagic(memory, offset, size, magicAt, magic, 0, type);
+    }
+
+    /**
+     * Like {@link #checkMagic(MemorySegment, long, long, long, long, String)}, and names an
+     * older format whose magic was {@code oldMagic}.
+     *
+     * @throws UnsupportedFormatException if {@code oldMagic} (non-zero) is found
+     */
+    static void checkMagic(MemorySegment memory, long offset, long size, long magicAt, long magic, long oldMagic,
+                           String type) {
         check(memory, offset, size);
         // acquire: pairs with the release store in publish()
         long found = (long) LONG.getAcquire(memory, magicAt);
+        if (oldMagic != 0 && found == oldMagic) {
+            throw new UnsupportedFormatException(String.format("%s at offset=%d has format 1 (magic=0x%016x: owner"
+                    + " words naming pids), this shmkit reads format 2 (attach-table owner ids); recreate it",
+                    type, offset, found));
+        }
         if (found != magic) {
             throw new SegmentCorruptedException(String.format(
                     "no %s at offset=%d: magic=0x%016x, expected 0x%016x", type, offset, found, magic));

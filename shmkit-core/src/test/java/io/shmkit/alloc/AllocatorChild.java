@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class AllocatorChild {
 
     static final int ENTRIES = 64;
+    /**
+     * Operations per thread before READY: 500, or 300,000 with {@code -Dshmkit.test.warmup=true}
+     * (far past C2's compile thresholds, so the allocator's hot paths run C2 code when killed).
+     */
+    static final long WARMUP_OPS = Boolean.getBoolean("shmkit.test.warmup") ? 300_000 : 500;
     static final long ENTRY_BYTES = 16;
     static final int LOG_KIND = 0x7F01;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
@@ -140,7 +145,7 @@ public final class AllocatorChild {
                 a.free(off);
             }
             n++;
-            if (n == 500) {
+            if (n == WARMUP_OPS) {
                 warm.incrementAndGet();
             }
         }

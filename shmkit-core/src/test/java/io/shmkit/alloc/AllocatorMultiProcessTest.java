@@ -73,6 +73,17 @@ class AllocatorMultiProcessTest {
     @ParameterizedTest
     @ValueSource(strings = {"fixed", "fixed-cached", "slab", "slab-cached"})
     void survivesFiftySigkillsDuringAllocateAndFree(String type) throws Exception {
+        crashRun(type, LONG_RUN ? 500 : 50, false);
+    }
+
+    /** The same with children running C2-compiled code (no TieredStopAtLevel, warmed up before each kill). */
+    @ParameterizedTest
+    @ValueSource(strings = {"fixed", "fixed-cached", "slab-cached"})
+    void survivesSigkillsOfC2CompiledChildren(String type) throws Exception {
+        crashRun(type, LONG_RUN ? 100 : 12, true);
+    }
+
+    private void crashRun(String type, int kills, boolean c2) throws Exception {
         String segName = TestNames.unique("mpcrash");
         Segment seg = Segment.create(SegmentName.posix(segName), 4 << 20);
         ChildJvm[] children = new ChildJvm[SLOTS];
@@ -80,16 +91,15 @@ class AllocatorMultiProcessTest {
             SharedAllocator a = create(seg, type);
             MemorySegment m = seg.memory();
             long logBase = seg.reserve("log", AllocatorChild.LOG_KIND, AllocatorChild.logBytes(SLOTS, THREADS), 64).offset();
-            int kills = LONG_RUN ? 500 : 50;
             SplittableRandom r = new SplittableRandom();
             for (int s = 0; s < SLOTS; s++) {
-                children[s] = start(segName, type, s);
+                children[s] = start(segName, type, s, c2);
             }
             long survivors = 0;
             for (int k = 0; k < kills; k++) {
                 int slot = k % SLOTS;
                 ChildJvm c = children[slot];
-                c.awaitLine("READY", Duration.ofSeconds(60));
+                c.awaitLine("READY", Duration.ofSeconds(c2 ? 180 : 60));
                 Thread.sleep(5 + r.nextInt(46));
                 c.kill9();
                 c.close();
@@ -113,7 +123,7 @@ class AllocatorMultiProcessTest {
                     }
                 }
                 a.verify();
-                children[slot] = start(segName, type, slot);
+                children[slot] = start(segName, type, slot, c2);
             }
             for (ChildJvm c : children) {
                 c.awaitLine("READY", Duration.ofSeconds(60));
@@ -136,15 +146,18 @@ class AllocatorMultiProcessTest {
                 f.releaseThreadCache();
                 f.verify();
                 assertEquals(0, f.cachedSlices(), "dead children's caches were returned by verify()");
+                // the repair of the cached mode: dead processes' caches taken back, not just "none left"
+                assertTrue(f.reclaimedCaches() >= kills, "reclaimed=" + f.reclaimedCaches() + " kills=" + kills);
             } else if (type.equals("slab-cached")) {
                 SlabAllocator s = (SlabAllocator) a;
                 s.releaseThreadCache();
                 s.verify();
                 assertEquals(0, s.cachedBlocks(), "dead children's caches were returned by verify()");
+                assertTrue(s.reclaimedCaches() >= kills, "reclaimed=" + s.reclaimedCaches() + " kills=" + kills);
             } else {
                 assertTrue(takeovers(a) > 0, "no kill hit a child holding the lock: repair never exercised");
             }
-            System.out.println(type + ": kills=" + kills + " survivors checked=" + survivors + " leaked=" + leaked
+            System.out.println(type + (c2 ? " (C2)" : "") + ": kills=" + kills + " survivors checked=" + survivors + " leaked=" + leaked
                     + " lock takeovers=" + takeovers(a));
         } finally {
             for (ChildJvm c : children) {
@@ -156,7 +169,8 @@ class AllocatorMultiProcessTest {
         }
     }
 
-    private static ChildJvm start(String segName, String type, int slot) {
-        return ChildJvm.start(AllocatorChild.class, segName, "alloc", type, "" + slot, "" + THREADS, "0");
+    private static ChildJvm start(String segName, String type, int slot, boolean c2) {
+        String[] args = {segName, "alloc", type, "" + slot, "" + THREADS, "0"};
+        return c2 ? ChildJvm.startCompiled(AllocatorChild.class, args) : ChildJvm.start(AllocatorChild.class, args);
     }
 }

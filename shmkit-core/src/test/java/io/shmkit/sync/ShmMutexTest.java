@@ -1,7 +1,12 @@
 package io.shmkit.sync;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
+import io.shmkit.internal.SegmentHeader;
+import io.shmkit.segment.Segment;
+import io.shmkit.segment.SegmentName;
+import io.shmkit.testing.TestNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,23 +26,23 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Single-process behaviour of {@link ShmMutex}: API contract, threads, garbage and dead owners. */
+/** Single-process behaviour of {@link ShmMutex} in a POSIX segment: API contract, threads, garbage and dead owners. */
 class ShmMutexTest {
 
-    private Arena arena;
+    private Segment segment;
     private MemorySegment mem;
     private ShmMutex mutex;
 
     @BeforeEach
     void setUp() {
-        arena = Arena.ofShared();
-        mem = arena.allocate(4096, 64);
+        segment = Segment.create(SegmentName.posix(TestNames.unique("mutex")), 1 << 16);
+        mem = segment.memory().asSlice(segment.dataOffset(), 4096);
         mutex = ShmMutex.create(mem, 64);
     }
 
     @AfterEach
     void tearDown() {
-        arena.close();
+        segment.closeAndUnlink();
     }
 
     private static <T> T inOtherThread(java.util.concurrent.Callable<T> c) throws Exception {
@@ -196,9 +201,13 @@ class ShmMutexTest {
         assertFalse(mutex.isLocked());
     }
 
-    private void forgeOwner(long ownerWord, long stamp) {
+    private void forgeOwner(long ownerWord) {
         mem.set(ValueLayout.JAVA_LONG, 64 + MutexLayout.OFF_WORD, ownerWord);
-        mem.set(ValueLayout.JAVA_LONG, 64 + MutexLayout.OFF_STAMP, stamp);
+    }
+
+    /** An owner word naming registration (slot, generation) with thread token 9. */
+    static long word(int slot, int generation) {
+        return (long) (OwnerTable.REGISTERED | slot << 24 | generation) << 32 | (9L << 2);
     }
 
     private void assertRecoversQuickly(String expectedInReason) {
@@ -218,66 +227,111 @@ class ShmMutexTest {
     }
 
     @Test
-    void garbagePidZeroWithWaitersIsReportedAndRecoverable() {
-        forgeOwner(Owners.WAITERS, 0);
-        assertRecoversQuickly("pid 0 with the waiters flag set");
+    void garbageOwnerIdZeroWithWaitersIsReportedAndRecoverable() {
+        forgeOwner(Owners.WAITERS);
+        assertRecoversQuickly("owner id 0 with the waiters flag set");
     }
 
     @Test
-    void garbageNegativePidIsReportedAndRecoverable() {
-        forgeOwner((-7L << 32) | (5L << 2), 0);
-        assertRecoversQuickly("negative pid -7");
+    void garbageSlotOutsideTheAttachTableIsReportedAndRecoverable() {
+        forgeOwner(word(100, 1));
+        assertRecoversQuickly("outside the table");
     }
 
     @Test
-    void garbagePidAbovePidMaxIsReportedAndRecoverable() {
-        forgeOwner(((long) Procs.PID_MAX + 10) << 32 | (3L << 2), 0);
-        assertRecoversQuickly("pid_max");
+    void garbageGenerationZeroIsReportedAndRecoverable() {
+        forgeOwner(word(5, 0));
+        assertRecoversQuickly("generation 0");
     }
 
     @Test
     void garbageWordIsTakenOverByTryLockToo() {
-        forgeOwner(Owners.WAITERS, 0);
+        forgeOwner(Owners.WAITERS);
         assertEquals(LockResult.OWNER_DIED, mutex.tryLock());
         mutex.markConsistent();
         mutex.unlock();
     }
 
     @Test
-    void vanishedPidCountsAsDead() throws Exception {
-        Process p = new ProcessBuilder("true").start();
-        long pid = p.pid();
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-        assertTrue(Procs.startTime(pid) < 0, "pid " + pid + " unexpectedly reused already");
-        forgeOwner((pid << 32) | (9L << 2), (pid << 40) | 12345);
-        assertRecoversQuickly("no longer exists");
+    void endedRegistrationCountsAsDead() {
+        // slot 40 was never registered: its generation is 0, not 7
+        forgeOwner(word(40, 7));
+        assertRecoversQuickly("registered again");
     }
 
     @Test
-    void livePidWithDifferentStartTimeCountsAsDead() {
-        long pid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L);
-        long start = Procs.startTime(pid);
-        assertTrue(start >= 0, "parent pid " + pid + " must be alive");
-        long wrong = (start + 777) & Owners.START_MASK;
-        forgeOwner((pid << 32) | (4L << 2), (pid << 40) | wrong);
-        assertRecoversQuickly("was reused");
+    void detachedRegistrationCountsAsDead() {
+        segment.memory().set(ValueLayout.JAVA_LONG, SegmentHeader.attachSlot(41) + SegmentHeader.ATTACH_SLOT_WORD, 3L << 32);
+        forgeOwner(word(41, 3));
+        assertRecoversQuickly("detached");
     }
 
     @Test
-    void livePidWithMatchingStartTimeIsWaitedFor() {
-        long pid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L);
-        long start = Procs.startTime(pid);
-        forgeOwner((pid << 32) | (4L << 2), (pid << 40) | (start & Owners.START_MASK));
-        assertEquals(LockResult.TIMED_OUT, mutex.lock(40, TimeUnit.MILLISECONDS));
-        assertEquals(LockResult.BUSY, mutex.tryLock());
-        forgeOwner(0, 0);
+    void registrationWhoseKernelLockIsGoneCountsAsDead() {
+        // generation and pid in place, as a process killed with SIGKILL leaves them, but no OFD lock
+        segment.memory().set(ValueLayout.JAVA_LONG, SegmentHeader.attachSlot(42) + SegmentHeader.ATTACH_SLOT_WORD,
+                3L << 32 | 12345);
+        forgeOwner(word(42, 3));
+        assertRecoversQuickly("dropped its registration lock");
+    }
+
+    @Test
+    void earlierRegistrationOfOurOwnSlotIsDeadNotReentry() {
+        // the same-pid restart in one process: a predecessor used our slot with an earlier
+        // generation and the same thread token; that is a dead owner, not "already held"
+        OwnerTable mine = OwnerTable.of(segment.memory(), 0);
+        int id = mine.id();
+        long me = (long) (id - 1 == (id & ~0xFF_FFFF) ? id + 1 : id - 1) << 32
+                | ((Thread.currentThread().threadId() << 2) & Owners.TOKEN_FIELD);
+        forgeOwner(me);
+        assertRecoversQuickly("earlier, ended registration");
+    }
+
+    @Test
+    void liveRegistrationOfAnotherAttachmentIsWaitedFor() {
+        try (Segment other = Segment.open(segment.name())) {
+            int id = OwnerTable.of(other.memory(), 0).id();
+            forgeOwner((long) id << 32 | (4L << 2));
+            assertEquals(LockResult.TIMED_OUT, mutex.lock(40, TimeUnit.MILLISECONDS));
+            assertEquals(LockResult.BUSY, mutex.tryLock());
+            assertEquals(io.shmkit.segment.Liveness.ALIVE, mutex.ownerLiveness());
+            assertEquals(Procs.PID, mutex.ownerPid());
+        }
+        forgeOwner(0);
         assertEquals(LockResult.ACQUIRED, mutex.lock());
         mutex.unlock();
     }
 
     @Test
+    void bareMemoryNeverTakesOverAForeignOwner() {
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment bare = a.allocate(256, 64);
+            ShmMutex m = ShmMutex.create(bare, 0);
+            // any registered-looking or unregistered foreign id: nobody can tell, so fail closed
+            for (long w : new long[]{word(3, 1), (long) (OwnerTable.PROCESS_NONCE ^ 0x55) << 32 | 4}) {
+                bare.set(ValueLayout.JAVA_LONG, MutexLayout.OFF_WORD, w);
+                assertEquals(LockResult.TIMED_OUT, m.lock(30, TimeUnit.MILLISECONDS));
+                assertEquals(LockResult.BUSY, m.tryLock());
+                assertEquals(io.shmkit.segment.Liveness.UNKNOWN, m.ownerLiveness());
+            }
+            bare.set(ValueLayout.JAVA_LONG, MutexLayout.OFF_WORD, Owners.WAITERS); // garbage is still garbage
+            assertEquals(LockResult.OWNER_DIED, m.lock(5, TimeUnit.SECONDS));
+            m.markConsistent();
+            m.unlock();
+        }
+    }
+
+    @Test
+    void openRefusesAFormat1Mutex() {
+        mem.set(ValueLayout.JAVA_LONG, 1024 + MutexLayout.OFF_MAGIC, MutexLayout.MAGIC_V1);
+        io.shmkit.UnsupportedFormatException e = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                () -> ShmMutex.open(mem, 1024));
+        assertTrue(e.getMessage().contains("format 1"), e.getMessage());
+    }
+
+    @Test
     void staysInconsistentUntilMarkedConsistent() {
-        forgeOwner(Owners.WAITERS, 0);
+        forgeOwner(Owners.WAITERS);
         assertEquals(LockResult.OWNER_DIED, mutex.lock());
         mutex.unlock(); // no repair
         assertEquals(LockResult.OWNER_DIED, mutex.lock());

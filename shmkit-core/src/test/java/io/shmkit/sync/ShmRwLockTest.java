@@ -23,21 +23,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@link ShmRwLock} with threads of one process, and forged dead owners. */
 class ShmRwLockTest {
 
-    private Arena arena;
+    private io.shmkit.segment.Segment segment;
     private MemorySegment mem;
     private ShmRwLock lock;
     private static final long DATA = 8192;
 
     @BeforeEach
     void setUp() {
-        arena = Arena.ofShared();
-        mem = arena.allocate(16384, 64);
+        segment = io.shmkit.segment.Segment.create(io.shmkit.segment.SegmentName.posix(
+                io.shmkit.testing.TestNames.unique("rwlock")), 1 << 16);
+        mem = segment.memory().asSlice(segment.dataOffset(), 16384);
         lock = ShmRwLock.create(mem, 0, 8);
     }
 
     @AfterEach
     void tearDown() {
-        arena.close();
+        segment.closeAndUnlink();
     }
 
     private static <T> CompletableFuture<T> async(Callable<T> c) {
@@ -180,17 +181,15 @@ class ShmRwLockTest {
 
     @Test
     void deadReaderSlotIsReclaimedByAWriter() throws Exception {
-        Process p = new ProcessBuilder("true").start();
-        long pid = p.pid();
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        // a registration that ended: attach slot 40 was never registered with generation 7
         long slot = ShmRwLock.OFF_SLOT_TABLE + 3 * ShmRwLock.SLOT_BYTES;
-        mem.set(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_STAMP, (pid << 40) | 42);
+        mem.set(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_OWNER, ShmMutexTest.word(40, 7) >>> 32);
         mem.set(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_COUNT, 2L);
         long t0 = System.nanoTime();
         assertEquals(LockResult.ACQUIRED, lock.writeLock(5, TimeUnit.SECONDS));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
         lock.writeUnlock();
-        assertEquals(0L, mem.get(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_STAMP));
+        assertEquals(0L, mem.get(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_OWNER));
         assertEquals(0, lock.readers());
     }
 

@@ -40,11 +40,24 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Same, with a command prefix such as {@code setpriv --reuid=65534}. */
     public static ChildJvm start(List<String> prefix, Class<?> mainClass, String... args) {
+        return start(prefix, List.of("-XX:TieredStopAtLevel=1"), mainClass, args);
+    }
+
+    /**
+     * A child with the default compilers (C2 included, no {@code -XX:TieredStopAtLevel=1}), so
+     * that code killed in it may be C2-compiled; {@code -Dshmkit.test.warmup=true} asks children
+     * that support it to warm up before they report ready.
+     */
+    public static ChildJvm startCompiled(Class<?> mainClass, String... args) {
+        return start(List.of(), List.of("-Dshmkit.test.warmup=true"), mainClass, args);
+    }
+
+    private static ChildJvm start(List<String> prefix, List<String> jvmOptions, Class<?> mainClass, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(javaBinary());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xshare:auto");
-        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(jvmOptions);
         cmd.add("-Xmx256m");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
