@@ -62,7 +62,7 @@ final class PoolsCommand implements Callable<Integer> {
         out.printf("process %s  base %s  block size %s%n", i.process(), i.baseKey(), Sizes.human(i.blockSize()));
         out.printf("  cold start %s, %s%n", i.coldStart(), i.resumes() == 0 ? "never resumed (last start: cold start)"
                 : "resumed " + i.resumes() + " times (last start: resume at " + i.lastResume() + ")");
-        out.printf("  owner %s%n", i.ownerPid() == 0 ? "none" : "pid " + i.ownerPid() + (i.ownerAlive() ? " (alive)" : " (dead)"));
+        out.printf("  owner %s%n", i.ownerPid() == 0 ? "none" : "pid " + i.ownerPid() + " (" + i.owner().label() + ")");
         out.printf("  transactions committed %d, rolled back %d%n", i.commits(), i.rollbacks());
         out.printf("  %-4s %-20s %-6s %10s %10s %8s %7s%n", "id", "type", "keyed", "capacity", "used", "record", "chunks");
         for (PoolReader.TypeInfo t : i.types()) {
@@ -79,7 +79,8 @@ final class PoolsCommand implements Callable<Integer> {
                 .append(Json.str(i.baseKey().toString())).append(",\"blockSize\":").append(i.blockSize())
                 .append(",\"coldStart\":").append(Json.str(i.coldStart().toString())).append(",\"resumes\":").append(i.resumes())
                 .append(",\"lastStart\":").append(Json.str(i.resumes() == 0 ? "COLD_START" : "RESUME"))
-                .append(",\"ownerPid\":").append(i.ownerPid()).append(",\"ownerAlive\":").append(i.ownerAlive())
+                .append(",\"ownerPid\":").append(i.ownerPid()).append(",\"ownerAlive\":").append(i.owner() == io.shmkit.segment.Liveness.ALIVE)
+                .append(",\"owner\":").append(Json.str(i.owner().label()))
                 .append(",\"commits\":").append(i.commits()).append(",\"rollbacks\":").append(i.rollbacks()).append(",\"types\":[");
         for (int k = 0; k < i.types().size(); k++) {
             PoolReader.TypeInfo t = i.types().get(k);

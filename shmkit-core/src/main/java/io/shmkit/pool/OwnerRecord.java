@@ -1,26 +1,30 @@
 package io.shmkit.pool;
 
 import io.shmkit.SegmentInUseException;
+import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
+import io.shmkit.segment.Liveness;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 /**
- * The one live owner of a process section's pools, recorded in the base record ({@code +0
- * stamp u64 = pid << 40 | start time (40 bits)}, {@code +8 pid}, {@code +16 start time},
- * {@code +24 since ms}). Claimed with one CAS on the stamp, so two starters never both win.
+ * The one live owner of a process section's pools, in the base record: {@code +0 owner id
+ * u64} (the owner's registration in the base segment's attach table, see {@link OwnerTable}),
+ * {@code +8 pid}, {@code +16 start time}, {@code +24 since ms} (diagnostics only). Claimed with
+ * one CAS on the id word, so two starters never both win.
  *
- * <p>The liveness question "is the recorded owner still running" is answered in
- * {@link #alive} only. It fails closed: an owner counts as dead only on positive evidence
- * (no such process, or its pid now belongs to a process with another start time).
+ * <p>"Is the recorded owner still running" is the single shmkit liveness check,
+ * {@link OwnerTable#check}: a kernel-held token (an OFD lock on the owner's attach slot) for
+ * POSIX segments, valid in every pid namespace, so a restarted server that has its
+ * predecessor's pid (pid 1 in a new container) resumes. It fails closed: an owner the system
+ * cannot judge counts as alive.
  */
 final class OwnerRecord {
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final long START_MASK = (1L << 40) - 1;
-    static final long STAMP = 0;
+    static final long ID = 0;
     static final long PID = 8;
     static final long START = 16;
     static final long SINCE = 24;
@@ -28,64 +32,50 @@ final class OwnerRecord {
     private OwnerRecord() {
     }
 
-    static long myStamp() {
-        return ((long) Procs.PID << 40) | (Procs.START_TIME & START_MASK);
-    }
-
     /**
-     * Claims ownership for this process.
+     * Claims ownership for this process (its registration on the segment {@code m} belongs to).
      *
      * @return the pid of the dead previous owner, 0 if there was none
-     * @throws SegmentInUseException if a live process owns it (or this process already does)
+     * @throws SegmentInUseException if a live (or undecidable) owner holds it, or this process does
      */
     static long claim(MemorySegment m, long at, String process) {
-        long me = myStamp();
+        OwnerTable table = OwnerTable.of(m, at);
+        long me = Integer.toUnsignedLong(table.id());
         while (true) {
-            long cur = (long) LONG.getVolatile(m, at + STAMP);
+            long cur = (long) LONG.getVolatile(m, at + ID);
             long pid = (long) LONG.getVolatile(m, at + PID);
-            long start = (long) LONG.getVolatile(m, at + START);
-            if (cur == me) {
-                throw new SegmentInUseException("the pools of process '" + process + "' are already open in this process (pid "
-                        + Procs.PID + "); close the other Pools first", Procs.PID);
+            if (cur != 0) {
+                OwnerTable.Verdict v = table.check((int) cur);
+                if (cur == me || v.liveness().mayBeAlive()) {
+                    long livePid = cur == me ? Procs.PID : Math.max(pid, table.pidOf((int) cur));
+                    throw new SegmentInUseException("the pools of process '" + process + "' are owned by "
+                            + (v.liveness() == Liveness.UNKNOWN ? "pid " + livePid + ", which may be alive (" + v.reason() + ")"
+                            : "live pid " + livePid) + "; stop it first (one live owner per process section)", livePid);
+                }
             }
-            if (cur != 0 && alive(cur, pid, start)) {
-                throw new SegmentInUseException("the pools of process '" + process + "' are owned by live pid "
-                        + (cur >>> 40) + "; stop it first (one live owner per process section)", cur >>> 40);
-            }
-            // CAS on the stamp: the commit point; pid/start below are details for messages
-            if (LONG.compareAndSet(m, at + STAMP, cur, me)) {
+            // CAS on the id: the commit point; the fields below are diagnostics
+            if (LONG.compareAndSet(m, at + ID, cur, me)) {
                 LONG.setRelease(m, at + PID, (long) Procs.PID);
                 LONG.setRelease(m, at + START, Procs.START_TIME);
                 LONG.setRelease(m, at + SINCE, System.currentTimeMillis());
-                return cur == 0 ? 0 : cur >>> 40;
+                return cur == 0 ? 0 : Math.max(1, pid);
             }
         }
     }
 
-    /** Gives ownership up (on close). */
+    /** Gives ownership up (on close, before the segment detaches). */
     static void release(MemorySegment m, long at) {
-        LONG.compareAndSet(m, at + STAMP, myStamp(), 0L);
+        LONG.compareAndSet(m, at + ID, Integer.toUnsignedLong(OwnerTable.of(m, at).id()), 0L);
     }
 
-    /** The owner's pid, or 0 if none. */
+    /** The recorded owner's pid (as it saw itself), or 0 if none. */
     static long ownerPid(MemorySegment m, long at) {
-        return (long) LONG.getVolatile(m, at + STAMP) >>> 40;
+        return (long) LONG.getVolatile(m, at + ID) == 0 ? 0 : (long) LONG.getVolatile(m, at + PID);
     }
 
-    /** Whether the recorded owner is alive (false if none is recorded). */
-    static boolean ownerAlive(MemorySegment m, long at) {
-        long cur = (long) LONG.getVolatile(m, at + STAMP);
-        return cur != 0 && alive(cur, (long) LONG.getVolatile(m, at + PID), (long) LONG.getVolatile(m, at + START));
-    }
-
-    /** The single liveness test of pool owners. */
-    static boolean alive(long stamp, long pid, long start) {
-        long p = stamp >>> 40;
-        if (pid != p) {
-            start = stamp & START_MASK; // the details were not written yet: the stamp's own start bits
-            long actual = Procs.startTime(p);
-            return actual >= 0 && (actual & START_MASK) == start;
-        }
-        return Procs.isAlive(p, start);
+    /** The recorded owner's liveness (DEAD if none is recorded). */
+    static Liveness ownerLiveness(MemorySegment m, long at) {
+        long cur = (long) LONG.getVolatile(m, at + ID);
+        return cur == 0 ? Liveness.DEAD : OwnerTable.of(m, at).check((int) cur).liveness();
     }
 }

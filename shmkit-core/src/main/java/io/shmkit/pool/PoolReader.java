@@ -41,7 +41,7 @@ public final class PoolReader implements AutoCloseable {
 
     /** Everything {@code shmkit pools} shows. */
     public record Info(String process, SegmentName baseKey, long blockSize, Instant coldStart, long resumes,
-                       Instant lastResume, long ownerPid, boolean ownerAlive, long commits, long rollbacks,
+                       Instant lastResume, long ownerPid, io.shmkit.segment.Liveness owner, long commits, long rollbacks,
                        List<TypeInfo> types, List<BlockInfo> blocks) {
     }
 
@@ -107,7 +107,7 @@ public final class PoolReader implements AutoCloseable {
         return new Info(config.process(), config.baseKey(), (long) LONG.get(m, b + BLOCK_SIZE),
                 Instant.ofEpochMilli((long) LONG.get(m, b + START_TIME)), (long) LONG.get(m, b + RESUME_COUNT),
                 last == 0 ? null : Instant.ofEpochMilli(last), OwnerRecord.ownerPid(m, b + OWNER),
-                OwnerRecord.ownerAlive(m, b + OWNER), (long) LONG.get(m, b + UNDO + U_COMMITS),
+                OwnerRecord.ownerLiveness(m, b + OWNER), (long) LONG.get(m, b + UNDO + U_COMMITS),
                 (long) LONG.get(m, b + UNDO + U_ROLLBACKS), types, bl);
     }
 

@@ -382,16 +382,30 @@ final class PoolStartup {
                 }
             }
             SegmentInfo info = base.info();
-            boolean creatorAlive = Procs.isAlive(info.creatorPid(), info.creatorStartTime());
+            boolean creatorAlive = creatorMayLive(base, de);
             if (!creatorAlive || System.nanoTime() > deadline) {
                 if (creatorAlive) {
-                    throw new SegmentInUseException("base segment " + config.baseKey() + " is being initialised by live pid "
-                            + info.creatorPid() + " (still not ready after 3 s)", info.creatorPid());
+                    throw new SegmentInUseException("base segment " + config.baseKey() + " is being initialised by pid "
+                            + info.creatorPid() + ", which may be alive (still not ready after 3 s)", info.creatorPid());
                 }
                 return -1;
             }
             LockSupport.parkNanos(2_000_000L);
         }
+    }
+
+    /**
+     * Whether the creator of a base without its magic may still be at work: the owner it
+     * claimed first thing, else any other process attached to the base (the one liveness check,
+     * fail closed).
+     */
+    private static boolean creatorMayLive(Segment base, Optional<DirectoryEntry> de) {
+        MemorySegment m = base.memory();
+        if (de.isPresent() && de.get().kind() == KIND && (long) LONG.getVolatile(m, de.get().offset() + OWNER) != 0) {
+            return OwnerRecord.ownerLiveness(m, de.get().offset() + OWNER).mayBeAlive();
+        }
+        int mySlot = io.shmkit.internal.OwnerTable.of(m, 0).slot();
+        return base.attached().stream().anyMatch(p -> p.alive() && p.slot() != mySlot);
     }
 
     private String halfInitReason(Segment base) {
@@ -829,7 +843,7 @@ final class PoolStartup {
             try (Segment base = Segment.open(config.baseKey())) {
                 Optional<DirectoryEntry> de = base.lookup(STRUCTURE);
                 if (de.isPresent() && de.get().kind() == KIND
-                        && OwnerRecord.ownerAlive(base.memory(), de.get().offset() + OWNER)) {
+                        && OwnerRecord.ownerLiveness(base.memory(), de.get().offset() + OWNER).mayBeAlive()) {
                     long pid = OwnerRecord.ownerPid(base.memory(), de.get().offset() + OWNER);
                     throw new SegmentInUseException("the pools of process '" + config.process() + "' are owned by live pid "
                             + pid + "; not removing them", pid);
