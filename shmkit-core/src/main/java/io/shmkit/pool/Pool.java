@@ -112,8 +112,7 @@ public final class Pool {
     /** The object with {@code key}, or {@link Handles#NONE}. Lock-free. */
     public long find(long key) {
         requireKeyed();
-        long h = index.find(key);
-        return h != 0 && isLive(h) && keyOf(h) == key ? h : Handles.NONE;
+        return index.find(key); // a live object holding the key, or NONE
     }
 
     /**

@@ -54,7 +54,13 @@ final class PoolKeys {
         if (e < 0) {
             return 0;
         }
-        long meta = (long) LONG.getAcquire(pool.slotMemory(e), pool.slotOffset(e) + PoolBlockLayout.S_META);
+        MemorySegment m = pool.slotMemory(e);
+        long at = pool.slotOffset(e);
+        long meta = (long) LONG.getAcquire(m, at + PoolBlockLayout.S_META);
+        // the slot must still hold a live object with that key (another thread may have freed it)
+        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.ALLOCATED || (long) LONG.getAcquire(m, at + PoolBlockLayout.S_KEY) != key) {
+            return 0;
+        }
         return Handles.of(pool.id, e, PoolBlockLayout.generation(meta));
     }
 

@@ -301,9 +301,10 @@ final class PoolStartup {
             MemorySegment m = base.memory();
             b = awaitBase(base);
             if (b < 0) {
+                String reason = halfInitReason(base);
                 base.close();
                 ok = true; // handled: incompatible() below decides
-                return incompatible(halfInitReason(base), null);
+                return incompatible(reason, null);
             }
             int version = (int) INT.get(m, b + VERSION);
             if (version > FORMAT_VERSION) {
@@ -410,8 +411,8 @@ final class PoolStartup {
 
     private String halfInitReason(Segment base) {
         SegmentInfo info = base.info();
-        return "base segment " + config.baseKey() + " is half-initialised: its creator pid " + info.creatorPid()
-                + " died before finishing it";
+        return "base segment " + config.baseKey() + " is half-initialised: its creator (pid " + info.creatorPid()
+                + ") did not finish it and is gone (no live process is attached to it)";
     }
 
     private void compareConfig(MemorySegment m, long b, List<String> diffs) {

@@ -92,6 +92,57 @@ class PoolResumeValidationTest {
     }
 
     @Test
+    void missingDataBlockIsRefusedAndCanBeDiscarded() {
+        PoolConfig c = withPlayers(2);
+        io.shmkit.segment.Segment.unlink(c.blockKeys().get(0));
+        assertThatThrownBy(() -> Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100))))
+                .isInstanceOf(LayoutMismatchException.class)
+                .hasMessageContaining("data block 0 (" + c.blockKeys().get(0) + ") is missing");
+        try (Pools pools = Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100)), OnIncompatible.DISCARD_AND_COLD_START)) {
+            assertThat(pools.startMode()).isEqualTo(StartMode.COLD_START);
+        }
+    }
+
+    @Test
+    void foreignDataBlockIsRefused() throws Exception {
+        PoolConfig c = withPlayers(2);
+        PoolConfig other = withPlayers(1);
+        Path mine = c.blockKeys().get(0).path();
+        java.nio.file.Files.move(other.blockKeys().get(0).path(), mine, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100))))
+                .hasMessageContaining("data block 0 (" + c.blockKeys().get(0) + ") is foreign: it belongs to another base");
+    }
+
+    @Test
+    void newerBaseFormatIsRefused() {
+        PoolConfig c = withPlayers(1);
+        try (io.shmkit.segment.Segment base = io.shmkit.segment.Segment.open(c.baseKey())) {
+            long at = base.lookup(io.shmkit.internal.PoolBaseLayout.STRUCTURE).orElseThrow().offset();
+            base.memory().set(ValueLayout.JAVA_INT, at + io.shmkit.internal.PoolBaseLayout.VERSION, 99);
+        }
+        assertThatThrownBy(() -> Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100))))
+                .isInstanceOf(io.shmkit.UnsupportedFormatException.class)
+                .hasMessageContaining("pool format version 99, newer than this shmkit reads");
+    }
+
+    @Test
+    void halfInitialisedBaseWhoseCreatorIsGoneIsRefusedWithoutWaitingForever() {
+        PoolConfig c = PoolFixtures.config("half", 1 << 20, 1);
+        made.add(c);
+        try (io.shmkit.segment.Segment base = io.shmkit.segment.Segment.create(c.baseKey(), 2 << 20)) {
+            base.reserve(io.shmkit.internal.PoolBaseLayout.STRUCTURE, io.shmkit.internal.PoolBaseLayout.KIND,
+                    io.shmkit.internal.PoolBaseLayout.bytesNeeded(c.undoBytes()), 64); // then "dies": no magic
+        }
+        assertThatThrownBy(() -> Pools.start(c, List.of(PoolFixtures.items(10))))
+                .isInstanceOf(io.shmkit.SegmentCorruptedException.class)
+                .hasMessageContaining("is half-initialised");
+        try (Pools pools = Pools.start(c, List.of(PoolFixtures.items(10)), OnIncompatible.DISCARD_AND_COLD_START)) {
+            assertThat(pools.startMode()).isEqualTo(StartMode.COLD_START);
+            assertThat(pools.startReport().toString()).contains("discarded the old segments: base segment");
+        }
+    }
+
+    @Test
     void configErrorsNameFileLineAndProblem() {
         Path f = Path.of("memorypool.ini");
         assertThatThrownBy(() -> PoolConfigFile.parse(f, List.of("ProcessList = zone, logic", "[zone]", "BaseKey = 0x100",
