@@ -112,11 +112,12 @@ public final class PoolReader implements AutoCloseable {
     }
 
     /**
-     * Copies object {@code handle}'s record into {@code into} (at least the record size) if the
-     * object is live and not being written. Returns false if the handle is stale, or the copy
+     * Copies object {@code handle}'s record to the start of {@code into} (at least the record
+     * size; e.g. {@code MemorySegment.ofArray(new long[n])}, aligned for the layout's
+     * {@code VarHandle}s) if the object is live and not being written. Returns false if the handle is stale, or the copy
      * could not be made consistent within a few attempts (a transaction is writing it).
      */
-    public boolean readObject(long handle, byte[] into) {
+    public boolean readObject(long handle, MemorySegment into) {
         int id = Handles.type(handle);
         int v = (int) INT.getAcquire(m, b + TYPE_DIRECTORY + 4L * id);
         if (v <= 0 || v > MAX_TYPES) {
@@ -129,7 +130,7 @@ public final class PoolReader implements AutoCloseable {
         long recordAt = (int) INT.get(m, e + T_KEYED) != 0 ? PoolBlockLayout.RECORD_KEYED : PoolBlockLayout.RECORD_PLAIN;
         long slot = Handles.slot(handle);
         long c = slot >>> shift;
-        if (c >= (long) LONG.getAcquire(m, e + T_CHUNK_COUNT) || into.length < size) {
+        if (c >= (long) LONG.getAcquire(m, e + T_CHUNK_COUNT) || into.byteSize() < size) {
             return false;
         }
         long w = (long) LONG.get(m, chunk(e - b, (int) c) + b);
@@ -142,7 +143,7 @@ public final class PoolReader implements AutoCloseable {
                 return false;
             }
             if ((v1 & 1) == 0) {
-                MemorySegment.copy(mem, ValueLayout.JAVA_BYTE, at + recordAt, into, 0, (int) size);
+                MemorySegment.copy(mem, at + recordAt, into, 0, size);
                 VarHandle.loadLoadFence(); // the copy happens before the re-reads
                 if ((long) LONG.getAcquire(mem, at + PoolBlockLayout.S_VERSION) == v1
                         && (long) LONG.getAcquire(mem, at + PoolBlockLayout.S_META) == expect) {
