@@ -9,14 +9,11 @@ import io.shmkit.SegmentNotFoundException;
 import io.shmkit.ShmException;
 import io.shmkit.UnsupportedFormatException;
 import io.shmkit.internal.PoolBlockLayout;
-import io.shmkit.internal.Procs;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentInfo;
 import io.shmkit.segment.SegmentName;
-import io.shmkit.segment.SegmentOptions;
-
 import io.shmkit.internal.index.KeyIndex;
 
 import java.lang.foreign.MemorySegment;
@@ -48,9 +45,9 @@ final class PoolStartup {
     private static final int MAX_SLOTS_PER_CHUNK = 1 << 16;
 
     private final PoolConfig config;
-    private final List<TypeDef> types;
+    final List<TypeDef> types;
     private final OnIncompatible onIncompatible;
-    private final List<String> report = new ArrayList<>();
+    final List<String> report = new ArrayList<>();
     private final long t0 = System.nanoTime();
 
     PoolStartup(PoolConfig config, List<TypeDef> types, OnIncompatible onIncompatible) {
@@ -100,7 +97,7 @@ final class PoolStartup {
         return PoolBlockLayout.stride(t.layout().byteSize(), t.layout().byteAlignment(), t.keyed());
     }
 
-    private long slotsPerChunk(TypeDef t, long stride) {
+    long slotsPerChunk(TypeDef t, long stride) {
         long fit = Long.highestOneBit(Math.max(1, (config.usableBlockBytes() - 63) / stride));
         long want = Long.highestOneBit(Math.max(1, t.capacity() * 2 - 1));
         return Math.min(MAX_SLOTS_PER_CHUNK, Math.min(fit, want));
@@ -237,7 +234,7 @@ final class PoolStartup {
     }
 
     /** Writes a fresh type entry (no objects yet); keyed types get their index carved from the blocks. */
-    private void writeEntry(Pools pools, long e, TypeDef t, long stride, long spc) {
+    void writeEntry(Pools pools, long e, TypeDef t, long stride, long spc) {
         MemorySegment m = pools.base;
         m.asSlice(e, TYPE_BYTES).fill((byte) 0);
         INT.set(m, e + T_ID, t.id());
@@ -257,7 +254,7 @@ final class PoolStartup {
         }
     }
 
-    private static void writeShape(MemorySegment m, long e, TypeDef t, long stride) {
+    static void writeShape(MemorySegment m, long e, TypeDef t, long stride) {
         List<PoolField> fields = t.fields();
         INT.set(m, e + T_FIELD_COUNT, fields.size());
         LONG.set(m, e + T_RECORD_SIZE, t.layout().byteSize());
@@ -275,7 +272,7 @@ final class PoolStartup {
     }
 
     /** Bump-carves {@code bytes} from the first block with room: {block, offset}. */
-    private long[] carve(Pools pools, long bytes) {
+    long[] carve(Pools pools, long bytes) {
         long need = (bytes + 63) & -64L;
         for (int i = 0; i < pools.blocks.length; i++) {
             long be = pools.b + blockEntry(i);
@@ -317,7 +314,8 @@ final class PoolStartup {
             List<String> diffs = new ArrayList<>();
             Map<Integer, Integer> entries = storedEntries(m, b);
             compareConfig(m, b, diffs);
-            List<Migration> migrations = compareTypes(m, b, entries, diffs);
+            PoolMigration migration = new PoolMigration(this);
+            List<PoolMigration.Migration> migrations = migration.compareTypes(m, b, entries, diffs);
             Segment[] blocks = null;
             if (diffs.isEmpty()) {
                 blocks = openBlocks(m, b, diffs, opened);
@@ -337,9 +335,9 @@ final class PoolStartup {
             report.add("resume: attached base segment " + config.baseKey() + " (cold start "
                     + java.time.Instant.ofEpochMilli((long) LONG.get(m, b + START_TIME)) + ") and " + blocks.length
                     + " data blocks" + (deadOwner != 0 ? "; previous owner pid " + deadOwner + " is dead" : ""));
-            recover(pools, entries);
-            for (Migration mg : migrations) {
-                mg.apply(this, pools);
+            PoolRecovery.recover(pools, entries, report);
+            for (PoolMigration.Migration mg : migrations) {
+                migration.migrate(pools, mg);
             }
             buildPools(pools);
             LONG.getAndAdd(m, b + RESUME_COUNT, 1L);
@@ -480,7 +478,7 @@ final class PoolStartup {
     }
 
     /** type id -> entry index of the stored types. */
-    private static Map<Integer, Integer> storedEntries(MemorySegment m, long b) {
+    static Map<Integer, Integer> storedEntries(MemorySegment m, long b) {
         Map<Integer, Integer> out = new HashMap<>();
         for (int id = 0; id <= MAX_TYPE_ID; id++) {
             int v = (int) INT.getAcquire(m, b + TYPE_DIRECTORY + 4L * id);
@@ -503,249 +501,11 @@ final class PoolStartup {
         return out;
     }
 
-    private List<Migration> compareTypes(MemorySegment m, long b, Map<Integer, Integer> entries, List<String> diffs) {
-        List<Migration> out = new ArrayList<>();
-        Map<String, Integer> storedByName = new HashMap<>();
-        for (Map.Entry<Integer, Integer> en : entries.entrySet()) {
-            storedByName.put(SegmentHeader.readString(m, b + typeEntry(en.getValue()) + T_NAME, NAME_BYTES), en.getKey());
-        }
-        Set<Integer> registered = new HashSet<>();
-        for (TypeDef t : types) {
-            registered.add(t.id());
-            Integer entry = entries.get(t.id());
-            Integer otherId = storedByName.get(t.name());
-            if (otherId != null && otherId != t.id()) {
-                diffs.add("type \"" + t.name() + "\" was id " + otherId + ", now id " + t.id()
-                        + " (ids are in every handle and cannot change)");
-                continue;
-            }
-            if (entry == null) {
-                out.add(new Migration(t, -1, "added " + t.label()));
-                continue;
-            }
-            long e = b + typeEntry(entry);
-            String name = SegmentHeader.readString(m, e + T_NAME, NAME_BYTES);
-            String label = TypeDef.label(t.id(), name);
-            if (!name.equals(t.name())) {
-                diffs.add("type " + t.id() + " was \"" + name + "\", now \"" + t.name() + "\"");
-                continue;
-            }
-            boolean keyed = (int) INT.get(m, e + T_KEYED) != 0;
-            if (keyed != t.keyed()) {
-                diffs.add(label + ": was " + (keyed ? "keyed" : "not keyed") + ", now " + (t.keyed() ? "keyed" : "not keyed"));
-                continue;
-            }
-            List<PoolField> old = storedFields(m, e);
-            List<PoolField> now = t.fields();
-            int before = diffs.size();
-            Map<String, PoolField> nowByName = new HashMap<>();
-            for (PoolField f : now) {
-                nowByName.put(f.name(), f);
-            }
-            for (int i = 0; i < old.size(); i++) {
-                PoolField o = old.get(i);
-                PoolField n = nowByName.get(o.name());
-                if (n == null) {
-                    diffs.add(label + ": field \"" + o.name() + "\" (" + o.describe() + ") was removed");
-                } else if (!n.kind().equals(o.kind()) || n.offset() != o.offset()) {
-                    diffs.add(label + ": field \"" + o.name() + "\" was " + o.describe() + ", now " + n.describe());
-                } else if (i >= now.size() || !now.get(i).equals(o)) {
-                    diffs.add(label + ": field \"" + o.name() + "\" moved from position " + i + " (fields were reordered)");
-                }
-            }
-            long oldSize = (long) LONG.get(m, e + T_RECORD_SIZE);
-            long newSize = t.layout().byteSize();
-            if (diffs.size() == before && newSize < oldSize) {
-                diffs.add(label + ": record size was " + oldSize + " bytes, now " + newSize);
-            }
-            long oldCap = (long) LONG.get(m, e + T_CAPACITY);
-            if (t.capacity() < oldCap) {
-                diffs.add(label + ": capacity was " + oldCap + ", now " + t.capacity()
-                        + " (a smaller capacity is refused: objects may live above it)");
-            }
-            long oldAlign = (long) LONG.get(m, e + T_RECORD_ALIGN);
-            if (diffs.size() == before && t.layout().byteAlignment() > Math.max(8, oldAlign)
-                    && t.layout().byteAlignment() > 8) {
-                diffs.add(label + ": record alignment was " + oldAlign + ", now " + t.layout().byteAlignment());
-            }
-            if (diffs.size() != before) {
-                continue;
-            }
-            List<String> what = new ArrayList<>();
-            if (now.size() > old.size() || newSize > oldSize) {
-                List<String> added = new ArrayList<>();
-                for (PoolField f : now.subList(old.size(), now.size())) {
-                    added.add("\"" + f.name() + "\" (" + f.describe() + ")");
-                }
-                what.add("appended " + (added.isEmpty() ? (newSize - oldSize) + " bytes" : "fields " + String.join(", ", added)));
-            }
-            if (t.capacity() > oldCap) {
-                long spc = (long) LONG.get(m, e + T_SLOTS_PER_CHUNK);
-                if ((t.capacity() + spc - 1) / spc > MAX_CHUNKS) {
-                    diffs.add(label + ": capacity " + t.capacity() + " needs more than " + MAX_CHUNKS + " chunks of " + spc);
-                    continue;
-                }
-                what.add("raised capacity from " + oldCap + " to " + t.capacity());
-            }
-            if (!what.isEmpty()) {
-                out.add(new Migration(t, entry, "migrated " + label + ": " + String.join("; ", what)));
-            }
-        }
-        for (Map.Entry<Integer, Integer> en : entries.entrySet()) {
-            if (!registered.contains(en.getKey())) {
-                String name = SegmentHeader.readString(m, b + typeEntry(en.getValue()) + T_NAME, NAME_BYTES);
-                long used = (long) LONG.get(m, b + typeEntry(en.getValue()) + T_USED);
-                diffs.add(TypeDef.label(en.getKey(), name) + " (" + used + " objects) is not registered by this build");
-            }
-        }
-        return out;
-    }
-
-    // ------------------------------------------------------------------ recovery
-
-    /** Finishes or undoes the interrupted allocate/free/grow, then the interrupted transaction. */
-    private void recover(Pools pools, Map<Integer, Integer> entries) {
-        // stored-view pools: recovery works on the data as it is, before any migration
-        for (Map.Entry<Integer, Integer> en : entries.entrySet()) {
-            Pool p = storedPool(pools, en.getKey(), pools.b + typeEntry(en.getValue()));
-            pools.byId[en.getKey()] = p;
-        }
-        MemorySegment m = pools.base;
-        long i = pools.b + INTENT;
-        int op = (int) INT.get(m, i + I_OP);
-        for (Pool p : pools.byId) {
-            if (p != null && p.keyed && op == OP_NONE && p.index.index.needsRepair()) {
-                report.add(p.def.label() + " key index: " + p.index.index.repair());
-            }
-        }
-        if (op != OP_NONE) {
-            int type = (int) INT.get(m, i + I_TYPE);
-            Pool p = type >= 0 && type <= MAX_TYPE_ID ? pools.byId[type] : null;
-            if (p == null) {
-                throw new SegmentCorruptedException("intent record names unknown type " + type);
-            }
-            long slot = (long) LONG.get(m, i + I_SLOT);
-            if (p.keyed && op != OP_GROW) {
-                // the interrupted change may have left the index mid-delete or its size uncounted:
-                // one pass over that index (work proportional to the interrupted type's index only)
-                String did = p.index.index.repair();
-                if (did != null) {
-                    report.add(p.def.label() + " key index: " + did);
-                }
-            }
-            switch (op) {
-                case OP_ALLOCATE -> {
-                    undoAllocate(pools, p, slot);
-                    report.add("rolled back an allocate of " + p.def.label() + " slot " + slot
-                            + (p.keyed ? " (key " + LONG.get(m, i + I_KEY) + ")" : "") + " interrupted by a crash");
-                }
-                case OP_FREE -> {
-                    pools.redoFree(p, slot, (long) LONG.get(m, i + I_PREV_HEAD), (long) LONG.get(m, i + I_PREV_META),
-                            (long) LONG.get(m, i + I_PREV_USED), (long) LONG.get(m, i + I_KEY));
-                    report.add("completed a free of " + p.def.label() + " slot " + slot
-                            + (p.keyed ? " (key " + LONG.get(m, i + I_KEY) + ")" : "") + " interrupted by a crash");
-                }
-                case OP_GROW -> {
-                    int block = (int) LONG.get(m, i + I_BLOCK);
-                    long prevUsed = (long) LONG.get(m, i + I_PREV_BLOCK_USED);
-                    long be = pools.b + blockEntry(block);
-                    pools.set0(be + B_USED, prevUsed);
-                    pools.set0(be + B_FREE, config.usableBlockBytes() - prevUsed);
-                    pools.set0(p.entry + T_CHUNK_COUNT, (long) LONG.get(m, i + I_PREV_CHUNKS));
-                    report.add("rolled back a new chunk for " + p.def.label() + " interrupted by a crash");
-                }
-                default -> throw new SegmentCorruptedException("intent record has unknown op " + op);
-            }
-            INT.setRelease(m, i + I_OP, OP_NONE);
-            // the stored views may now be out of date (chunk count): rebuild them
-            for (Map.Entry<Integer, Integer> en : entries.entrySet()) {
-                pools.byId[en.getKey()] = storedPool(pools, en.getKey(), pools.b + typeEntry(en.getValue()));
-            }
-        }
-        long state = pools.undo.state();
-        if (state == TX_ACTIVE) {
-            int n = pools.undo.rollback();
-            report.add("rolled back a transaction interrupted by a crash (" + n + " undo entries:" + pools.undo.lastRollback + ")");
-        } else if (state == TX_COMMITTED) {
-            pools.undo.finishCommit();
-            report.add("finished the commit of a transaction interrupted by a crash");
-        }
-        java.util.Arrays.fill(pools.byId, null);
-    }
-
-    private void undoAllocate(Pools pools, Pool p, long slot) {
-        MemorySegment m = pools.base;
-        long i = pools.b + INTENT;
-        long prevHead = (long) LONG.get(m, i + I_PREV_HEAD);
-        long newMeta = (long) LONG.get(m, i + I_NEW_META);
-        if (p.keyed) {
-            p.index.remove((long) LONG.get(m, i + I_KEY), Handles.of(p.id, slot, PoolBlockLayout.generation(newMeta)));
-        }
-        MemorySegment sm = p.slotMemory(slot);
-        long at = p.slotOffset(slot);
-        LONG.setRelease(sm, at + PoolBlockLayout.S_META, (long) LONG.get(m, i + I_PREV_META));
-        if (prevHead == slot) {
-            LONG.set(sm, at + p.recordAt, (long) LONG.get(m, i + I_PREV_NEXT));
-        }
-        pools.set0(p.entry + T_HEAD, prevHead);
-        pools.set0(p.entry + T_HWM, (long) LONG.get(m, i + I_PREV_HWM));
-        pools.set0(p.entry + T_USED, (long) LONG.get(m, i + I_PREV_USED));
-    }
-
-    /** A Pool over a stored entry as it is (its own record size and stride), for recovery. */
-    static Pool storedPool(Pools pools, int id, long e) {
-        MemorySegment m = pools.base;
-        String name = SegmentHeader.readString(m, e + T_NAME, NAME_BYTES);
-        long size = (long) LONG.get(m, e + T_RECORD_SIZE);
-        boolean keyed = (int) INT.get(m, e + T_KEYED) != 0;
-        long cap = (long) LONG.get(m, e + T_CAPACITY);
-        TypeDef def = new TypeDef(id, name.isEmpty() ? "?" : name,
-                java.lang.foreign.MemoryLayout.sequenceLayout(Math.max(1, size), ValueLayout.JAVA_BYTE),
-                Math.max(1, Math.min(cap, TypeDef.MAX_CAPACITY)), keyed);
-        return attach(pools, def, e);
-    }
-
-    /** Builds the runtime view of entry {@code e}: chunk table and index, checked against the blocks. */
-    static Pool attach(Pools pools, TypeDef def, long e) {
-        MemorySegment m = pools.base;
-        long stride = (long) LONG.get(m, e + T_STRIDE);
-        int shift = (int) INT.get(m, e + T_CHUNK_SHIFT);
-        long chunks = (long) LONG.get(m, e + T_CHUNK_COUNT);
-        if (shift < 0 || shift > 28 || stride < 16 || chunks < 0 || chunks > MAX_CHUNKS) {
-            throw new SegmentCorruptedException(def.label() + ": type entry damaged: stride=" + stride + " shift=" + shift
-                    + " chunks=" + chunks);
-        }
-        Pool p = new Pool(pools, def, e, stride, shift);
-        for (int c = 0; c < chunks; c++) {
-            long w = (long) LONG.get(m, chunk(e - pools.b, c) + pools.b);
-            int block = chunkBlock(w);
-            long off = chunkOffset(w);
-            if (block >= pools.blocks.length || off + Pools.chunkBytes(stride, 1L << shift) > pools.blocks[block].byteSize()) {
-                throw new SegmentCorruptedException(def.label() + ": chunk " + c + " at block " + block + " offset " + off
-                        + " lies outside the data blocks");
-            }
-            pools.attachChunk(p, c, block, off);
-        }
-        p.chunks = (int) chunks;
-        if (def.keyed()) {
-            int block = (int) INT.get(m, e + T_INDEX_BLOCK);
-            long off = (long) LONG.get(m, e + T_INDEX_OFFSET);
-            long cap = (long) LONG.get(m, e + T_INDEX_CAPACITY);
-            if (block >= pools.blocks.length || cap < 1 || cap > TypeDef.MAX_CAPACITY
-                    || off + PoolKeys.bytes(cap) > pools.blocks[block].byteSize()) {
-                throw new SegmentCorruptedException(def.label() + ": key index at block " + block + " offset " + off
-                        + " capacity " + cap + " lies outside the data blocks");
-            }
-            p.index = new PoolKeys(KeyIndex.open(pools.blocks[block], off, PoolKeys.bytes(cap)), p,
-                    (long) LONG.get(m, pools.b + EPOCH));
-        }
-        return p;
-    }
 
     private void buildPools(Pools pools) {
         Map<Integer, Integer> entries = storedEntries(pools.base, pools.b);
         for (TypeDef t : types) {
-            Pool p = attach(pools, t, pools.b + typeEntry(entries.get(t.id())));
+            Pool p = PoolRecovery.attach(pools, t, pools.b + typeEntry(entries.get(t.id())));
             pools.byId[t.id()] = p;
             pools.pools.add(p);
         }
@@ -757,85 +517,6 @@ final class PoolStartup {
         return pools;
     }
 
-    // ------------------------------------------------------------------ migration
-
-    /** One type to add (entry -1) or to migrate in place of its stored entry. */
-    private record Migration(TypeDef type, int entry, String description) {
-
-        void apply(PoolStartup s, Pools pools) {
-            s.migrate(pools, this);
-        }
-    }
-
-    private void migrate(Pools pools, Migration mg) {
-        MemorySegment m = pools.base;
-        Map<Integer, Integer> entries = storedEntries(m, pools.b);
-        Set<Integer> taken = new HashSet<>(entries.values());
-        int free = -1;
-        for (int i = 0; i < MAX_TYPES; i++) {
-            if (!taken.contains(i)) {
-                free = i;
-                break;
-            }
-        }
-        if (free < 0) {
-            throw new IllegalStateException("type table full: cannot add or migrate " + mg.type().label());
-        }
-        TypeDef t = mg.type();
-        long ne = pools.b + typeEntry(free);
-        if (mg.entry() < 0) {
-            writeEntry(pools, ne, t, stride(t), slotsPerChunk(t, stride(t)));
-            INT.setVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
-            report.add(mg.description());
-            return;
-        }
-        long oe = pools.b + typeEntry(mg.entry());
-        Pool old = storedPool(pools, t.id(), oe);
-        MemorySegment.copy(m, oe, m, ne, TYPE_BYTES);
-        long newStride = stride(t);
-        writeShape(m, ne, t, newStride);
-        long hwm = (long) LONG.get(m, oe + T_HWM);
-        long moved = 0;
-        if (newStride != old.stride) {
-            long spc = 1L << old.shift;
-            for (int c = 0; c < old.chunks; c++) {
-                long[] at = carve(pools, Pools.chunkBytes(newStride, spc));
-                MemorySegment dst = pools.blocks[(int) at[0]];
-                for (long s = (long) c << old.shift; s < Math.min(hwm, (long) (c + 1) << old.shift); s++) {
-                    long to = at[1] + (s & (spc - 1)) * newStride;
-                    dst.asSlice(to, newStride).fill((byte) 0);
-                    MemorySegment.copy(old.slotMemory(s), old.slotOffset(s), dst, to, old.recordAt + old.recordSize);
-                    moved++;
-                }
-                LONG.set(m, chunk(ne - pools.b, c) + pools.b, chunkWord((int) at[0], at[1]));
-            }
-        } else if (t.layout().byteSize() > old.recordSize) {
-            for (long s = 0; s < hwm; s++) {
-                old.slotMemory(s).asSlice(old.slotOffset(s) + old.recordAt + old.recordSize,
-                        old.stride - old.recordAt - old.recordSize).fill((byte) 0);
-                moved++;
-            }
-        }
-        if (t.keyed() && t.capacity() > (long) LONG.get(m, oe + T_INDEX_CAPACITY)) {
-            long cap = t.capacity();
-            long[] at = carve(pools, PoolKeys.bytes(cap));
-            KeyIndex raw = KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, false);
-            PoolKeys idx = new PoolKeys(raw, old, (long) LONG.get(m, pools.b + EPOCH));
-            for (long s = 0; s < hwm; s++) {
-                long meta = (long) LONG.get(old.slotMemory(s), old.slotOffset(s) + PoolBlockLayout.S_META);
-                if ((meta & PoolBlockLayout.STATE_MASK) == PoolBlockLayout.ALLOCATED) {
-                    idx.insert((long) LONG.get(old.slotMemory(s), old.slotOffset(s) + PoolBlockLayout.S_KEY),
-                            Handles.of(t.id(), s, PoolBlockLayout.generation(meta)));
-                }
-            }
-            INT.set(m, ne + T_INDEX_BLOCK, (int) at[0]);
-            LONG.set(m, ne + T_INDEX_OFFSET, at[1]);
-            LONG.set(m, ne + T_INDEX_CAPACITY, cap);
-        }
-        // volatile: the commit point of the migration; the old entry stays intact until here
-        INT.setVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
-        report.add(mg.description() + (moved > 0 ? " (new bytes zeroed in " + moved + " slots)" : ""));
-    }
 
     // ------------------------------------------------------------------ remove
 

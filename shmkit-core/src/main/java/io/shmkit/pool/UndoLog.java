@@ -129,6 +129,7 @@ final class UndoLog {
     /** Undoes every entry, newest first. Idempotent. Returns the entries undone. */
     int rollback() {
         lastRollback.setLength(0);
+        notes = 0;
         List<Long> list = list();
         for (int i = list.size() - 1; i >= 0; i--) {
             long e = list.get(i);
@@ -140,21 +141,31 @@ final class UndoLog {
                 Pool p = pools.byId[Handles.type(handle)];
                 MemorySegment mem = pools.blocks[block];
                 MemorySegment.copy(m, e + E_BYTES, mem, at + p.recordAt, (int) INT.get(m, e + E_LENGTH));
-                lastRollback.append(" restored ").append(Handles.toString(handle));
+                note(" restored ", handle);
                 settleVersion(e, true);
             } else if (kind == E_KIND_ALLOCATED) {
                 Pool p = pools.byId[Handles.type(handle)];
                 if (p != null && p.isLive(handle)) {
-                    lastRollback.append(" freed ").append(Handles.toString(handle));
+                    note(" freed ", handle);
                     pools.freeNow(p, handle);
                 }
             } else {
-                lastRollback.append(" kept ").append(Handles.toString(handle));
+                note(" kept ", handle);
             }
         }
         LONG.getAndAdd(m, h + U_ROLLBACKS, 1L);
         clear();
         return list.size();
+    }
+
+    private int notes;
+
+    private void note(String what, long handle) {
+        if (notes++ < 8) {
+            lastRollback.append(what).append(Handles.toString(handle));
+        } else if (notes == 9) {
+            lastRollback.append(" ...");
+        }
     }
 
     /** Version = old + 2: even, and different from what a reader saw before the write. */
