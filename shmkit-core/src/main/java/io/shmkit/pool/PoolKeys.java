@@ -39,9 +39,27 @@ final class PoolKeys {
         return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + PoolBlockLayout.S_KEY);
     }
 
+    /** Accepts the first entry whose 32-bit tag matches; the key is compared after (no capture, no allocation). */
+    private static final KeyIndex.Matcher FIRST_TAG_MATCH = slot -> true;
+
     /** The handle of the live object holding {@code key}, or 0. */
     long find(long key) {
-        int e = index.find(hash(key), slot -> slot < pool.hwmBound() && keyAt(slot) == key);
+        long h = hash(key);
+        int first = index.find(h, FIRST_TAG_MATCH);
+        if (first >= 0 && first < pool.hwmBound()) {
+            long found = liveHandle(first, key);
+            if (found != 0) {
+                return found; // the common case: the first tag match holds the key
+            }
+        }
+        if (first == KeyIndex.NOT_FOUND) {
+            return 0; // no entry has the tag at all
+        }
+        return findExact(h, key); // a tag collision, or a concurrent delete: compare keys entry by entry
+    }
+
+    private long findExact(long h, long key) {
+        int e = index.find(h, slot -> slot < pool.hwmBound() && keyAt(slot) == key);
         if (e == KeyIndex.UNSETTLED) {
             pool.pools.lock.lock(); // a delete of another thread overlapped every probe: look under the lock
             try {
@@ -51,9 +69,11 @@ final class PoolKeys {
                 pool.pools.lock.unlock();
             }
         }
-        if (e < 0) {
-            return 0;
-        }
+        return e < 0 ? 0 : liveHandle(e, key);
+    }
+
+    /** The handle of slot {@code e} if it holds a live object with {@code key}, else 0. */
+    private long liveHandle(int e, long key) {
         MemorySegment m = pool.slotMemory(e);
         long at = pool.slotOffset(e);
         long meta = (long) LONG.getAcquire(m, at + PoolBlockLayout.S_META);
