@@ -101,19 +101,13 @@ public class PoolBenchmark {
                 map.put(key, players.find(key));
             }
             for (int k = 0; k < PROBES; k++) {
-                long key = 1_000_000_000L + r.nextInt(n) * 7919L;
+                long key = 1_000_000_000L + r.nextInt(1 << 16) * 7919L; // the first chunk: one memory for the raw read
                 keys[k] = key;
                 boxedKeys[k] = key;
                 handles[k] = players.find(key);
                 offsets[k] = players.offset(handles[k]);
             }
-            raw = players.memoryOf(handles[0]); // every probe below 65536 objects per chunk is not in one block:
-            for (int k = 0; k < PROBES; k++) {  // keep only probes in the same block as the first for the raw read
-                if (players.memoryOf(handles[k]) != raw) {
-                    handles[k] = handles[0];
-                    offsets[k] = offsets[0];
-                }
-            }
+            raw = players.memoryOf(handles[0]);
         }
 
         @TearDown

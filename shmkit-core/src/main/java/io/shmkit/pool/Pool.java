@@ -48,6 +48,8 @@ public final class Pool {
     final boolean keyed;
     final MemorySegment[] chunkMem = new MemorySegment[PoolBaseLayout.MAX_CHUNKS];
     final long[] chunkBase = new long[PoolBaseLayout.MAX_CHUNKS];
+    /** Each chunk's own slice of its block (hot paths: one array load, bounds checked to the chunk). */
+    final MemorySegment[] chunkView = new MemorySegment[PoolBaseLayout.MAX_CHUNKS];
     int[] chunkBlock = new int[PoolBaseLayout.MAX_CHUNKS];
     int chunks;
     PoolKeys index;
@@ -148,8 +150,8 @@ public final class Pool {
         if ((int) (handle >>> 56) != id || c >= chunks) {
             throw stale(handle);
         }
-        MemorySegment m = chunkMem[c];
-        long at = chunkBase[c] + (slot & mask) * stride;
+        MemorySegment m = chunkView[c];
+        long at = (slot & mask) * stride;
         // plain load: the handle reached this thread through a happens-before edge after allocate
         if ((long) LONG.get(m, at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
             throw stale(handle);
@@ -167,16 +169,19 @@ public final class Pool {
         if ((int) (handle >>> 56) != id || c >= chunks) {
             throw stale(handle);
         }
-        long at = chunkBase[c] + (slot & mask) * stride;
-        if ((long) LONG.get(chunkMem[c], at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
+        long at = (slot & mask) * stride;
+        if ((long) LONG.get(chunkView[c], at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
             throw stale(handle);
         }
         return at + recordAt;
     }
 
-    /** The data block memory that holds the object (not checked: pair it with {@link #offset}). */
+    /**
+     * The memory that holds the object: its chunk of slots, a slice of a data block (not
+     * checked: pair it with {@link #offset}, which checks the handle).
+     */
     public MemorySegment memoryOf(long handle) {
-        return chunkMem[(int) (handle & Handles.SLOT_MASK) >>> shift];
+        return chunkView[(int) (handle & Handles.SLOT_MASK) >>> shift];
     }
 
     /** Whether the handle names a live object of this type. */
@@ -186,8 +191,8 @@ public final class Pool {
         if ((int) (handle >>> 56) != id || c >= chunks) {
             return false;
         }
-        long at = chunkBase[c] + (slot & mask) * stride;
-        return (long) LONG.getAcquire(chunkMem[c], at + S_META)
+        long at = (slot & mask) * stride;
+        return (long) LONG.getAcquire(chunkView[c], at + S_META)
                 == (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED);
     }
 

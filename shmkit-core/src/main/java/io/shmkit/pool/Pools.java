@@ -363,6 +363,7 @@ public final class Pools implements AutoCloseable {
     }
 
     void attachChunk(Pool p, int c, int block, long offset) {
+        p.chunkView[c] = blocks[block].asSlice(offset, chunkBytes(p.stride, 1L << p.shift));
         p.chunkMem[c] = blocks[block];
         p.chunkBase[c] = offset;
         p.chunkBlock[c] = block;
