@@ -205,7 +205,11 @@ public final class Pool {
         pools.free(this, handle);
     }
 
-    /** Visits every live object ({@code Process*}), in slot order. Do not allocate or free from the visitor. */
+    /**
+     * Visits every live object ({@code Process*}), in slot order. Takes no lock: objects that
+     * other threads allocate or free meanwhile may or may not be visited. Do not allocate or
+     * free from the visitor.
+     */
     public void forEach(ObjectVisitor visitor) {
         long hwm = pools.typeLong(this, PoolBaseLayout.T_HWM);
         for (long s = 0; s < hwm; s++) {

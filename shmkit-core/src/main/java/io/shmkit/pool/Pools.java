@@ -262,7 +262,8 @@ public final class Pools implements AutoCloseable {
             if (fromList) {
                 set0(e + T_HEAD, prevNext);
             } else {
-                set0(e + T_HWM, hwm + 1);
+                // release: a lock-free forEach of another thread that sees the new mark sees the chunk it lies in
+                LONG.setRelease(base, e + T_HWM, hwm + 1);
                 LONG.set(m, at + S_VERSION, 0L);
             }
             m.asSlice(at + p.recordAt, p.stride - p.recordAt).fill((byte) 0);
