@@ -47,9 +47,8 @@ final class HotRestartDemo {
                 boolean last = round == kills;
                 Process p = start(base, block, last);
                 Map<String, String> s = parse(readStarted(p));
-                long txBefore = Long.parseLong(s.get("tx"));
                 boolean ok = Long.parseLong(s.get("found")) == PLAYERS && Long.parseLong(s.get("total")) == expected
-                        && s.get("mismatched").equals("0") && s.get("verify").equals("ok");
+                        && s.get("mismatched").equals("0") && s.get("stale").equals("0") && s.get("verify").equals("ok");
                 allOk &= ok;
                 String when = "";
                 if (!last) {
@@ -64,19 +63,21 @@ final class HotRestartDemo {
                 }
                 String recovered = s.get("report").contains("rolled_back_a_transaction") ? " (rolled back the transaction cut by the kill)"
                         : s.get("report").contains("finished_the_commit") ? " (finished the commit cut by the kill)" : "";
-                rows.add(String.format("  %-2d pid %-7d %-10s %8.2f ms  players %5s/%d  total gold %8s  %s  %s%s",
+                rows.add(String.format("  %-2d pid %-7d %-10s %7.2f ms  players %5s/%d  gold %8s  transfers so far %7s  %s  %s%s",
                         round, p.pid(), s.get("mode"), Long.parseLong(s.get("startMicros")) / 1000.0, s.get("found"), PLAYERS,
-                        s.get("total"), ok ? "ok  " : "FAIL", when, recovered));
+                        s.get("total"), s.get("tx"), ok ? "ok  " : "FAIL", when, recovered));
                 out.println(rows.get(rows.size() - 1));
                 out.flush();
                 if (!ok) {
                     out.println("     " + s);
                 }
             }
-            out.printf("%n%s: every restart resumed the same %d players with total gold %d, no stale handle, no torn object "
-                    + "(every object's version even, verify() passed).%n", allOk ? "OK" : "FAILED", PLAYERS, expected);
-            out.println("start times above: COLD_START creates and fills the segments; RESUME only attaches and validates,");
-            out.println("independent of the number of objects (see docs/hot-restart.md).");
+            out.printf("%n%s: every restart resumed the same %d players with total gold %d; every handle stored before a kill "
+                    + "still names its player (no stale handle); no torn object (verify(): versions even, free lists, key index).%n",
+                    allOk ? "OK" : "FAILED", PLAYERS, expected);
+            out.println("start times: Pools.start in a fresh worker JVM (class loading included); COLD_START creates the segments,");
+            out.println("RESUME attaches, validates and repairs what the kill cut, independent of the number of objects");
+            out.println("(JMH, docs/hot-restart.md: about 60 us for 10,000 or 1,000,000 objects in a warm JVM).");
             return allOk ? 0 : 1;
         } finally {
             int removed = Pools.remove(config);

@@ -34,10 +34,12 @@ final class ZoneWorkerCommand implements Callable<Integer> {
     static final StructLayout PLAYER = MemoryLayout.structLayout(
             ValueLayout.JAVA_LONG.withName("playerId"),
             ValueLayout.JAVA_LONG.withName("gold"),
+            ValueLayout.JAVA_LONG.withName("self"),
             ValueLayout.JAVA_INT.withName("level"),
             ValueLayout.JAVA_INT.withName("zone")).withName("Player");
     static final VarHandle PLAYER_ID = PLAYER.varHandle(groupElement("playerId"));
     static final VarHandle GOLD = PLAYER.varHandle(groupElement("gold"));
+    static final VarHandle SELF = PLAYER.varHandle(groupElement("self"));
     static final long GOLD_EACH = 1000;
 
     @Parameters(index = "0", paramLabel = "BASE")
@@ -68,11 +70,13 @@ final class ZoneWorkerCommand implements Callable<Integer> {
                 MemorySegment p = pool.get(h);
                 PLAYER_ID.set(p, 0L, 100_000 + id);
                 GOLD.set(p, 0L, GOLD_EACH);
+                SELF.set(p, 0L, h); // the handle, kept in shared memory: it must still work after every restart
             }
         }
         long found = 0;
         long total = 0;
         long mismatched = 0;
+        long stale = 0;
         for (long id = 1; id <= players; id++) {
             long h = pool.find(100_000 + id);
             if (h == Handles.NONE) {
@@ -82,6 +86,8 @@ final class ZoneWorkerCommand implements Callable<Integer> {
             MemorySegment p = pool.get(h);
             total += (long) GOLD.get(p, 0L);
             mismatched += (long) PLAYER_ID.get(p, 0L) == 100_000 + id ? 0 : 1;
+            long self = (long) SELF.get(p, 0L);
+            stale += self == h && pool.isLive(self) ? 0 : 1;
         }
         String verify = "ok";
         try {
@@ -89,8 +95,8 @@ final class ZoneWorkerCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             verify = e.getMessage();
         }
-        System.out.printf("STARTED mode=%s startMicros=%d found=%d total=%d mismatched=%d verify=%s tx=%d report=%s%n",
-                pools.startMode(), startMicros, found, total, mismatched, verify.replace(' ', '_'),
+        System.out.printf("STARTED mode=%s startMicros=%d found=%d total=%d mismatched=%d stale=%d verify=%s tx=%d report=%s%n",
+                pools.startMode(), startMicros, found, total, mismatched, stale, verify.replace(' ', '_'),
                 pools.transactionCounts()[0], String.join(" | ", pools.startReport()).replace(' ', '_'));
         System.out.flush();
         if (checkOnly) {
