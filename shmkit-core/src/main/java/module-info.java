@@ -8,5 +8,6 @@ module io.shmkit {
     exports io.shmkit.segment;
     exports io.shmkit.alloc;
     exports io.shmkit.sync;
+    exports io.shmkit.pool;
     exports io.shmkit.table;
 }

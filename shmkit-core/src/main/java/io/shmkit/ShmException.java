@@ -18,7 +18,7 @@ public sealed class ShmException extends RuntimeException
                 UnsupportedFormatException, SegmentTruncatedException, SegmentSizeMismatchException,
                 ShmPermissionException, LayoutMismatchException, SegmentCorruptedException,
                 HugePagesUnavailableException, OutOfSharedMemoryException, InsufficientSpaceException,
-                OwnerDiedException,
+                OwnerDiedException, SegmentInUseException,
                 NativeException {
 
     private static final long serialVersionUID = 1L;

@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * messages through it, then measures the round trip. Removes the segment and the peer at the end.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Two JVMs exchanging data through a fresh shared memory segment.")
+        description = "Hot restart of a game zone: a worker JVM is SIGKILLed and resumes with every player intact "
+                + "(--ipc: two JVMs exchanging data through a fresh segment).")
 final class DemoCommand implements Callable<Integer> {
 
     static final long TIMEOUT = TimeUnit.SECONDS.toNanos(30);
@@ -31,8 +32,17 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--round-trips", defaultValue = "20000", description = "Ping-pong round trips to time (default: ${DEFAULT-VALUE}).")
     int roundTrips;
 
+    @Option(names = "--ipc", description = "Run the two-JVM mailbox demo instead of the hot-restart demo.")
+    boolean ipc;
+
+    @Option(names = "--kills", defaultValue = "4", description = "SIGKILLs of the zone worker (default: ${DEFAULT-VALUE}).")
+    int kills;
+
     @Override
     public Integer call() throws Exception {
+        if (!ipc) {
+            return new HotRestartDemo(spec.commandLine().getOut(), kills).run();
+        }
         PrintWriter out = spec.commandLine().getOut();
         long pid = ProcessHandle.current().pid();
         SegmentName name = SegmentName.posix("shmkit-demo-" + pid + "-" + Long.toHexString(System.nanoTime() & 0xFFFFFF));

@@ -22,8 +22,8 @@ import java.nio.file.Path;
         exitCodeList = {"0:success", "1:an error while running (one line on stderr; --verbose adds the stack trace)",
                 "2:a usage error: unknown option, missing or invalid argument"},
         subcommands = {CreateCommand.class, LsCommand.class, InfoCommand.class, StatCommand.class, RmCommand.class,
-                DemoCommand.class, DemoPeerCommand.class, CommandLine.HelpCommand.class,
-                TableCommand.class})
+                DemoCommand.class, DemoPeerCommand.class, ZoneWorkerCommand.class, PoolsCommand.class,
+                TableCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Option(names = {"-v", "--verbose"}, description = "Print stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)

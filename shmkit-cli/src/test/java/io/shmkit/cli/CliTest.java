@@ -151,13 +151,44 @@ class CliTest {
 
     @Test
     void demoExchangesDataWithASecondJvmAndCleansUp() throws Exception {
-        Result r = run("demo", "--round-trips", "200");
+        Result r = run("demo", "--ipc", "--round-trips", "200");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("started a second JVM").contains("<- HELLO FROM THE FIRST JVM")
                 .contains("(peer)").contains("200 ping-pong round trips");
         String seg = r.out().lines().filter(l -> l.contains("created posix:")).findFirst().orElseThrow()
                 .replaceAll(".*created posix:(\\S+).*", "$1");
         assertThat(Files.exists(Path.of("/dev/shm", seg))).isFalse();
+    }
+
+    @Test
+    void hotRestartDemoResumesAfterSigkillAndCleansUp() throws Exception {
+        Result r = run("demo", "--kills", "1");
+        assertThat(r.status()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("COLD_START").contains("RESUME").contains("SIGKILL after").contains("OK: every restart")
+                .contains("removed 2 segments");
+        String base = r.out().lines().filter(l -> l.startsWith("segments: base posix:")).findFirst().orElseThrow()
+                .replaceAll("segments: base posix:(\\S+),.*", "$1");
+        assertThat(Files.exists(Path.of("/dev/shm", base))).isFalse();
+    }
+
+    @Test
+    void poolsShowsTypesOfAMemoryPoolIni() throws Exception {
+        String n = name("pools");
+        Path ini = Files.createTempFile("memorypool", ".ini");
+        Files.writeString(ini, "ProcessList = zone\n[zone]\nBaseKey = posix:" + n + "-base\nBlockSize = 1M\nShmKey = posix:" + n + "-b0\n");
+        io.shmkit.pool.PoolConfig c = io.shmkit.pool.PoolConfigFile.load(ini).process("zone");
+        try (io.shmkit.pool.Pools pools = io.shmkit.pool.Pools.start(c, List.of(io.shmkit.pool.TypeDef.keyed(1, "Player",
+                java.lang.foreign.MemoryLayout.structLayout(java.lang.foreign.ValueLayout.JAVA_LONG.withName("gold")), 100)))) {
+            pools.pool(1).allocate(7);
+            Result r = run("pools", ini.toString());
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).contains("process zone").contains("Player").contains("(alive)");
+            Result j = run("pools", ini.toString(), "--json");
+            assertThat(j.out()).contains("\"used\":1").contains("\"ownerAlive\":true");
+        } finally {
+            io.shmkit.pool.Pools.remove(c);
+            Files.delete(ini);
+        }
     }
 
     @Test

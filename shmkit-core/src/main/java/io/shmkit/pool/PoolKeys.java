@@ -1,0 +1,109 @@
+package io.shmkit.pool;
+
+import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.index.KeyHash;
+import io.shmkit.internal.index.KeyIndex;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The key index of a keyed type: the shared open-addressing {@link KeyIndex} (the same one the
+ * shared table uses), with the slot index as its entry number and the object's slot holding
+ * the key ({@code S_KEY}). Writers hold the pools' lock; {@link #find} takes no lock.
+ */
+final class PoolKeys {
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    final KeyIndex index;
+    private final Pool pool;
+    private final long seed;
+
+    PoolKeys(KeyIndex index, Pool pool, long seed) {
+        this.index = index;
+        this.pool = pool;
+        this.seed = seed;
+    }
+
+    static long bytes(long capacity) {
+        return KeyIndex.bytesNeeded((int) capacity);
+    }
+
+    long hash(long key) {
+        return KeyHash.hashLong(seed, key);
+    }
+
+    private long keyAt(int slot) {
+        return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + PoolBlockLayout.S_KEY);
+    }
+
+    /** Accepts the first entry whose 32-bit tag matches; the key is compared after (no capture, no allocation). */
+    private static final KeyIndex.Matcher FIRST_TAG_MATCH = slot -> true;
+
+    /** The handle of the live object holding {@code key}, or 0. */
+    long find(long key) {
+        long h = hash(key);
+        int first = index.find(h, FIRST_TAG_MATCH);
+        if (first >= 0 && first < pool.hwmBound()) {
+            long found = liveHandle(first, key);
+            if (found != 0) {
+                return found; // the common case: the first tag match holds the key
+            }
+        }
+        if (first == KeyIndex.NOT_FOUND) {
+            return 0; // no entry has the tag at all
+        }
+        return findExact(h, key); // a tag collision, or a concurrent delete: compare keys entry by entry
+    }
+
+    private long findExact(long h, long key) {
+        int e = index.find(h, slot -> slot < pool.hwmBound() && keyAt(slot) == key);
+        if (e == KeyIndex.UNSETTLED) {
+            pool.pools.lock.lock(); // a delete of another thread overlapped every probe: look under the lock
+            try {
+                long s = index.findSlot(hash(key), slot -> keyAt(slot) == key);
+                e = s < 0 ? KeyIndex.NOT_FOUND : index.entryAt(s);
+            } finally {
+                pool.pools.lock.unlock();
+            }
+        }
+        return e < 0 ? 0 : liveHandle(e, key);
+    }
+
+    /** The handle of slot {@code e} if it holds a live object with {@code key}, else 0. */
+    private long liveHandle(int e, long key) {
+        MemorySegment m = pool.slotMemory(e);
+        long at = pool.slotOffset(e);
+        long meta = (long) LONG.getAcquire(m, at + PoolBlockLayout.S_META);
+        // the slot must still hold a live object with that key (another thread may have freed it)
+        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.ALLOCATED || (long) LONG.getAcquire(m, at + PoolBlockLayout.S_KEY) != key) {
+            return 0;
+        }
+        return Handles.of(pool.id, e, PoolBlockLayout.generation(meta));
+    }
+
+    void insert(long key, long handle) {
+        if (index.insert(hash(key), Handles.slot(handle)) < 0) {
+            throw new IllegalStateException(pool.def.label() + ": key index full (size=" + index.size() + ")");
+        }
+    }
+
+    /** Removes the entry of {@code handle}'s slot under {@code key}, if present: idempotent. */
+    void remove(long key, long handle) {
+        int slot = Handles.slot(handle);
+        long s = index.findSlot(hash(key), e -> e == slot);
+        if (s >= 0) {
+            index.removeAt(s);
+        }
+    }
+
+    int size() {
+        return index.size();
+    }
+
+    void verify() {
+        index.verify(slot -> hash(keyAt(slot)));
+    }
+}

@@ -1,0 +1,108 @@
+package io.shmkit.pool;
+
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.PoolBlockLayout;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import static io.shmkit.internal.PoolBaseLayout.*;
+
+/** {@link Pools#verify()}: every invariant of the base record, the slots and the key indexes. */
+final class PoolVerifier {
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private final Pools pools;
+
+    PoolVerifier(Pools pools) {
+        this.pools = pools;
+    }
+
+    void run() {
+        if ((int) pools.base.get(ValueLayout.JAVA_INT, pools.b + INTENT + I_OP) != OP_NONE) {
+            throw corrupt("an allocate/free intent is pending outside an operation");
+        }
+        if (pools.undo.state() != TX_IDLE) {
+            throw corrupt("the undo log is not idle outside a transaction: state=" + pools.undo.state());
+        }
+        long[] blockUsed = new long[pools.blocks.length];
+        for (Pool p : pools.pools) {
+            verifyType(p);
+            long bytes = Pools.chunkBytes(p.stride, 1L << p.shift);
+            for (int c = 0; c < p.chunks; c++) {
+                blockUsed[p.chunkBlock[c]] += bytes;
+            }
+        }
+        for (int i = 0; i < pools.blocks.length; i++) {
+            long be = pools.b + blockEntry(i);
+            long used = pools.get0(be + B_USED);
+            long free = pools.get0(be + B_FREE);
+            if (used + free != pools.config.usableBlockBytes() || used < blockUsed[i]) {
+                throw corrupt("block " + i + ": used=" + used + " free=" + free + " (usable "
+                        + pools.config.usableBlockBytes() + ", chunks of registered types take " + blockUsed[i] + ")");
+            }
+        }
+    }
+
+    private void verifyType(Pool p) {
+        long e = p.entry;
+        long used = pools.get0(e + T_USED);
+        long hwm = pools.get0(e + T_HWM);
+        long head = pools.get0(e + T_HEAD);
+        String t = p.def.label();
+        if (hwm < 0 || hwm > ((long) p.chunks << p.shift) || hwm > p.def.capacity()) {
+            throw corrupt(t + ": high water mark " + hwm + " beyond its " + p.chunks + " chunks or capacity");
+        }
+        long allocated = 0;
+        for (long s = 0; s < hwm; s++) {
+            MemorySegment m = p.slotMemory(s);
+            long at = p.slotOffset(s);
+            long meta = (long) LONG.get(m, at + PoolBlockLayout.S_META);
+            long state = meta & PoolBlockLayout.STATE_MASK;
+            if (state == PoolBlockLayout.ALLOCATED) {
+                allocated++;
+                if ((long) LONG.get(m, at + PoolBlockLayout.S_VERSION) % 2 != 0) {
+                    throw corrupt(t + ": slot " + s + " has an odd version outside a transaction");
+                }
+                if (p.keyed) {
+                    long key = (long) LONG.get(m, at + PoolBlockLayout.S_KEY);
+                    long h = Handles.of(p.id, s, PoolBlockLayout.generation(meta));
+                    if (p.index.find(key) != h) {
+                        throw corrupt(t + ": key " + key + " of slot " + s + " maps to "
+                                + Handles.toString(p.index.find(key)) + ", expected " + Handles.toString(h));
+                    }
+                }
+            } else if (state != PoolBlockLayout.FREE) {
+                throw corrupt(t + ": slot " + s + " below the high water mark has state " + state);
+            }
+        }
+        if (allocated != used) {
+            throw corrupt(t + ": " + allocated + " slots are allocated but the used count is " + used);
+        }
+        long onList = 0;
+        for (long s = head; s != -1; ) {
+            if (s < 0 || s >= hwm || ++onList > hwm) {
+                throw corrupt(t + ": free list reaches slot " + s + " (high water mark " + hwm + ", length " + onList + ")");
+            }
+            long meta = (long) LONG.get(p.slotMemory(s), p.slotOffset(s) + PoolBlockLayout.S_META);
+            if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.FREE) {
+                throw corrupt(t + ": allocated slot " + s + " is on the free list");
+            }
+            s = (long) LONG.get(p.slotMemory(s), p.slotOffset(s) + p.recordAt);
+        }
+        if (onList != hwm - used) {
+            throw corrupt(t + ": free list holds " + onList + " slots, expected " + (hwm - used) + " (leak)");
+        }
+        if (p.keyed) {
+            p.index.verify();
+        }
+        if (p.keyed && p.index.size() != used) {
+            throw corrupt(t + ": key index holds " + p.index.size() + " keys for " + used + " objects");
+        }
+    }
+
+    private SegmentCorruptedException corrupt(String what) {
+        return new SegmentCorruptedException("pools of process '" + pools.config.process() + "': " + what);
+    }
+}

@@ -1,0 +1,215 @@
+package io.shmkit.pool;
+
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.PoolBlockLayout;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.shmkit.internal.PoolBaseLayout.*;
+
+/**
+ * The transaction undo log in the base segment (header at {@code UNDO}, entries at
+ * {@code UNDO_ENTRIES}). States: IDLE, ACTIVE (entries describe how to undo), COMMITTED (the
+ * commit point passed: only the deferred frees and version words remain). An entry is
+ * written, then counted with a volatile store of the used bytes, before its object changes.
+ * Rollback and the commit's tail are idempotent, so a crash during either is safe.
+ */
+final class UndoLog {
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    private final Pools pools;
+    private final MemorySegment m;
+    private final long h;
+    private final long entries;
+
+    UndoLog(Pools pools) {
+        this.pools = pools;
+        this.m = pools.base;
+        this.h = pools.b + UNDO;
+        this.entries = pools.b + UNDO_ENTRIES;
+    }
+
+    long capacity() {
+        return (long) LONG.get(m, h + U_CAPACITY);
+    }
+
+    long state() {
+        return (long) LONG.getAcquire(m, h + U_STATE);
+    }
+
+    void begin() {
+        LONG.set(m, h + U_USED, 0L);
+        LONG.setVolatile(m, h + U_STATE, TX_ACTIVE);
+    }
+
+    void logBytes(long handle, Pool p) {
+        int slot = Handles.slot(handle);
+        MemorySegment mem = p.slotMemory(slot);
+        long at = p.slotOffset(slot);
+        long len = p.recordSize;
+        long e = append(E_KIND_BYTES, len, handle, p.chunkBlock[slot >>> p.shift], at);
+        long version = (long) LONG.get(mem, at + PoolBlockLayout.S_VERSION);
+        LONG.set(m, e + E_OLD_VERSION, version);
+        MemorySegment.copy(mem, at + p.recordAt, m, e + E_BYTES, len);
+        commitEntry(e, len);
+        // odd version: readers see the object is being written (release: after the log entry)
+        LONG.setRelease(mem, at + PoolBlockLayout.S_VERSION, version | 1L);
+    }
+
+    void logAllocated(long handle, Pool p) {
+        long e = append(E_KIND_ALLOCATED, 0, handle, 0, 0);
+        commitEntry(e, 0);
+    }
+
+    void logFreeAtCommit(long handle) {
+        long e = append(E_KIND_FREE_AT_COMMIT, 0, handle, 0, 0);
+        commitEntry(e, 0);
+    }
+
+    private long pendingUsed;
+
+    private long append(int kind, long len, long handle, int block, long slotOffset) {
+        long used = (long) LONG.get(m, h + U_USED);
+        long need = (E_BYTES + len + 7) & -8L;
+        if (used + need > capacity()) {
+            throw new IllegalStateException("transaction too large for the undo log: capacity=" + capacity()
+                    + " bytes; raise UndoLogSize (the transaction is rolled back)");
+        }
+        long e = entries + used;
+        INT.set(m, e + E_KIND, kind);
+        INT.set(m, e + E_LENGTH, (int) len);
+        LONG.set(m, e + E_HANDLE, handle);
+        INT.set(m, e + E_BLOCK, block);
+        LONG.set(m, e + E_SLOT_OFFSET, slotOffset);
+        pendingUsed = used + need;
+        return e;
+    }
+
+    private void commitEntry(long e, long len) {
+        // volatile: the entry is in memory before the change it allows to undo
+        LONG.setVolatile(m, h + U_USED, pendingUsed);
+    }
+
+    void commit() {
+        // volatile: the commit point; everything the transaction wrote is before it
+        LONG.setVolatile(m, h + U_STATE, TX_COMMITTED);
+        finishCommit();
+    }
+
+    /** After the commit point: versions even again, deferred frees, log cleared. Idempotent. */
+    int finishCommit() {
+        int frees = 0;
+        for (long e : list()) {
+            int kind = (int) INT.get(m, e + E_KIND);
+            long handle = (long) LONG.get(m, e + E_HANDLE);
+            if (kind == E_KIND_BYTES) {
+                settleVersion(e, false);
+            } else if (kind == E_KIND_FREE_AT_COMMIT) {
+                Pool p = pools.byId[Handles.type(handle)];
+                if (p != null && p.isLive(handle)) {
+                    pools.freeNow(p, handle);
+                    frees++;
+                }
+            }
+        }
+        LONG.getAndAdd(m, h + U_COMMITS, 1L);
+        clear();
+        return frees;
+    }
+
+    /** What the last rollback did to allocations, for the start report. */
+    final StringBuilder lastRollback = new StringBuilder();
+
+    /** Undoes every entry, newest first. Idempotent. Returns the entries undone. */
+    int rollback() {
+        lastRollback.setLength(0);
+        notes = 0;
+        List<Long> list = list();
+        for (int i = list.size() - 1; i >= 0; i--) {
+            long e = list.get(i);
+            int kind = (int) INT.get(m, e + E_KIND);
+            long handle = (long) LONG.get(m, e + E_HANDLE);
+            if (kind == E_KIND_BYTES) {
+                int block = (int) INT.get(m, e + E_BLOCK);
+                long at = (long) LONG.get(m, e + E_SLOT_OFFSET);
+                Pool p = pools.byId[Handles.type(handle)];
+                MemorySegment mem = pools.blocks[block];
+                MemorySegment.copy(m, e + E_BYTES, mem, at + p.recordAt, (int) INT.get(m, e + E_LENGTH));
+                note(" restored ", handle);
+                settleVersion(e, true);
+            } else if (kind == E_KIND_ALLOCATED) {
+                Pool p = pools.byId[Handles.type(handle)];
+                if (p != null && p.isLive(handle)) {
+                    note(" freed ", handle);
+                    pools.freeNow(p, handle);
+                }
+            } else {
+                note(" kept ", handle);
+            }
+        }
+        LONG.getAndAdd(m, h + U_ROLLBACKS, 1L);
+        clear();
+        return list.size();
+    }
+
+    private int notes;
+
+    private void note(String what, long handle) {
+        if (notes++ < 8) {
+            lastRollback.append(what).append(Handles.toString(handle));
+        } else if (notes == 9) {
+            lastRollback.append(" ...");
+        }
+    }
+
+    /** Version = old + 2: even, and different from what a reader saw before the write. */
+    private void settleVersion(long e, boolean rollback) {
+        int block = (int) INT.get(m, e + E_BLOCK);
+        long at = (long) LONG.get(m, e + E_SLOT_OFFSET);
+        long old = (long) LONG.get(m, e + E_OLD_VERSION) & ~1L;
+        // release: the record's final bytes are visible before the even version
+        LONG.setRelease(pools.blocks[block], at + PoolBlockLayout.S_VERSION, old + 2);
+    }
+
+    private void clear() {
+        LONG.set(m, h + U_USED, 0L);
+        LONG.setRelease(m, h + U_STATE, TX_IDLE);
+    }
+
+    /** Entry offsets in order; checks them so a damaged log is reported, never followed blindly. */
+    List<Long> list() {
+        long used = (long) LONG.get(m, h + U_USED);
+        if (used < 0 || used > capacity()) {
+            throw new SegmentCorruptedException("undo log: used=" + used + " outside capacity=" + capacity());
+        }
+        List<Long> out = new ArrayList<>();
+        long at = 0;
+        while (at < used) {
+            long e = entries + at;
+            int kind = (int) INT.get(m, e + E_KIND);
+            long len = Integer.toUnsignedLong((int) INT.get(m, e + E_LENGTH));
+            if (kind < E_KIND_BYTES || kind > E_KIND_FREE_AT_COMMIT || at + E_BYTES + len > used) {
+                throw new SegmentCorruptedException("undo log entry at " + at + ": kind=" + kind + " length=" + len
+                        + " does not fit used=" + used);
+            }
+            if (kind == E_KIND_BYTES) {
+                int block = (int) INT.get(m, e + E_BLOCK);
+                long handle = (long) LONG.get(m, e + E_HANDLE);
+                Pool p = pools.byId[Handles.type(handle)];
+                if (block < 0 || block >= pools.blocks.length || p == null || len != p.recordSize) {
+                    throw new SegmentCorruptedException("undo log entry at " + at + " names block " + block
+                            + " / type " + Handles.type(handle) + " it cannot restore");
+                }
+            }
+            out.add(e);
+            at += (E_BYTES + len + 7) & -8L;
+        }
+        return out;
+    }
+}

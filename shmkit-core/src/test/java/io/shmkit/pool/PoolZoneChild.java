@@ -1,0 +1,48 @@
+package io.shmkit.pool;
+
+import io.shmkit.SegmentInUseException;
+
+import java.util.List;
+
+/**
+ * Child JVM of {@link PoolNamespaceTest}. {@code create CONFIG N}: cold start with N players,
+ * print {@code READY pid=P}, then keep the pools open until killed. {@code resume CONFIG N}:
+ * start, check the N players, print {@code RESUMED mode=M found=F gold=G pid=P}, exit; or
+ * print {@code REFUSED message} if a live owner holds the pools.
+ */
+public final class PoolZoneChild {
+
+    public static void main(String[] args) throws Exception {
+        PoolConfig config = PoolFixtures.parseArg(args[1]);
+        int n = Integer.parseInt(args[2]);
+        List<TypeDef> types = List.of(PoolFixtures.players(n));
+        long pid = ProcessHandle.current().pid();
+        if (args[0].equals("create")) {
+            Pools pools = Pools.start(config, types);
+            Pool players = pools.pool(3);
+            for (int i = 0; i < n; i++) {
+                PoolFixtures.GOLD.set(players.get(players.allocate(i)), 0L, (long) i);
+            }
+            System.out.println("READY pid=" + pid + " mode=" + pools.startMode());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        }
+        try (Pools pools = Pools.start(config, types)) {
+            Pool players = pools.pool(3);
+            long found = 0;
+            long gold = 0;
+            for (int i = 0; i < n; i++) {
+                long h = players.find(i);
+                if (h != Handles.NONE) {
+                    found++;
+                    gold += (long) PoolFixtures.GOLD.get(players.get(h), 0L);
+                }
+            }
+            pools.verify();
+            System.out.println("RESUMED mode=" + pools.startMode() + " found=" + found + " gold=" + gold + " pid=" + pid);
+        } catch (SegmentInUseException e) {
+            System.out.println("REFUSED " + e.getMessage());
+        }
+        System.out.flush();
+    }
+}
