@@ -1,0 +1,138 @@
+package io.shmkit.bench.report;
+
+import io.shmkit.bench.report.Area.Limit;
+import io.shmkit.bench.report.Area.Ratio;
+import io.shmkit.bench.report.Area.Row;
+import io.shmkit.bench.report.Area.Target;
+
+import java.util.List;
+
+/**
+ * The report's areas, their comparisons and targets: the one table to extend. A benchmark that
+ * no row names still appears, in the report's "other benchmarks" table.
+ *
+ * <p>Names are {@code Class.method} as JMH reports them without the {@code io.shmkit.bench.}
+ * package, parameters as {@code [k=v]}; non-JMH figures are {@code NativeMalloc.*},
+ * {@code AllocatorProcessThroughput.*[processes=N]} and {@code OwnerDiedLatency.median}.
+ */
+final class Areas {
+
+    private static final String L = "LockBenchmark.";
+    private static final String A = "AllocatorBenchmark.";
+    private static final String N = "NativeMalloc.";
+    private static final String P = "AllocatorProcessThroughput.";
+    private static final String B = "BumpRingRegionBenchmark.";
+    private static final String TCACHE = "[sizes=8-1032]";
+    private static final String WIDE = "[sizes=8-2048]";
+
+    static final List<Area> ALL = List.of(
+            new Area("locks", "Locks: lock + unlock",
+                    "One thread locking and unlocking, then two threads on one lock (time per lock+unlock, lower is better).",
+                    List.of(
+                            vs("ShmMutex uncontended", L + "uncontendedShmMutex", "ReentrantLock", L + "uncontendedReentrantLock",
+                                    target(1.0, "cost <= 1.0x ReentrantLock's", "issue 10")),
+                            vs("ShmMutex, 2 threads on one lock", L + "contendedShmMutex_2t", "ReentrantLock, 2 threads", L + "contendedReentrantLock_2t", null),
+                            vs("floor: two CAS on a segment word", "LockFloorBenchmark.twoCasOnSegment", "two CAS on an AtomicLong",
+                                    "LockFloorBenchmark.twoCasOnAtomicLong", null))),
+            new Area("pingpong", "Ping-pong round trip",
+                    "ShmMutex + ShmCondition between two processes against ReentrantLock + Condition between two threads, "
+                            + "under one wait policy on both sides: park = sleep at once (shmkit spins 0), "
+                            + "spin = spin ShmMutex's and ShmCondition's budget, then sleep.",
+                    List.of(
+                            vs("2 processes, park", L + "pingPongShm2Processes_park", "ReentrantLock+Condition, 2 threads, park",
+                                    L + "pingPongJuc2Threads_park", target(1 / 1.2, "within 1.2x", "issue 10")),
+                            vs("2 processes, spin then park", L + "pingPongShm2Processes_spin", "ReentrantLock+Condition, 2 threads, same spin",
+                                    L + "pingPongJuc2Threads_spin", target(1 / 1.2, "within 1.2x", "issue 10")),
+                            vs("shm locks, 2 threads of one JVM, park", L + "pingPongShm2Threads_park", "ReentrantLock+Condition, park",
+                                    L + "pingPongJuc2Threads_park", null),
+                            vs("shm locks, 2 threads of one JVM, spin", L + "pingPongShm2Threads_spin", "ReentrantLock+Condition, same spin",
+                                    L + "pingPongJuc2Threads_spin", null))),
+            new Area("ownerdied", "Owner killed: time to the next owner",
+                    "SIGKILL of a child JVM holding a ShmMutex to a waiter here holding it with OWNER_DIED (median of the rounds; "
+                            + "the error band is the 99.9% confidence interval of the median).",
+                    List.of(new Limit("SIGKILL to next owner, median", "OwnerDiedLatency.median", 10.0, "ms", "issue 10"))),
+            new Area("fixedpool", "FixedPool, 64-byte slices",
+                    "One allocate + one free per operation. Netty default = PooledByteBufAllocator.DEFAULT (JMH threads get no "
+                            + "thread cache, leak detection sampling); Netty tuned = useCacheForAllThreads=true, leak detection "
+                            + "disabled. malloc FFM = two downcalls from Java; malloc native = the C program.",
+                    List.of(
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached", "malloc+free, native C", N + "malloc64",
+                                    target(1.0, ">= 1.0x native malloc+free", "issue 10")),
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached", "malloc+free via FFM", A + "mallocFfm64",
+                                    target(1.2, ">= 1.2x malloc via FFM", "issue 10")),
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached", "Netty default", A + "nettyDefault64",
+                                    target(5, ">= 5x Netty", "issue 10")),
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached", "Netty tuned", A + "nettyTuned64",
+                                    target(5, ">= 5x Netty", "issue 10")),
+                            vs("LOCKED", A + "fixedPool64", "Netty default", A + "nettyDefault64", target(5, ">= 5x Netty", "issue 4")),
+                            vs("LOCKED", A + "fixedPool64", "malloc+free via FFM", A + "mallocFfm64", target(1, ">= 1x malloc", "issue 4")),
+                            vs("SINGLE_THREADED", A + "fixedPool64SingleThreadedMode", "malloc+free via FFM", A + "mallocFfm64", null),
+                            vs("THREAD_CACHED, 2 threads", A + "fixedPool64ThreadCached_2t", "malloc native, 2 threads", N + "malloc64_2t", null),
+                            vs("THREAD_CACHED, 2 threads", A + "fixedPool64ThreadCached_2t", "malloc FFM, 2 threads", A + "mallocFfm64_2t", null),
+                            vs("THREAD_CACHED, 2 threads", A + "fixedPool64ThreadCached_2t", "Netty tuned, 2 threads", A + "nettyTuned64_2t", null),
+                            vs("LOCKED, 2 threads", A + "fixedPool64_2t", "malloc FFM, 2 threads", A + "mallocFfm64_2t", null))),
+            new Area("slab", "SlabAllocator, mixed sizes",
+                    "Uniform request sizes 8..1032 (inside glibc's tcache range: malloc caches every size per thread) and "
+                            + "8..2048 (about half beyond it, on malloc's locked arena path). Peers as for FixedPool.",
+                    List.of(
+                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached" + TCACHE, "malloc native, 8..1032",
+                                    N + "mallocMixed" + TCACHE, target(0.8, ">= 0.8x native malloc", "issue 10")),
+                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached" + TCACHE, "malloc FFM, 8..1032",
+                                    A + "mallocFfmMixed" + TCACHE, null),
+                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached" + TCACHE, "Netty tuned, 8..1032",
+                                    A + "nettyTunedMixed" + TCACHE, null),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "malloc native, 8..2048",
+                                    N + "mallocMixed" + WIDE, null),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "malloc FFM, 8..2048",
+                                    A + "mallocFfmMixed" + WIDE, target(0.8, ">= 0.8x malloc", "issue 4")),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "Netty default, 8..2048",
+                                    A + "nettyDefaultMixed" + WIDE, target(2, ">= 2x Netty", "issue 4")),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "Netty tuned, 8..2048",
+                                    A + "nettyTunedMixed" + WIDE, target(2, ">= 2x Netty", "issue 4")),
+                            vs("LOCKED, 8..2048", A + "slabMixed" + WIDE, "Netty default, 8..2048", A + "nettyDefaultMixed" + WIDE,
+                                    target(2, ">= 2x Netty", "issue 4")),
+                            vs("LOCKED, 8..2048", A + "slabMixed" + WIDE, "malloc FFM, 8..2048", A + "mallocFfmMixed" + WIDE,
+                                    target(0.8, ">= 0.8x malloc", "issue 4")),
+                            vs("THREAD_CACHED, 8..1032, 2 threads", A + "slabMixedThreadCached_2t" + TCACHE, "malloc native, 2 threads",
+                                    N + "mallocMixed_2t" + TCACHE, null),
+                            vs("THREAD_CACHED, 8..1032, 2 threads", A + "slabMixedThreadCached_2t" + TCACHE, "Netty tuned, 2 threads",
+                                    A + "nettyTunedMixed_2t" + TCACHE, null))),
+            new Area("processes", "One allocator, one and two processes",
+                    "AllocatorProcessThroughput: one thread per process on one shared allocator, total operations per microsecond; "
+                            + "the ratio is two processes' total over one process's (2.0 = perfect scaling).",
+                    List.of(
+                            vs("FixedPool LOCKED 64 B, 2 processes", P + "fixedPool64[processes=2]", "1 process", P + "fixedPool64[processes=1]", null),
+                            vs("FixedPool THREAD_CACHED 64 B, 2 processes", P + "fixedPool64ThreadCached[processes=2]", "1 process",
+                                    P + "fixedPool64ThreadCached[processes=1]", null),
+                            vs("Slab LOCKED 8..2048, 2 processes", P + "slabMixed[processes=2]", "1 process", P + "slabMixed[processes=1]", null),
+                            vs("Slab THREAD_CACHED 8..2048, 2 processes", P + "slabMixedThreadCached[processes=2]", "1 process",
+                                    P + "slabMixedThreadCached[processes=1]", null))),
+            new Area("bumpringregion", "Bump, ring and region allocators",
+                    "64-byte requests handed back the way each allocator is meant to be used (see BumpRingRegionBenchmark); "
+                            + "malloc via FFM and a confined Arena as peers.",
+                    List.of(
+                            vs("Bump, process-safe", B + "bump64", "malloc+free via FFM", B + "malloc64", null),
+                            vs("Bump, SINGLE_THREADED", B + "bump64SingleThreadedMode", "malloc+free via FFM", B + "malloc64", null),
+                            vs("Ring, locked", B + "ring64", "malloc+free via FFM", B + "malloc64", null),
+                            vs("Ring, SINGLE_THREADED", B + "ring64SingleThreadedMode", "malloc+free via FFM", B + "malloc64", null),
+                            vs("Region", B + "region64", "malloc+free via FFM", B + "malloc64", null),
+                            vs("Region", B + "region64", "confined Arena", B + "arena64", null),
+                            vs("Bump 8 B, 2 threads", B + "bump8NoReset_2t", "1 thread", B + "bump8NoReset", null),
+                            vs("Ring, 2 threads", B + "ring64_2t", "malloc FFM, 2 threads", B + "malloc64_2t", null))),
+            new Area("segmentaccess", "Bounds-checked access (design rule 5)",
+                    "8 read-modify-writes of a long (16 accesses) through the segment's own bounds-checked view, as the allocators do, "
+                            + "against a view of the whole address space that the library refuses to use (docs/DECISIONS.md).",
+                    List.of(vs("segment's own view", "SegmentAccessBenchmark.boundsCheckedView", "whole-address-space view",
+                            "SegmentAccessBenchmark.wholeAddressSpace", null))));
+
+    private Areas() {
+    }
+
+    private static Row vs(String label, String shmkit, String peerLabel, String peer, Target target) {
+        return new Ratio(label, shmkit, peerLabel, peer, target);
+    }
+
+    private static Target target(double min, String text, String source) {
+        return new Target(min, text, source);
+    }
+}
