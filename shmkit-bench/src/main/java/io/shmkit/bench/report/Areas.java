@@ -39,9 +39,9 @@ final class Areas {
                             + "under one wait policy on both sides: park = sleep at once (shmkit spins 0), "
                             + "spin = spin ShmMutex's and ShmCondition's budget, then sleep.",
                     List.of(
-                            vs("2 processes, park", L + "pingPongShm2Processes_park", "ReentrantLock+Condition, 2 threads, park",
+                            vs("2 processes, park", L + "pingPongShm2Processes_park", "ReentrantLock+Condition, park",
                                     L + "pingPongJuc2Threads_park", target(1 / 1.2, "within 1.2x", "issue 10")),
-                            vs("2 processes, spin then park", L + "pingPongShm2Processes_spin", "ReentrantLock+Condition, 2 threads, same spin",
+                            vs("2 processes, spin then park", L + "pingPongShm2Processes_spin", "ReentrantLock+Condition, same spin",
                                     L + "pingPongJuc2Threads_spin", target(1 / 1.2, "within 1.2x", "issue 10")),
                             vs("shm locks, 2 threads of one JVM, park", L + "pingPongShm2Threads_park", "ReentrantLock+Condition, park",
                                     L + "pingPongJuc2Threads_park", null),

@@ -15,10 +15,11 @@ import java.util.Locale;
  */
 final class Svg {
 
-    private static final int WIDTH = 900;
+    private static final int WIDTH = 960;
     private static final int LABEL_X = 8;
-    private static final int PLOT_X0 = 360;
-    private static final int PLOT_X1 = 800;
+    private static final int PLOT_X0 = 420;
+    private static final int PLOT_X1 = 850;
+    private static final int LABEL_CHARS = 66;
     private static final int ROW = 26;
     private static final int TOP = 34;
 
@@ -78,8 +79,9 @@ final class Svg {
 
     private static void bar(StringBuilder b, Scale x, Evaluation e, int y, double origin) {
         String label = label(e);
-        String shown = label.length() > 58 ? label.substring(0, 56) + "…" : label;
-        b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\"><title>%s</title>%s</text>%n", LABEL_X, y + 16, esc(label), esc(shown)));
+        String shown = label.length() > LABEL_CHARS ? label.substring(0, LABEL_CHARS - 1) + "…" : label;
+        b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"11\"><title>%s</title>%s</text>%n",
+                LABEL_X, y + 16, esc(label), esc(shown)));
         if (e.verdict() == Verdict.NOT_RUN || Double.isNaN(e.value())) {
             b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#777\">not run</text>%n", PLOT_X0 + 4, y + 16));
             return;
@@ -88,13 +90,16 @@ final class Svg {
         double left = Math.min(origin, v);
         b.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" opacity=\"0.85\"/>%n",
                 left, y + 5, Math.max(1, Math.abs(v - origin)), ROW - 10, color(e.verdict())));
-        double right = v;
+        double right = Math.max(v, origin);
         if (!Double.isNaN(e.low()) && !Double.isNaN(e.high())) {
             double a = x.at(e.low());
             double c = x.at(e.high());
             int mid = y + ROW / 2;
-            b.append(String.format(Locale.ROOT, "<path d=\"M%.1f %dH%.1fM%.1f %dV%dM%.1f %dV%d\" stroke=\"#212121\" stroke-width=\"1.5\" fill=\"none\"/>%n",
-                    a, mid, c, a, mid - 5, mid + 5, c, mid - 5, mid + 5));
+            // no cap where the band leaves the axis (a ratio's band can reach below 0)
+            String leftCap = x.inside(e.low()) ? String.format(Locale.ROOT, "M%.1f %dV%d", a, mid - 5, mid + 5) : "";
+            String rightCap = x.inside(e.high()) ? String.format(Locale.ROOT, "M%.1f %dV%d", c, mid - 5, mid + 5) : "";
+            b.append(String.format(Locale.ROOT, "<path d=\"M%.1f %dH%.1f%s%s\" stroke=\"#212121\" stroke-width=\"1.5\" fill=\"none\"/>%n",
+                    a, mid, c, leftCap, rightCap));
             right = Math.max(right, c);
         }
         if (!Double.isNaN(e.bound())) {
@@ -134,6 +139,10 @@ final class Svg {
 
     /** Maps values to x pixels over [min, max], logarithmic or linear. */
     private record Scale(boolean log, double min, double max) {
+
+        boolean inside(double v) {
+            return v >= min && v <= max;
+        }
 
         double at(double v) {
             double c = Math.max(min, Math.min(max, v));
