@@ -6,6 +6,7 @@ import io.shmkit.bench.report.Area.Row;
 import io.shmkit.bench.report.Area.Target;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The report's areas, their comparisons and targets: the one table to extend. A benchmark that
@@ -124,6 +125,35 @@ final class Areas {
                             + "against a view of the whole address space that the library refuses to use (docs/DECISIONS.md).",
                     List.of(vs("segment's own view", "SegmentAccessBenchmark.boundsCheckedView", "whole-address-space view",
                             "SegmentAccessBenchmark.wholeAddressSpace", null))));
+
+    /**
+     * What would close a missed target, by the shmkit figure of the row (printed under "where
+     * the time goes" when a row with that figure misses its target).
+     */
+    static final Map<String, String> IF_MISSED = Map.of(
+            L + "uncontendedShmMutex", "Lock and unlock are one CAS each, as in ReentrantLock; what ShmMutex adds is the owner "
+                    + "word from Thread.threadId() and the owner-stamp compare. Compare with the floor (LockFloorBenchmark); a gap "
+                    + "beyond the noise band would be closed by caching the owner word per thread.",
+            L + "pingPongShm2Processes_park", "Both sides pay one futex wake and one context switch per hand-off; what the "
+                    + "cross-process side adds is the shared futex (keyed by inode and offset, not by address) and two JVMs "
+                    + "competing for the cores. On a loaded machine the figure swings with the scheduler: rerun it quiet first.",
+            L + "pingPongShm2Processes_spin", "A waiter that stops spinning before the other process answers sleeps, and on two "
+                    + "busy cores the spinning takes the CPU the other side needs. A budget that adapts to the partner's answer "
+                    + "time (ShmCondition halves and doubles it today) or a quiet machine closes it.",
+            "OwnerDiedLatency.median", "A sleeping waiter polls the owner's liveness every 5 ms (Futex.CHECK_INTERVAL_NANOS), "
+                    + "and the killed JVM takes time to go away. A kernel-held liveness token (an OFD lock the owner holds, "
+                    + "issue 8) would wake the waiter when the owner dies instead of at its next poll.",
+            A + "fixedPool64ThreadCached", "A cache hit is a state-byte store and a statistics word, each through FFM's bounds "
+                    + "and liveness checks, plus the lookup of the calling thread's cache. Fewer checked accesses per hit "
+                    + "(dropping the per-hit statistics word, counting per batch instead) is what is left to take.",
+            A + "slabMixedThreadCached[sizes=8-1032]", "The slab's cache hit records the cache in shared memory (a count, "
+                    + "then the offset) and tags the block so a second free is caught: about three times the accesses of "
+                    + "FixedPool's state byte. A per-block state byte, as FixedPool has, would close it; the slab's bitmaps "
+                    + "hold one bit per block today.",
+            A + "fixedPool64", "LOCKED takes the robust mutex twice per allocate + free: four atomic instructions, whatever "
+                    + "the pool does inside. Not closable inside the lock; THREAD_CACHED is the fast mode.",
+            A + "slabMixed[sizes=8-2048]", "LOCKED takes the robust mutex twice per allocate + free: four atomic "
+                    + "instructions. Not closable inside the lock; THREAD_CACHED is the fast mode.");
 
     private Areas() {
     }

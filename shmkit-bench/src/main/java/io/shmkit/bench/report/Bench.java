@@ -19,9 +19,13 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -155,10 +159,13 @@ public final class Bench {
         Files.createDirectories(out);
         Path work = Files.createTempDirectory("shmkit-bench-");
         List<Result> results = new ArrayList<>();
-        Object jmhRaw = runJmh(work, results);
         String[] cc = NativeMalloc.compiler(root);
-        if (selected("NativeMalloc")) {
-            nativeMalloc(cc, work, results);
+        // the native reference runs before and after the JMH suite, and its figure pools both
+        // runs: on a machine whose load changes, it then spans the conditions the JMH peers saw
+        List<Result> nativeBefore = selected("NativeMalloc") ? nativeMalloc(cc, work) : List.of();
+        Object jmhRaw = runJmh(work, results);
+        if (!nativeBefore.isEmpty()) {
+            results.addAll(pool(nativeBefore, nativeMalloc(cc, work)));
         }
         if (selected("AllocatorProcessThroughput")) {
             log.println("bench: AllocatorProcessThroughput (1 and 2 processes)");
@@ -180,6 +187,7 @@ public final class Bench {
         }
         List<Object> profiles = new ArrayList<>();
         if (profile && mode.profiles() > 0) {
+            waitForJmhLock();
             profile(Report.missed(Report.evaluate(Areas.ALL, results)), results, work, profiles);
         }
         sampler.interrupt();
@@ -230,6 +238,7 @@ public final class Bench {
             return List.of();
         }
         Path json = work.resolve("jmh.json");
+        waitForJmhLock();
         try {
             new Runner(options(mode).include(include).resultFormat(ResultFormatType.JSON).result(json.toString()).build()).run();
         } catch (RunnerException e) {
@@ -253,19 +262,75 @@ public final class Bench {
         return raw;
     }
 
-    private void nativeMalloc(String[] cc, Path work, List<Result> results) {
-        if (cc == null) {
-            skip("native malloc reference skipped: no C compiler (cc, gcc or clang) on this machine");
+    /**
+     * JMH refuses to start while another JMH run holds {@code jmh.lock} in the temp directory
+     * (two runs on one machine spoil each other's figures). Wait up to two minutes for it; then
+     * go on regardless and say so in the report. The smoke run never waits: its figures mean
+     * nothing.
+     */
+    private void waitForJmhLock() {
+        if (mode == SMOKE) {
+            System.setProperty("jmh.ignoreLock", "true");
             return;
         }
+        Path lock = Path.of(System.getProperty("java.io.tmpdir"), "jmh.lock");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        boolean said = false;
+        while (System.nanoTime() - deadline < 0) {
+            try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock l = ch.tryLock()) {
+                if (l != null) {
+                    return;
+                }
+            } catch (IOException | OverlappingFileLockException e) {
+                break;
+            }
+            if (!said) {
+                log.println("bench: another JMH run holds " + lock + "; waiting up to 2 minutes");
+                said = true;
+            }
+            try {
+                Thread.sleep(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        System.setProperty("jmh.ignoreLock", "true");
+        skip("another JMH run held " + lock + " for more than 2 minutes: this run went on beside it (figures disturbed)");
+    }
+
+    private List<Result> nativeMalloc(String[] cc, Path work) {
+        if (cc == null) {
+            skip("native malloc reference skipped: no C compiler (cc, gcc or clang) on this machine");
+            return List.of();
+        }
         try {
-            results.addAll(NativeMalloc.run(root, cc[0], work.resolve("native"), mode.nativeTiming(), log));
+            return NativeMalloc.run(root, cc[0], work.resolve("native"), mode.nativeTiming(), log);
         } catch (IOException e) {
             skip("native malloc reference skipped: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             skip("native malloc reference interrupted");
         }
+        return List.of();
+    }
+
+    /** One result per name with the samples of both runs (the first run's alone if the second failed). */
+    static List<Result> pool(List<Result> first, List<Result> second) {
+        Map<String, Result> later = Report.byName(second);
+        List<Result> out = new ArrayList<>();
+        for (Result a : first) {
+            Result b = later.get(a.name());
+            if (b == null) {
+                out.add(a);
+                continue;
+            }
+            double[] s = java.util.Arrays.copyOf(a.samples(), a.samples().length + b.samples().length);
+            System.arraycopy(b.samples(), 0, s, a.samples().length, b.samples().length);
+            out.add(Result.ofSamples(a.name(), a.source() + ", before and after the JMH suite", a.unit(), s));
+        }
+        return out;
     }
 
     private static final Pattern NAME = Pattern.compile("([^\\[]+)(?:\\[(.*)])?");

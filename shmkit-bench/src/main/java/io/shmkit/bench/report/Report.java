@@ -226,6 +226,7 @@ final class Report {
             String name = Json.str(p.get("benchmark"));
             profiled.add(name);
             b.append("### `").append(name).append("`\n\n");
+            remedy(b, name);
             if (p.containsKey("error")) {
                 b.append("Profiling failed: ").append(Json.str(p.get("error"))).append("\n\n");
                 continue;
@@ -242,10 +243,17 @@ final class Report {
         }
         for (String m : missed) {
             if (!profiled.contains(m)) {
-                b.append("- `").append(m).append("`: not profiled in this run (not a JMH benchmark, or over the profile budget).\n");
+                b.append("### `").append(m).append("`\n\nNot profiled in this run (not a JMH benchmark, or over the profile budget).\n\n");
+                remedy(b, m);
             }
         }
-        b.append('\n');
+    }
+
+    private static void remedy(StringBuilder b, String benchmark) {
+        String r = Areas.IF_MISSED.get(benchmark);
+        if (r != null) {
+            b.append("What would close it: ").append(r).append("\n\n");
+        }
     }
 
     private static String frameCell(List<Object> frames, int i) {

@@ -162,6 +162,39 @@ class ReportTest {
     }
 
     @Test
+    void aMissedTargetSaysWhatWouldCloseIt() {
+        List<Result> results = List.of(thrpt("AllocatorBenchmark.fixedPool64ThreadCached", 50, 1), thrpt("AllocatorBenchmark.mallocFfm64", 100, 1));
+        Report.Run run = new Report.Run(meta(), results, List.of(), List.of(), List.of());
+        String page = Report.markdown(run, Report.evaluate(Areas.ALL, results), null);
+        assertThat(page).contains("### `AllocatorBenchmark.fixedPool64ThreadCached`")
+                .contains("What would close it: " + Areas.IF_MISSED.get("AllocatorBenchmark.fixedPool64ThreadCached"))
+                .contains("**not met**");
+    }
+
+    @Test
+    void nativeRunsBeforeAndAfterArePooled() {
+        Result a = Result.ofSamples("NativeMalloc.x", "c", "ops/us", new double[] {10, 11});
+        Result b = Result.ofSamples("NativeMalloc.x", "c", "ops/us", new double[] {20, 21});
+        Result only = Result.ofSamples("NativeMalloc.y", "c", "ops/us", new double[] {5, 6});
+        List<Result> pooled = Bench.pool(List.of(a, only), List.of(b));
+        assertThat(pooled).hasSize(2);
+        assertThat(pooled.getFirst().samples()).containsExactly(10, 11, 20, 21);
+        assertThat(pooled.getFirst().score()).isEqualTo(15.5);
+        assertThat(pooled.get(1)).isSameAs(only);
+    }
+
+    @Test
+    void everyRemedyNamesAFigureOfSomeRow() {
+        List<String> figures = new ArrayList<>();
+        for (Area a : Areas.ALL) {
+            for (Area.Row r : a.rows()) {
+                figures.add(r instanceof Ratio x ? x.shmkit() : ((Limit) r).benchmark());
+            }
+        }
+        assertThat(figures).containsAll(Areas.IF_MISSED.keySet());
+    }
+
+    @Test
     void areasKeepOnePlotAxis() {
         assertThatThrownBy(() -> new Area("x", "X", "", List.of(ratio(1), new Limit("l", "b", 1, "ms", "s"))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mixes");
