@@ -5,6 +5,7 @@
  *
  * Usage: malloc_bench WARMUP_MS ITERATION_MS ITERATIONS
  * Prints one line per benchmark:  RESULT <name> <ops/us of iteration 1> <iteration 2> ...
+ * malloc_bench sizes LO HI prints the size sequence (for the test that it matches Java's).
  *
  * Size sequences match AllocatorBenchmark.Sizes: 4096 sizes lo + splitmix64(seed 42) % span.
  */
@@ -77,6 +78,13 @@ static void *work(void *arg) {
     return NULL;
 }
 
+static void fill_sizes(long *sizes, long lo, long hi) {
+    uint64_t state = 42;
+    for (int k = 0; k < NSIZES; k++) {
+        sizes[k] = lo + (long) (splitmix64(&state) % (uint64_t) (hi - lo + 1));
+    }
+}
+
 static void measure(const bench *b, long warmup_ms, long iteration_ms, int iterations) {
     worker ws[2];
     pthread_t ts[2];
@@ -90,10 +98,7 @@ static void measure(const bench *b, long warmup_ms, long iteration_ms, int itera
         w->iteration_ms = iteration_ms;
         w->iterations = iterations;
         w->barrier = &barrier;
-        uint64_t state = 42;
-        for (int k = 0; k < NSIZES; k++) {
-            w->sizes[k] = b->lo + (long) (splitmix64(&state) % (uint64_t) (b->hi - b->lo + 1));
-        }
+        fill_sizes(w->sizes, b->lo, b->hi);
         pthread_create(&ts[t], NULL, work, w);
     }
     for (int t = 0; t < b->threads; t++) {
@@ -113,6 +118,14 @@ static void measure(const bench *b, long warmup_ms, long iteration_ms, int itera
 }
 
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "sizes") == 0) {
+        static long sizes[NSIZES];
+        fill_sizes(sizes, atol(argv[2]), atol(argv[3]));
+        for (int k = 0; k < NSIZES; k++) {
+            printf("%ld\n", sizes[k]);
+        }
+        return 0;
+    }
     if (argc != 4) {
         fprintf(stderr, "usage: %s WARMUP_MS ITERATION_MS ITERATIONS\n", argv[0]);
         return 2;
