@@ -53,9 +53,9 @@ final class Areas {
                             + "the error band is the 99.9% confidence interval of the median).",
                     List.of(new Limit("SIGKILL to next owner, median", "OwnerDiedLatency.median", 10.0, "ms", "issue 10"))),
             new Area("fixedpool", "FixedPool, 64-byte slices",
-                    "One allocate + one free per operation. Netty default = PooledByteBufAllocator.DEFAULT (JMH threads get no "
-                            + "thread cache, leak detection sampling); Netty tuned = useCacheForAllThreads=true, leak detection "
-                            + "disabled. malloc FFM = two downcalls from Java; malloc native = the C program.",
+                    "One allocate + one free per operation, one thread. Netty default = PooledByteBufAllocator.DEFAULT (JMH "
+                            + "threads get no thread cache, leak detection samples); Netty tuned = useCacheForAllThreads=true, leak "
+                            + "detection disabled. malloc via FFM = two downcalls from Java; malloc native = the C program.",
                     List.of(
                             vs("THREAD_CACHED", A + "fixedPool64ThreadCached", "malloc+free, native C", N + "malloc64",
                                     target(1.0, ">= 1.0x native malloc+free", "issue 10")),
@@ -67,37 +67,39 @@ final class Areas {
                                     target(5, ">= 5x Netty", "issue 10")),
                             vs("LOCKED", A + "fixedPool64", "Netty default", A + "nettyDefault64", target(5, ">= 5x Netty", "issue 4")),
                             vs("LOCKED", A + "fixedPool64", "malloc+free via FFM", A + "mallocFfm64", target(1, ">= 1x malloc", "issue 4")),
-                            vs("SINGLE_THREADED", A + "fixedPool64SingleThreadedMode", "malloc+free via FFM", A + "mallocFfm64", null),
-                            vs("THREAD_CACHED, 2 threads", A + "fixedPool64ThreadCached_2t", "malloc native, 2 threads", N + "malloc64_2t", null),
-                            vs("THREAD_CACHED, 2 threads", A + "fixedPool64ThreadCached_2t", "malloc FFM, 2 threads", A + "mallocFfm64_2t", null),
-                            vs("THREAD_CACHED, 2 threads", A + "fixedPool64ThreadCached_2t", "Netty tuned, 2 threads", A + "nettyTuned64_2t", null),
-                            vs("LOCKED, 2 threads", A + "fixedPool64_2t", "malloc FFM, 2 threads", A + "mallocFfm64_2t", null))),
-            new Area("slab", "SlabAllocator, mixed sizes",
-                    "Uniform request sizes 8..1032 (inside glibc's tcache range: malloc caches every size per thread) and "
-                            + "8..2048 (about half beyond it, on malloc's locked arena path). Peers as for FixedPool.",
+                            vs("SINGLE_THREADED", A + "fixedPool64SingleThreadedMode", "malloc+free via FFM", A + "mallocFfm64", null))),
+            new Area("fixedpool2t", "FixedPool, 64-byte slices, two threads",
+                    "The same with two threads on one pool (JMH @Threads(2), both threads' operations summed); each peer also with "
+                            + "two threads. One thread's figures are in the table above.",
                     List.of(
-                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached" + TCACHE, "malloc native, 8..1032",
-                                    N + "mallocMixed" + TCACHE, target(0.8, ">= 0.8x native malloc", "issue 10")),
-                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached" + TCACHE, "malloc FFM, 8..1032",
-                                    A + "mallocFfmMixed" + TCACHE, null),
-                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached" + TCACHE, "Netty tuned, 8..1032",
-                                    A + "nettyTunedMixed" + TCACHE, null),
-                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "malloc native, 8..2048",
-                                    N + "mallocMixed" + WIDE, null),
-                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "malloc FFM, 8..2048",
-                                    A + "mallocFfmMixed" + WIDE, target(0.8, ">= 0.8x malloc", "issue 4")),
-                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "Netty default, 8..2048",
-                                    A + "nettyDefaultMixed" + WIDE, target(2, ">= 2x Netty", "issue 4")),
-                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached" + WIDE, "Netty tuned, 8..2048",
-                                    A + "nettyTunedMixed" + WIDE, target(2, ">= 2x Netty", "issue 4")),
-                            vs("LOCKED, 8..2048", A + "slabMixed" + WIDE, "Netty default, 8..2048", A + "nettyDefaultMixed" + WIDE,
-                                    target(2, ">= 2x Netty", "issue 4")),
-                            vs("LOCKED, 8..2048", A + "slabMixed" + WIDE, "malloc FFM, 8..2048", A + "mallocFfmMixed" + WIDE,
-                                    target(0.8, ">= 0.8x malloc", "issue 4")),
-                            vs("THREAD_CACHED, 8..1032, 2 threads", A + "slabMixedThreadCached_2t" + TCACHE, "malloc native, 2 threads",
-                                    N + "mallocMixed_2t" + TCACHE, null),
-                            vs("THREAD_CACHED, 8..1032, 2 threads", A + "slabMixedThreadCached_2t" + TCACHE, "Netty tuned, 2 threads",
-                                    A + "nettyTunedMixed_2t" + TCACHE, null))),
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached_2t", "malloc native", N + "malloc64_2t", null),
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached_2t", "malloc via FFM", A + "mallocFfm64_2t", null),
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached_2t", "Netty default", A + "nettyDefault64_2t", null),
+                            vs("THREAD_CACHED", A + "fixedPool64ThreadCached_2t", "Netty tuned", A + "nettyTuned64_2t", null),
+                            vs("THREAD_CACHED, 2 threads", A + "fixedPool64ThreadCached_2t", "1 thread", A + "fixedPool64ThreadCached", null),
+                            vs("LOCKED", A + "fixedPool64_2t", "malloc via FFM", A + "mallocFfm64_2t", null))),
+            slab(TCACHE, "SlabAllocator, sizes 8..1032 (glibc's tcache range)",
+                    "Uniform request sizes 8..1032: malloc serves every one from its per-thread tcache, so this is the "
+                            + "like-for-like comparison. Peers as for FixedPool.",
+                    target(0.8, ">= 0.8x native malloc", "issue 10"), null, null, null),
+            slab(WIDE, "SlabAllocator, sizes 8..2048",
+                    "Uniform request sizes 8..2048: about half are beyond glibc's tcache limit (1032 bytes) and take malloc's "
+                            + "locked arena path, while the slab caches every size class.",
+                    null, target(0.8, ">= 0.8x malloc", "issue 4"), target(2, ">= 2x Netty", "issue 4"),
+                    target(0.8, ">= 0.8x malloc", "issue 4")),
+            new Area("slab2t", "SlabAllocator, two threads",
+                    "Two threads on one slab (both threads' operations summed), each peer with two threads.",
+                    List.of(
+                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached_2t" + TCACHE, "malloc native", N + "mallocMixed_2t" + TCACHE, null),
+                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached_2t" + TCACHE, "malloc via FFM", A + "mallocFfmMixed_2t" + TCACHE, null),
+                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached_2t" + TCACHE, "Netty default", A + "nettyDefaultMixed_2t" + TCACHE, null),
+                            vs("THREAD_CACHED, 8..1032", A + "slabMixedThreadCached_2t" + TCACHE, "Netty tuned", A + "nettyTunedMixed_2t" + TCACHE, null),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached_2t" + WIDE, "malloc native", N + "mallocMixed_2t" + WIDE, null),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached_2t" + WIDE, "malloc via FFM", A + "mallocFfmMixed_2t" + WIDE, null),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached_2t" + WIDE, "Netty default", A + "nettyDefaultMixed_2t" + WIDE, null),
+                            vs("THREAD_CACHED, 8..2048", A + "slabMixedThreadCached_2t" + WIDE, "Netty tuned", A + "nettyTunedMixed_2t" + WIDE, null),
+                            vs("LOCKED, 8..1032", A + "slabMixed_2t" + TCACHE, "malloc via FFM", A + "mallocFfmMixed_2t" + TCACHE, null),
+                            vs("LOCKED, 8..2048", A + "slabMixed_2t" + WIDE, "malloc via FFM", A + "mallocFfmMixed_2t" + WIDE, null))),
             new Area("processes", "One allocator, one and two processes",
                     "AllocatorProcessThroughput: one thread per process on one shared allocator, total operations per microsecond; "
                             + "the ratio is two processes' total over one process's (2.0 = perfect scaling).",
@@ -156,6 +158,19 @@ final class Areas {
                     + "instructions. Not closable inside the lock; THREAD_CACHED is the fast mode.");
 
     private Areas() {
+    }
+
+    /** One thread on a slab, one size range: every mode against every peer. */
+    private static Area slab(String sizes, String title, String intro, Target vsNative, Target vsFfm, Target vsNetty, Target lockedVsFfm) {
+        String range = sizes.substring("[sizes=".length(), sizes.length() - 1);
+        return new Area("slab-" + range, title, intro, List.of(
+                vs("THREAD_CACHED", A + "slabMixedThreadCached" + sizes, "malloc native", N + "mallocMixed" + sizes, vsNative),
+                vs("THREAD_CACHED", A + "slabMixedThreadCached" + sizes, "malloc via FFM", A + "mallocFfmMixed" + sizes, vsFfm),
+                vs("THREAD_CACHED", A + "slabMixedThreadCached" + sizes, "Netty default", A + "nettyDefaultMixed" + sizes, vsNetty),
+                vs("THREAD_CACHED", A + "slabMixedThreadCached" + sizes, "Netty tuned", A + "nettyTunedMixed" + sizes, vsNetty),
+                vs("LOCKED", A + "slabMixed" + sizes, "Netty default", A + "nettyDefaultMixed" + sizes, vsNetty),
+                vs("LOCKED", A + "slabMixed" + sizes, "malloc via FFM", A + "mallocFfmMixed" + sizes, lockedVsFfm),
+                vs("SINGLE_THREADED", A + "slabMixedSingleThreadedMode" + sizes, "malloc via FFM", A + "mallocFfmMixed" + sizes, null)));
     }
 
     private static Row vs(String label, String shmkit, String peerLabel, String peer, Target target) {

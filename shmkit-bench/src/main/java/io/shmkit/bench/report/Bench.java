@@ -396,7 +396,7 @@ public final class Bench {
         Map<String, Object> machine = Machine.describe();
         machine.put("cc", cc == null ? "none (native reference skipped)" : cc[0] + ": " + cc[1]);
         meta.put("machine", machine);
-        meta.put("jmh", "1.37; forks " + mode.forks() + ", warmup " + mode.warmups() + " × " + mode.warmupMs() + " ms, measurement "
+        meta.put("jmh", org.openjdk.jmh.util.Version.getPlainVersion() + "; forks " + mode.forks() + ", warmup " + mode.warmups() + " × " + mode.warmupMs() + " ms, measurement "
                 + mode.iterations() + " × " + mode.iterationMs() + " ms per benchmark; errors at 99.9%");
         meta.put("netty", io.netty.util.Version.identify().getOrDefault("netty-buffer", null) == null ? "netty-buffer"
                 : "netty-buffer " + io.netty.util.Version.identify().get("netty-buffer").artifactVersion()

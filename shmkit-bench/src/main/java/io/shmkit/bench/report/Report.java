@@ -88,8 +88,18 @@ final class Report {
         Path page = dir.resolve(PAGE);
         String kept = Files.exists(page) ? handWritten(Files.readString(page, StandardCharsets.UTF_8)) : null;
         Map<Area, List<Evaluation>> ev = evaluate(areas, run.results());
+        Set<String> plots = new HashSet<>();
         for (Map.Entry<Area, List<Evaluation>> e : ev.entrySet()) {
+            plots.add(plotName(e.getKey()));
             Files.writeString(dir.resolve(plotName(e.getKey())), Svg.plot(e.getKey(), e.getValue()), StandardCharsets.UTF_8);
+        }
+        // plots of areas that no longer exist
+        try (var old = Files.newDirectoryStream(dir, "bench-*.svg")) {
+            for (Path p : old) {
+                if (!plots.contains(p.getFileName().toString())) {
+                    Files.delete(p);
+                }
+            }
         }
         Files.writeString(page, markdown(run, ev, kept), StandardCharsets.UTF_8);
     }
