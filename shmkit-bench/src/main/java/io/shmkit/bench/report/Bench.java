@@ -63,7 +63,7 @@ public final class Bench {
                 int ownerDiedRounds, AllocatorProcessThroughput.Timing processes, long[] nativeTiming, int profiles) {
     }
 
-    static final Mode QUICK = new Mode("quick", 1, 3, 300, 10, 400, 21,
+    static final Mode QUICK = new Mode("quick", 1, 3, 300, 10, 400, 31,
             new AllocatorProcessThroughput.Timing(500, 250, 6), new long[] {300, 300, 8}, 4);
     static final Mode FULL = new Mode("full", 2, 3, 1000, 5, 1000, 41,
             new AllocatorProcessThroughput.Timing(1500, 500, 8), new long[] {1000, 1000, 10}, 8);
