@@ -148,10 +148,12 @@ final class Areas {
             A + "fixedPool64ThreadCached", "A cache hit is a state-byte store and a statistics word, each through FFM's bounds "
                     + "and liveness checks, plus the lookup of the calling thread's cache. Fewer checked accesses per hit "
                     + "(dropping the per-hit statistics word, counting per batch instead) is what is left to take.",
-            A + "slabMixedThreadCached[sizes=8-1032]", "The slab's cache hit records the cache in shared memory (a count, "
-                    + "then the offset) and tags the block so a second free is caught: about three times the accesses of "
-                    + "FixedPool's state byte. A per-block state byte, as FixedPool has, would close it; the slab's bitmaps "
-                    + "hold one bit per block today.",
+            A + "slabMixedThreadCached[sizes=8-1032]", "A cached free reads the page descriptor (kind, class, bitmap word) "
+                    + "and the block's first word (the double-free tag), then writes the tag, the offset and the count into "
+                    + "shared memory; a cached allocate writes the count, a statistics word and clears the tag: about ten "
+                    + "bounds-checked shared-memory accesses per pair, where glibc's tcache hit touches a thread-local list. "
+                    + "Fewer checked accesses per hit would close it: a per-block state byte as FixedPool has (one store is "
+                    + "the commit and the double-free check), statistics counted per refill instead of per hit.",
             A + "fixedPool64", "LOCKED takes the robust mutex twice per allocate + free: four atomic instructions, whatever "
                     + "the pool does inside. Not closable inside the lock; THREAD_CACHED is the fast mode.",
             A + "slabMixed[sizes=8-2048]", "LOCKED takes the robust mutex twice per allocate + free: four atomic "

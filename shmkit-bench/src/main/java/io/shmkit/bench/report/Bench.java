@@ -351,7 +351,7 @@ public final class Bench {
             log.println("bench: profiling " + name + " (missed a target)");
             Path dir = work.resolve("jfr-" + n);
             ChainedOptionsBuilder o = new OptionsBuilder().forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(300))
-                    .measurementIterations(4).measurementTime(TimeValue.milliseconds(500))
+                    .measurementIterations(6).measurementTime(TimeValue.milliseconds(500))
                     .jvmArgsPrepend("--enable-native-access=ALL-UNNAMED")
                     .include("^" + Pattern.quote("io.shmkit.bench." + m.group(1)) + "$")
                     .addProfiler("jfr", "dir=" + dir);
@@ -416,7 +416,7 @@ public final class Bench {
         for (Map.Entry<Area, List<Evaluation>> e : Report.evaluate(Areas.ALL, run.results()).entrySet()) {
             for (Evaluation x : e.getValue()) {
                 if (x.hasTarget() && x.verdict() != Evaluation.Verdict.NOT_RUN) {
-                    o.printf("bench: %-60s %-22s %-40s %s%n", Svg.label(x), Report.valueText(x), x.targetText(), x.verdict().text.replace("*", ""));
+                    o.printf("bench: %-16s %-56s %-22s %-40s %s%n", e.getKey().id(), Svg.label(x), Report.valueText(x), x.targetText(), x.verdict().text.replace("*", ""));
                 }
             }
         }
