@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -21,14 +22,14 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * FixedPool and SlabAllocator against Netty's pooled direct buffers and glibc malloc/free
- * (FFM downcall), one allocate + one free per operation, in one run:
+ * FixedPool and SlabAllocator against Netty's pooled direct buffers (in its default
+ * configuration and tuned, see {@link NettyTuned}) and glibc malloc/free (FFM downcall; the
+ * native C reference is {@code src/main/c/malloc_bench.c}), one allocate + one free per
+ * operation, in one run:
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar AllocatorBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1
@@ -41,8 +42,11 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = AllocatorBenchmark.NATIVE)
 public class AllocatorBenchmark {
+
+    static final String NATIVE = "--enable-native-access=ALL-UNNAMED";
+    static final String NETTY_NO_LEAK_DETECTION = "-Dio.netty.leakDetection.level=disabled";
 
     private static final MethodHandle MALLOC = Glibc.MALLOC;
     private static final MethodHandle FREE = Glibc.FREE;
@@ -81,23 +85,48 @@ public class AllocatorBenchmark {
         }
     }
 
-    /** Per-thread request sizes for the mixed benchmarks: uniform in 8..2048. */
+    /**
+     * Per-thread request sizes for the mixed benchmarks ({@link SizeSequence}): {@code 8-1032}
+     * stays inside glibc's tcache range (every size malloc caches per thread), {@code 8-2048}
+     * sends about half the requests beyond it, onto malloc's locked arena path.
+     */
     @State(Scope.Thread)
     public static class Sizes {
-        final long[] sizes = new long[4096];
+        @Param({"8-1032", "8-2048"})
+        public String sizes;
+        long[] sequence;
         int i;
 
         @Setup(Level.Trial)
         public void setUp() {
-            SplittableRandom r = new SplittableRandom(42);
-            for (int k = 0; k < sizes.length; k++) {
-                sizes[k] = 8 + r.nextInt(2041);
-            }
+            sequence = SizeSequence.of(sizes);
         }
 
         long next() {
-            return sizes[i++ & 4095];
+            return sequence[i++ & (SizeSequence.LENGTH - 1)];
         }
+    }
+
+    /**
+     * Netty configured as a performance-minded user would: thread caches for every thread (JMH's
+     * threads are not {@code FastThreadLocalThread}s, so the default gives them none), otherwise
+     * Netty's defaults; the benchmarks using it fork with leak detection disabled.
+     */
+    static final class NettyTuned {
+        static final PooledByteBufAllocator ALLOCATOR = new PooledByteBufAllocator(true,
+                PooledByteBufAllocator.defaultNumHeapArena(), PooledByteBufAllocator.defaultNumDirectArena(),
+                PooledByteBufAllocator.defaultPageSize(), PooledByteBufAllocator.defaultMaxOrder(),
+                PooledByteBufAllocator.defaultSmallCacheSize(), PooledByteBufAllocator.defaultNormalCacheSize(), true);
+
+        private NettyTuned() {
+        }
+    }
+
+    private static int netty(PooledByteBufAllocator allocator, int size) {
+        ByteBuf b = allocator.directBuffer(size);
+        int c = b.capacity();
+        b.release();
+        return c;
     }
 
     // ------------------------------------------------------------------ 64-byte, one thread
@@ -126,16 +155,22 @@ public class AllocatorBenchmark {
         return off;
     }
 
+    /** Netty's default configuration: {@code PooledByteBufAllocator.DEFAULT}, leak detection at its default. */
     @Benchmark
-    public int nettyPooled64() {
-        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(64);
-        int c = b.capacity();
-        b.release();
-        return c;
+    public int nettyDefault64() {
+        return netty(PooledByteBufAllocator.DEFAULT, 64);
     }
 
+    /** Netty tuned: thread caches for all threads, leak detection off ({@link NettyTuned}). */
     @Benchmark
-    public long malloc64() throws Throwable {
+    @Fork(value = 1, jvmArgsAppend = {NATIVE, NETTY_NO_LEAK_DETECTION})
+    public int nettyTuned64() {
+        return netty(NettyTuned.ALLOCATOR, 64);
+    }
+
+    /** glibc malloc + free through two FFM downcalls (what a Java caller gets). */
+    @Benchmark
+    public long mallocFfm64() throws Throwable {
         long a = (long) MALLOC.invokeExact(64L);
         FREE.invokeExact(a);
         return a;
@@ -168,15 +203,18 @@ public class AllocatorBenchmark {
     }
 
     @Benchmark
-    public int nettyPooledMixed(Sizes z) {
-        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer((int) z.next());
-        int c = b.capacity();
-        b.release();
-        return c;
+    public int nettyDefaultMixed(Sizes z) {
+        return netty(PooledByteBufAllocator.DEFAULT, (int) z.next());
     }
 
     @Benchmark
-    public long mallocMixed(Sizes z) throws Throwable {
+    @Fork(value = 1, jvmArgsAppend = {NATIVE, NETTY_NO_LEAK_DETECTION})
+    public int nettyTunedMixed(Sizes z) {
+        return netty(NettyTuned.ALLOCATOR, (int) z.next());
+    }
+
+    @Benchmark
+    public long mallocFfmMixed(Sizes z) throws Throwable {
         long a = (long) MALLOC.invokeExact(z.next());
         FREE.invokeExact(a);
         return a;
@@ -198,14 +236,21 @@ public class AllocatorBenchmark {
 
     @Benchmark
     @Threads(2)
-    public int nettyPooled64_2t() {
-        return nettyPooled64();
+    public int nettyDefault64_2t() {
+        return nettyDefault64();
     }
 
     @Benchmark
     @Threads(2)
-    public long malloc64_2t() throws Throwable {
-        return malloc64();
+    @Fork(value = 1, jvmArgsAppend = {NATIVE, NETTY_NO_LEAK_DETECTION})
+    public int nettyTuned64_2t() {
+        return nettyTuned64();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long mallocFfm64_2t() throws Throwable {
+        return mallocFfm64();
     }
 
     @Benchmark
@@ -222,13 +267,20 @@ public class AllocatorBenchmark {
 
     @Benchmark
     @Threads(2)
-    public int nettyPooledMixed_2t(Sizes z) {
-        return nettyPooledMixed(z);
+    public int nettyDefaultMixed_2t(Sizes z) {
+        return nettyDefaultMixed(z);
     }
 
     @Benchmark
     @Threads(2)
-    public long mallocMixed_2t(Sizes z) throws Throwable {
-        return mallocMixed(z);
+    @Fork(value = 1, jvmArgsAppend = {NATIVE, NETTY_NO_LEAK_DETECTION})
+    public int nettyTunedMixed_2t(Sizes z) {
+        return nettyTunedMixed(z);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long mallocFfmMixed_2t(Sizes z) throws Throwable {
+        return mallocFfmMixed(z);
     }
 }

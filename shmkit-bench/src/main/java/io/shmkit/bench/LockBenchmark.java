@@ -6,6 +6,7 @@ import io.shmkit.sync.ShmCondition;
 import io.shmkit.sync.ShmMutex;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -22,25 +23,31 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Locks side by side: uncontended {@link ShmMutex} against {@link ReentrantLock}, and a
  * cross-process ping-pong through {@link ShmMutex} + {@link ShmCondition} against two threads
- * ping-ponging with {@link ReentrantLock} + {@link Condition}.
+ * ping-ponging with {@link ReentrantLock} + {@link java.util.concurrent.locks.Condition}.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar LockBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1
  * </pre>
  *
- * <p>{@code ShmCondition} and {@code ShmMutex} spin briefly before they sleep on the futex;
- * {@code -jvmArgsAppend "-Dshmkit.sync.awaitSpins=0 -Dshmkit.sync.spins=0"} measures the
- * sleep-at-once path (passed on to the pong process too).
+ * <p>Ping-pong runs under two wait policies, the same on both sides: {@code _park} forks set
+ * {@code -Dshmkit.sync.spins=0 -Dshmkit.sync.awaitSpins=0} (passed on to the pong process), so
+ * every waiter sleeps at once; {@code _spin} forks keep the defaults, and the ReentrantLock side
+ * spins the same budget through {@link SpinThenPark}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(jvmArgsAppend = LockBenchmark.NATIVE)
 public class LockBenchmark {
+
+    static final String NATIVE = "--enable-native-access=ALL-UNNAMED";
+    /** Wait policy "park at once": no spinning in ShmMutex, ShmCondition and {@link SpinThenPark}. */
+    static final String NO_SPIN = "-Dshmkit.sync.spins=0";
+    static final String NO_AWAIT_SPIN = "-Dshmkit.sync.awaitSpins=0";
 
     // ---------------------------------------------------------------- uncontended
 
@@ -182,18 +189,29 @@ public class LockBenchmark {
         }
     }
 
-    /** One round trip (ping, then the answer from the other process). */
+    /** One round trip (ping, then the answer from the other process), both sides sleep at once. */
     @Benchmark
-    public void pingPongShmAcrossProcesses(CrossProcess s) {
+    @Fork(jvmArgsAppend = {NATIVE, NO_SPIN, NO_AWAIT_SPIN})
+    public void pingPongShm2Processes_park(CrossProcess s) {
+        PingPong.ping(s.mutex, s.cond, s.mem, s.base);
+    }
+
+    /** The same with the default policy: spin (adaptive budget), then sleep on the futex. */
+    @Benchmark
+    @Fork(jvmArgsAppend = NATIVE)
+    public void pingPongShm2Processes_spin(CrossProcess s) {
         PingPong.ping(s.mutex, s.cond, s.mem, s.base);
     }
 
     // ---------------------------------------------------------------- ping-pong between threads
 
+    /**
+     * Two threads of this JVM ping-ponging with ReentrantLock + Condition under the wait policy
+     * of the fork ({@link SpinThenPark}: the same spin limits as ShmMutex and ShmCondition).
+     */
     @State(Scope.Benchmark)
     public static class Threads {
-        final ReentrantLock lock = new ReentrantLock();
-        final Condition cond = lock.newCondition();
+        final SpinThenPark sync = new SpinThenPark();
         int turn;
         boolean stop;
         Thread pong;
@@ -201,19 +219,19 @@ public class LockBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             pong = new Thread(() -> {
-                lock.lock();
+                sync.lock();
                 try {
                     while (!stop) {
                         if (turn == 1) {
                             turn = 0;
-                            cond.signal();
+                            sync.signal();
                         }
-                        cond.await(100, TimeUnit.MILLISECONDS);
+                        sync.await(TimeUnit.MILLISECONDS.toNanos(100));
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } finally {
-                    lock.unlock();
+                    sync.unlock();
                 }
             }, "pong");
             pong.setDaemon(true);
@@ -222,27 +240,39 @@ public class LockBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws InterruptedException {
-            lock.lock();
+            sync.lock();
             stop = true;
-            cond.signalAll();
-            lock.unlock();
+            sync.signalAll();
+            sync.unlock();
             pong.join(5000);
+        }
+
+        void ping() throws InterruptedException {
+            sync.lock();
+            try {
+                turn = 1;
+                sync.signal();
+                while (turn != 0) {
+                    sync.await(0);
+                }
+            } finally {
+                sync.unlock();
+            }
         }
     }
 
-    /** One round trip between two threads of this JVM with ReentrantLock + Condition. */
+    /** One round trip between two threads, ReentrantLock + Condition, both sides park at once. */
     @Benchmark
-    public void pingPongReentrantLockThreads(Threads s) throws InterruptedException {
-        s.lock.lock();
-        try {
-            s.turn = 1;
-            s.cond.signal();
-            while (s.turn != 0) {
-                s.cond.await();
-            }
-        } finally {
-            s.lock.unlock();
-        }
+    @Fork(jvmArgsAppend = {NATIVE, NO_SPIN, NO_AWAIT_SPIN})
+    public void pingPongJuc2Threads_park(Threads s) throws InterruptedException {
+        s.ping();
+    }
+
+    /** The same, both sides spinning ShmMutex's and ShmCondition's budget before they park. */
+    @Benchmark
+    @Fork(jvmArgsAppend = NATIVE)
+    public void pingPongJuc2Threads_spin(Threads s) throws InterruptedException {
+        s.ping();
     }
 
     // ---------------------------------------------------------------- ping-pong, shm locks, threads
@@ -281,9 +311,17 @@ public class LockBenchmark {
         }
     }
 
-    /** For reference: the shm ping-pong between two threads of one JVM. */
+    /** For reference: the shm ping-pong between two threads of one JVM, sleeping at once. */
     @Benchmark
-    public void pingPongShmThreads(ShmThreads s) {
+    @Fork(jvmArgsAppend = {NATIVE, NO_SPIN, NO_AWAIT_SPIN})
+    public void pingPongShm2Threads_park(ShmThreads s) {
+        PingPong.ping(s.mutex, s.cond, s.mem, s.base);
+    }
+
+    /** For reference: the shm ping-pong between two threads of one JVM, default policy. */
+    @Benchmark
+    @Fork(jvmArgsAppend = NATIVE)
+    public void pingPongShm2Threads_spin(ShmThreads s) {
         PingPong.ping(s.mutex, s.cond, s.mem, s.base);
     }
 }

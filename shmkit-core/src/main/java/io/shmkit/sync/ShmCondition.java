@@ -77,6 +77,17 @@ public final class ShmCondition {
      * property {@code shmkit.sync.awaitSpins}, default 256, a few microseconds; 0 sleeps at once).
      */
     private static final int AWAIT_SPINS = Math.max(0, Integer.getInteger("shmkit.sync.awaitSpins", 256));
+
+    /**
+     * The most times a waiter polls the sequence before it sleeps on the futex: the system
+     * property {@code shmkit.sync.awaitSpins} read once at class initialisation (default 256;
+     * 0 sleeps at once). Each instance adapts its budget below this limit: it halves after a
+     * wait that spinning did not catch, grows back after one it did, and every 64th wait probes
+     * the full limit. Benchmarks use it to give a peer the same wait policy.
+     */
+    public static int awaitSpinLimit() {
+        return AWAIT_SPINS;
+    }
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** Longest single futex sleep of an await (timed or not) before it re-checks the sequence. */
     private static final long RECHECK_NANOS = 50_000_000L;

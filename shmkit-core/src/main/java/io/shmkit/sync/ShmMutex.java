@@ -100,6 +100,16 @@ public final class ShmMutex {
      */
     private static final int SPINS = Math.max(0, Integer.getInteger("shmkit.sync.spins", 128));
 
+    /**
+     * How many times a contended acquirer polls the lock word (with a short backoff) before it
+     * sleeps on the futex: the system property {@code shmkit.sync.spins} read once at class
+     * initialisation (default 128; 0 sleeps at once). Benchmarks use it to give a peer the same
+     * wait policy.
+     */
+    public static int spinLimit() {
+        return SPINS;
+    }
+
     /** The mutex's own 64 bytes (a slice made once): field offsets are constants. */
     private final MemorySegment mem;
     private final long offset;

@@ -1,0 +1,369 @@
+package io.shmkit.bench.report;
+
+import io.shmkit.bench.report.Area.Limit;
+import io.shmkit.bench.report.Area.Ratio;
+import io.shmkit.bench.report.Evaluation.Verdict;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Writes docs/BENCHMARKS.md and one SVG per area from a run's data ({@code bench-results.json}),
+ * keeping the hand-written section of the existing page. A pure function of its inputs.
+ */
+final class Report {
+
+    static final String BEGIN = "<!-- hand-written: begin (kept by ./shmkit bench) -->";
+    static final String END = "<!-- hand-written: end -->";
+    static final String PAGE = "BENCHMARKS.md";
+    static final String RESULTS = "bench-results.json";
+
+    /** The data of one run: what {@code bench-results.json} holds. */
+    record Run(Map<String, Object> meta, List<Result> results, List<Object> profiles, List<Object> skipped, Object jmh) {
+
+        Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("generator", "io.shmkit.bench.report.Bench (./shmkit bench)");
+            m.put("meta", meta);
+            m.put("skipped", skipped);
+            m.put("results", results.stream().map(Result::toJson).map(x -> (Object) x).toList());
+            m.put("profiles", profiles);
+            m.put("jmh", jmh);
+            return m;
+        }
+
+        static Run fromJson(Map<String, Object> m) {
+            List<Result> rs = Json.list(m.get("results")).stream().map(o -> Result.fromJson(Json.map(o))).toList();
+            return new Run(Json.map(m.get("meta")), rs, Json.list(m.get("profiles")), Json.list(m.get("skipped")), m.get("jmh"));
+        }
+    }
+
+    private Report() {
+    }
+
+    /** Every row of every area evaluated against {@code results}. */
+    static Map<Area, List<Evaluation>> evaluate(List<Area> areas, List<Result> results) {
+        Map<String, Result> byName = byName(results);
+        Map<Area, List<Evaluation>> out = new LinkedHashMap<>();
+        for (Area a : areas) {
+            out.put(a, a.rows().stream().map(r -> Evaluation.of(r, byName)).toList());
+        }
+        return out;
+    }
+
+    static Map<String, Result> byName(List<Result> results) {
+        Map<String, Result> m = new LinkedHashMap<>();
+        for (Result r : results) {
+            m.put(r.name(), r);
+        }
+        return m;
+    }
+
+    /** Names of the shmkit benchmarks of rows whose target was missed, in table order. */
+    static List<String> missed(Map<Area, List<Evaluation>> evaluated) {
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (List<Evaluation> es : evaluated.values()) {
+            for (Evaluation e : es) {
+                if (e.verdict() == Verdict.NOT_MET && e.shmkit() != null) {
+                    out.add(e.shmkit().name());
+                }
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** Writes the page, the plots and nothing else into {@code dir}. */
+    static void write(Path dir, Run run, List<Area> areas) throws IOException {
+        Files.createDirectories(dir);
+        Path page = dir.resolve(PAGE);
+        String kept = Files.exists(page) ? handWritten(Files.readString(page, StandardCharsets.UTF_8)) : null;
+        Map<Area, List<Evaluation>> ev = evaluate(areas, run.results());
+        Set<String> plots = new HashSet<>();
+        for (Map.Entry<Area, List<Evaluation>> e : ev.entrySet()) {
+            plots.add(plotName(e.getKey()));
+            Files.writeString(dir.resolve(plotName(e.getKey())), Svg.plot(e.getKey(), e.getValue()), StandardCharsets.UTF_8);
+        }
+        // plots of areas that no longer exist
+        try (var old = Files.newDirectoryStream(dir, "bench-*.svg")) {
+            for (Path p : old) {
+                if (!plots.contains(p.getFileName().toString())) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.writeString(page, markdown(run, ev, kept), StandardCharsets.UTF_8);
+    }
+
+    static String plotName(Area a) {
+        return "bench-" + a.id() + ".svg";
+    }
+
+    /** The text between the hand-written markers, or null if the page has none. */
+    static String handWritten(String page) {
+        int b = page.indexOf(BEGIN);
+        int e = page.indexOf(END);
+        if (b < 0 || e < b) {
+            return null;
+        }
+        return page.substring(b + BEGIN.length(), e).strip();
+    }
+
+    static String markdown(Run run, Map<Area, List<Evaluation>> ev, String handWritten) {
+        Map<String, Object> meta = run.meta();
+        StringBuilder b = new StringBuilder();
+        b.append("# Benchmarks\n\n");
+        b.append("<!-- Generated by ./shmkit bench (io.shmkit.bench.report.Bench) from bench-results.json. Everything outside "
+                + "the hand-written section at the end is overwritten by the next run. -->\n\n");
+        header(b, meta);
+        b.append("## Summary: the targets\n\n");
+        b.append("| area | comparison | ratio (or figure) | target | verdict |\n|---|---|---|---|---|\n");
+        for (Map.Entry<Area, List<Evaluation>> e : ev.entrySet()) {
+            for (Evaluation x : e.getValue()) {
+                if (x.hasTarget()) {
+                    b.append("| ").append(e.getKey().title()).append(" | ").append(cell(Svg.label(x))).append(" | ")
+                            .append(valueText(x)).append(" | ").append(x.targetText()).append(" | ").append(x.verdict().text).append(" |\n");
+                }
+            }
+        }
+        b.append('\n');
+        for (Map.Entry<Area, List<Evaluation>> e : ev.entrySet()) {
+            area(b, e.getKey(), e.getValue());
+        }
+        profiles(b, run.profiles(), ev);
+        others(b, run.results(), ev.keySet());
+        if (!run.skipped().isEmpty()) {
+            b.append("## Skipped or failed in this run\n\n");
+            for (Object s : run.skipped()) {
+                b.append("- ").append(Json.str(s)).append('\n');
+            }
+            b.append('\n');
+        }
+        b.append("## Notes (hand-written)\n\n").append(BEGIN).append("\n\n");
+        b.append(handWritten == null ? "(none yet)" : handWritten).append("\n\n").append(END).append('\n');
+        return b.toString();
+    }
+
+    private static void header(StringBuilder b, Map<String, Object> meta) {
+        b.append("One run of `").append(Json.str(meta.get("command"))).append("`, ").append(Json.str(meta.get("date")))
+                .append(", commit `").append(Json.str(meta.get("commit"))).append("`, ")
+                .append(Json.str(meta.get("duration"))).append(". Raw figures: [").append(RESULTS).append("](").append(RESULTS).append(").\n\n");
+        Map<String, Object> load = Json.map(meta.get("loadAverage"));
+        double cores = Json.num(Json.map(meta.get("machine")).get("cores"));
+        double max = Json.num(load.get("max"));
+        b.append("**Load average** (1 minute) at the start ").append(Json.str(load.get("start"))).append(", at the end ")
+                .append(Json.str(load.get("end"))).append(", highest seen ").append(Json.str(load.get("max")))
+                .append(" on ").append((long) cores).append(" cores.");
+        if (max > 0.5) {
+            b.append(" Other work was running while this was measured: scores are lower and error bands wider than on a quiet "
+                    + "machine, and the two-thread and two-process figures suffer most.");
+        }
+        b.append("\n\n| | |\n|---|---|\n");
+        Map<String, Object> m = Json.map(meta.get("machine"));
+        for (String k : List.of("cpu", "cores", "memory", "kernel", "glibc", "jdk", "cc")) {
+            if (m.containsKey(k)) {
+                Object v = m.get(k);
+                b.append("| ").append(k).append(" | ").append(cell(v instanceof Double d ? Long.toString(d.longValue()) : Json.str(v))).append(" |\n");
+            }
+        }
+        for (String k : List.of("jmh", "netty", "spin policy")) {
+            if (meta.containsKey(k)) {
+                b.append("| ").append(k).append(" | ").append(cell(Json.str(meta.get(k)))).append(" |\n");
+            }
+        }
+        b.append("\nReproduce with `./shmkit bench --quick` (about 10 minutes on 2 cores) or `./shmkit bench --full` "
+                + "(2 forks, longer iterations); `--filter REGEX` runs a subset into `shmkit-bench/target/bench-report/`.\n\n");
+        b.append("How to read the tables: a ratio says how many times better shmkit is than the peer (throughput: shmkit / peer; "
+                + "time per operation: peer / shmkit), so above 1 shmkit wins. Errors are JMH's 99.9% confidence half-widths "
+                + "(the non-JMH programs compute the same from their own iterations), propagated into a ratio r = a/b as "
+                + "σr = r·√((σa/a)² + (σb/b)²). A target is **met** when r − σr reaches it, **not met** when r + σr stays below "
+                + "it, and **undecided** when the band straddles it.\n\n");
+    }
+
+    private static void area(StringBuilder b, Area a, List<Evaluation> rows) {
+        b.append("## ").append(a.title()).append("\n\n").append(a.intro()).append("\n\n");
+        b.append("![").append(a.title()).append("](").append(plotName(a)).append(")\n\n");
+        if (a.rows().getFirst() instanceof Limit) {
+            b.append("| figure | value | 99.9% interval | samples | target | verdict |\n|---|---|---|---|---|---|\n");
+            for (Evaluation e : rows) {
+                Result r = e.shmkit();
+                b.append("| ").append(Svg.label(e)).append(" | ");
+                if (r == null) {
+                    b.append("– | – | – | ").append(e.targetText()).append(" | not run |\n");
+                    continue;
+                }
+                b.append(fmt(r.score())).append(' ').append(r.unit()).append(" | ").append(fmt(r.low())).append(" – ").append(fmt(r.high()))
+                        .append(" | ").append(r.samples().length).append(" (min ").append(fmt(min(r.samples()))).append(", max ")
+                        .append(fmt(max(r.samples()))).append(") | ").append(e.targetText()).append(" | ").append(e.verdict().text).append(" |\n");
+            }
+            b.append('\n');
+            return;
+        }
+        b.append("| shmkit | peer | shmkit score | peer score | unit | ratio | target | verdict |\n|---|---|---|---|---|---|---|---|\n");
+        for (Evaluation e : rows) {
+            Ratio r = (Ratio) e.row();
+            b.append("| ").append(cell(r.label())).append(" `").append(r.shmkit()).append("` | ").append(cell(r.peerLabel())).append(" `")
+                    .append(r.peer()).append("` | ").append(scoreText(e.shmkit())).append(" | ").append(scoreText(e.peer())).append(" | ")
+                    .append(e.shmkit() != null ? e.shmkit().unit() : e.peer() != null ? e.peer().unit() : "").append(" | ")
+                    .append(valueText(e)).append(" | ").append(e.targetText()).append(" | ").append(e.verdict().text).append(" |\n");
+        }
+        b.append('\n');
+    }
+
+    private static void profiles(StringBuilder b, List<Object> profiles, Map<Area, List<Evaluation>> ev) {
+        List<String> missed = missed(ev);
+        b.append("## Where the time goes (missed targets)\n\n");
+        if (missed.isEmpty()) {
+            b.append("No target was missed in this run (undecided ones are not profiled).\n\n");
+            return;
+        }
+        b.append("Each missed target's shmkit benchmark was run once more under JFR (JMH `-prof jfr`); the tables count "
+                + "`jdk.ExecutionSample` events (threads running Java code) by the top frame, and by the innermost "
+                + "`io.shmkit` frame (the library code on the stack). Time a thread spends blocked in the kernel (a futex "
+                + "sleep) is not sampled by JFR and shows only as fewer samples.\n\n");
+        Set<String> profiled = new HashSet<>();
+        for (Object o : profiles) {
+            Map<String, Object> p = Json.map(o);
+            String name = Json.str(p.get("benchmark"));
+            profiled.add(name);
+            b.append("### `").append(name).append("`\n\n");
+            remedy(b, name);
+            if (p.containsKey("error")) {
+                b.append("Profiling failed: ").append(Json.str(p.get("error"))).append("\n\n");
+                continue;
+            }
+            b.append((long) Json.num(p.get("samples"))).append(" execution samples, ").append((long) Json.num(p.get("nativeSamples")))
+                    .append(" native-method samples.\n\n");
+            b.append("| top frame | share | | innermost io.shmkit frame | share |\n|---|---|---|---|---|\n");
+            List<Object> top = Json.list(p.get("top"));
+            List<Object> lib = Json.list(p.get("shmkit"));
+            for (int i = 0; i < Math.max(top.size(), lib.size()); i++) {
+                b.append("| ").append(frameCell(top, i)).append(" | | ").append(frameCell(lib, i)).append(" |\n");
+            }
+            b.append('\n');
+        }
+        for (String m : missed) {
+            if (!profiled.contains(m)) {
+                b.append("### `").append(m).append("`\n\nNot profiled in this run (not a JMH benchmark, or over the profile budget).\n\n");
+                remedy(b, m);
+            }
+        }
+    }
+
+    private static void remedy(StringBuilder b, String benchmark) {
+        String r = Areas.IF_MISSED.get(benchmark);
+        if (r != null) {
+            b.append("What would close it: ").append(r).append("\n\n");
+        }
+    }
+
+    private static String frameCell(List<Object> frames, int i) {
+        if (i >= frames.size()) {
+            return " | ";
+        }
+        Map<String, Object> f = Json.map(frames.get(i));
+        return "`" + cell(Json.str(f.get("frame"))) + "` | " + String.format(Locale.ROOT, "%.1f%%", Json.num(f.get("percent")));
+    }
+
+    private static void others(StringBuilder b, List<Result> results, Set<Area> areas) {
+        Set<String> mapped = new HashSet<>();
+        for (Area a : areas) {
+            for (Area.Row r : a.rows()) {
+                switch (r) {
+                    case Ratio x -> {
+                        mapped.add(x.shmkit());
+                        mapped.add(x.peer());
+                    }
+                    case Limit l -> mapped.add(l.benchmark());
+                }
+            }
+        }
+        Map<String, Result> rest = new TreeMap<>();
+        for (Result r : results) {
+            if (!mapped.contains(r.name()) && !r.name().startsWith("OwnerDiedLatency.")) {
+                rest.put(r.name(), r);
+            }
+        }
+        b.append("## Other benchmarks\n\n");
+        if (rest.isEmpty()) {
+            b.append("Every benchmark of this run is in an area above.\n\n");
+            return;
+        }
+        b.append("Benchmarks no area names yet (add them to `io.shmkit.bench.report.Areas` to get a ratio and a target):\n\n");
+        b.append("| benchmark | score | error | unit |\n|---|---|---|---|\n");
+        for (Result r : rest.values()) {
+            b.append("| `").append(r.name()).append("` | ").append(fmt(r.score())).append(" | ± ").append(fmt(r.error()))
+                    .append(" | ").append(r.unit()).append(" |\n");
+        }
+        b.append('\n');
+    }
+
+    private static String scoreText(Result r) {
+        return r == null ? "not run" : fmt(r.score()) + " ± " + fmt(r.error());
+    }
+
+    static String valueText(Evaluation e) {
+        if (Double.isNaN(e.value())) {
+            return "–";
+        }
+        String unit = e.row() instanceof Limit && e.shmkit() != null ? " " + e.shmkit().unit() : "";
+        if (e.row() instanceof Limit) {
+            return fmt(e.value()) + unit + (Double.isNaN(e.low()) || Double.isNaN(e.high()) ? " (too few rounds for an interval)"
+                    : " (" + fmt(e.low()) + " – " + fmt(e.high()) + ")");
+        }
+        return fmt(e.value()) + " ± " + fmt((e.high() - e.low()) / 2);
+    }
+
+    private static String cell(String s) {
+        return s.replace("|", "\\|");
+    }
+
+    private static double min(double[] v) {
+        double m = Double.POSITIVE_INFINITY;
+        for (double x : v) {
+            m = Math.min(m, x);
+        }
+        return m;
+    }
+
+    private static double max(double[] v) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (double x : v) {
+            m = Math.max(m, x);
+        }
+        return m;
+    }
+
+    /** Three significant digits or so; "–" for NaN. */
+    static String fmt(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return "–";
+        }
+        double a = Math.abs(v);
+        if (a >= 1000) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (a >= 100) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        if (a >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        if (a >= 1 || a == 0) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        if (a >= 0.01) {
+            return String.format(Locale.ROOT, "%.3f", v);
+        }
+        return String.format(Locale.ROOT, "%.2g", v);
+    }
+}
