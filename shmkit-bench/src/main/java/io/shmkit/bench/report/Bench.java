@@ -237,29 +237,54 @@ public final class Bench {
             log.println("bench: no JMH benchmark matches " + include);
             return List.of();
         }
-        Path json = work.resolve("jmh.json");
-        waitForJmhLock();
-        try {
-            new Runner(options(mode).include(include).resultFormat(ResultFormatType.JSON).result(json.toString()).build()).run();
-        } catch (RunnerException e) {
-            if (mode == SMOKE) {
-                throw new IllegalStateException("a benchmark failed: " + e.getMessage(), e);
+        // A run without forks (the smoke run) cannot give a benchmark the JVM flags its @Fork
+        // declares (Chronicle Map needs --add-opens/--add-exports): those run in one fork of their own.
+        Set<String> ownFlags = new java.util.TreeSet<>();
+        if (mode.forks() == 0) {
+            for (BenchmarkListEntry e : BenchmarkList.defaultList().find(
+                    OutputFormatFactory.createFormatInstance(log, VerboseMode.SILENT), List.of(include), List.of())) {
+                if (e.getJvmArgsAppend().hasValue() && e.getJvmArgsAppend().get().stream()
+                        .anyMatch(a -> a.startsWith("--add-opens") || a.startsWith("--add-exports"))) {
+                    ownFlags.add(e.getUsername());
+                }
             }
-            skip("JMH stopped: " + e.getMessage());
         }
-        if (!Files.exists(json)) {
+        waitForJmhLock();
+        List<Object> raw = new ArrayList<>();
+        runJmhOnce(work.resolve("jmh.json"), options(mode).include(include), ownFlags, raw);
+        if (!ownFlags.isEmpty()) {
+            ChainedOptionsBuilder forked = options(mode).forks(1);
+            ownFlags.forEach(n -> forked.include("^" + Pattern.quote(n) + "$"));
+            runJmhOnce(work.resolve("jmh-forked.json"), forked, Set.of(), raw);
+        }
+        if (raw.isEmpty()) {
             skip("JMH wrote no results");
             return List.of();
         }
-        Object raw = Json.parse(Files.readString(json, StandardCharsets.UTF_8));
-        results.addAll(Result.fromJmh(Json.list(raw)));
-        for (Object o : Json.list(raw)) {
+        results.addAll(Result.fromJmh(raw));
+        for (Object o : raw) {
             expected.remove(Json.str(Json.map(o).get("benchmark")));
         }
         for (String missing : new java.util.TreeSet<>(expected)) {
             skip("JMH benchmark " + missing + " produced no result (it threw: see the run's output)");
         }
         return raw;
+    }
+
+    /** One JMH run of {@code o} without the benchmarks in {@code exclude}; appends its JSON results to {@code raw}. */
+    private void runJmhOnce(Path json, ChainedOptionsBuilder o, Set<String> exclude, List<Object> raw) throws IOException {
+        exclude.forEach(n -> o.exclude("^" + Pattern.quote(n) + "$"));
+        try {
+            new Runner(o.resultFormat(ResultFormatType.JSON).result(json.toString()).build()).run();
+        } catch (RunnerException e) {
+            if (mode == SMOKE) {
+                throw new IllegalStateException("a benchmark failed: " + e.getMessage(), e);
+            }
+            skip("JMH stopped: " + e.getMessage());
+        }
+        if (Files.exists(json)) {
+            raw.addAll(Json.list(Json.parse(Files.readString(json, StandardCharsets.UTF_8))));
+        }
     }
 
     /**
