@@ -23,7 +23,7 @@ import java.nio.file.Path;
                 "2:a usage error: unknown option, missing or invalid argument"},
         subcommands = {CreateCommand.class, LsCommand.class, InfoCommand.class, StatCommand.class, RmCommand.class,
                 DemoCommand.class, DemoPeerCommand.class, ZoneWorkerCommand.class, PoolsCommand.class,
-                TableCommand.class, CommandLine.HelpCommand.class})
+                TableCommand.class, io.shmkit.cli.torture.TortureCommand.class, io.shmkit.cli.torture.TortureWorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Option(names = {"-v", "--verbose"}, description = "Print stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)
