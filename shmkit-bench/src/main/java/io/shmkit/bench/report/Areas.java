@@ -122,6 +122,31 @@ final class Areas {
                             vs("Region", B + "region64", "confined Arena", B + "arena64", null),
                             vs("Bump 8 B, 2 threads", B + "bump8NoReset_2t", "1 thread", B + "bump8NoReset", null),
                             vs("Ring, 2 threads", B + "ring64_2t", "malloc FFM, 2 threads", B + "malloc64_2t", null))),
+            new Area("pools", "Object pools (hot restart)",
+                    "PoolBenchmark: get(handle) + one long field against the same read from a raw MemorySegment at a precomputed "
+                            + "offset; keyed find by a long player id at 1M objects against HashMap<Long, Long>.get on the same keys "
+                            + "(time per operation); resume of pools holding 1,000,000 objects against 10,000 (time per resume).",
+                    List.of(
+                            vs("get(handle) + read a long", "PoolBenchmark.Access.getHandleReadLong", "raw segment read",
+                                    "PoolBenchmark.Access.rawSegmentReadLong", target(1 / 1.5, "within 1.5x", "issue 11")),
+                            vs("keyed find, 1M objects", "PoolBenchmark.Access.keyedFind", "HashMap<Long,…>.get",
+                                    "PoolBenchmark.Access.hashMapGet", target(1 / 3.0, "within 3x", "issue 11")),
+                            vs("resume, 1M objects", "PoolBenchmark.Start.resume[objects=1000000]", "resume, 10k objects",
+                                    "PoolBenchmark.Start.resume[objects=10000]", target(0.5, "within 2x", "issue 11")),
+                            vs("resume, 1M objects", "PoolBenchmark.Start.resume[objects=1000000]", "cold start, 1M objects",
+                                    "PoolBenchmark.Start.coldStart[objects=1000000]", null))),
+            new Area("table", "SharedTable, 1M rows, 16-byte keys, 64-byte values",
+                    "SharedTableBenchmark, one thread, uniformly random keys (ops/us): Chronicle Map 2026.1 in forks with the "
+                            + "flags it needs on JDK 25; ConcurrentHashMap in one JVM as the in-process ceiling.",
+                    List.of(
+                            vs("get", "SharedTableBenchmark.shmkitGet", "Chronicle Map", "SharedTableBenchmark.chronicleGet",
+                                    target(3, ">= 3x Chronicle Map", "issue 12")),
+                            vs("set", "SharedTableBenchmark.shmkitSet", "Chronicle Map", "SharedTableBenchmark.chronicleSet",
+                                    target(3, ">= 3x Chronicle Map", "issue 12")),
+                            vs("incr", "SharedTableBenchmark.shmkitIncr", "Chronicle Map", "SharedTableBenchmark.chronicleIncr",
+                                    target(3, ">= 3x Chronicle Map", "issue 12")),
+                            vs("get", "SharedTableBenchmark.shmkitGet", "ConcurrentHashMap", "SharedTableBenchmark.chmGet",
+                                    target(0.5, "within 2x", "issue 12")))),
             new Area("segmentaccess", "Bounds-checked access (design rule 5)",
                     "8 read-modify-writes of a long (16 accesses) through the segment's own bounds-checked view, as the allocators do, "
                             + "against a view of the whole address space that the library refuses to use (docs/DECISIONS.md).",
