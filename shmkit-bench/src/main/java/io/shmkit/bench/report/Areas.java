@@ -168,8 +168,8 @@ final class Areas {
                     + "busy cores the spinning takes the CPU the other side needs. A budget that adapts to the partner's answer "
                     + "time (ShmCondition halves and doubles it today) or a quiet machine closes it.",
             "OwnerDiedLatency.median", "A sleeping waiter polls the owner's liveness every 5 ms (Futex.CHECK_INTERVAL_NANOS), "
-                    + "and the killed JVM takes time to go away. A kernel-held liveness token (an OFD lock the owner holds, "
-                    + "issue 8) would wake the waiter when the owner dies instead of at its next poll.",
+                    + "and the killed JVM takes time to go away. The owner's kernel-held token (its OFD lock) tells a waiter at "
+                    + "once that the owner died, but only when the waiter looks; a wake-up on the owner's death would remove the poll.",
             A + "fixedPool64ThreadCached", "A cache hit is a state-byte store and a statistics word, each through FFM's bounds "
                     + "and liveness checks, plus the lookup of the calling thread's cache. Fewer checked accesses per hit "
                     + "(dropping the per-hit statistics word, counting per batch instead) is what is left to take.",
