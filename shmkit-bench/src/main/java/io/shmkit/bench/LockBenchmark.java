@@ -4,6 +4,7 @@ import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.sync.ShmCondition;
 import io.shmkit.sync.ShmMutex;
+import io.shmkit.sync.ShmRwLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -55,12 +56,14 @@ public class LockBenchmark {
     public static class Uncontended {
         Segment segment;
         ShmMutex shm;
+        ShmRwLock rw;
         ReentrantLock juc;
 
         @Setup(Level.Trial)
         public void setUp() {
             segment = Segment.create(SegmentName.posix("shmkit-bench-lock-" + ProcessHandle.current().pid()), 64 * 1024);
             shm = ShmMutex.create(segment.memory(), segment.dataOffset());
+            rw = ShmRwLock.create(segment.memory(), segment.dataOffset() + 4096);
             juc = new ReentrantLock();
         }
 
@@ -75,6 +78,14 @@ public class LockBenchmark {
         ShmMutex m = s.shm;
         m.lock();
         m.unlock();
+    }
+
+    /** Uncontended read lock + read unlock of a {@link ShmRwLock} (this process's reader slot already claimed). */
+    @Benchmark
+    public void uncontendedShmRwLockRead(Uncontended s) {
+        ShmRwLock l = s.rw;
+        l.readLock();
+        l.readUnlock();
     }
 
     @Benchmark
