@@ -1,10 +1,10 @@
 package io.shmkit.sync;
 
 import io.shmkit.internal.Libc;
+import io.shmkit.internal.Mem;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Shared (not process-private) futex wait and wake, with the {@code struct timespec} for the
@@ -29,8 +29,8 @@ final class Futex {
     static void await(long address, int expected, long nanos) {
         long n = Math.max(1_000L, nanos);
         MemorySegment ts = TIMESPEC.get();
-        ts.set(ValueLayout.JAVA_LONG, 0, n / 1_000_000_000L);
-        ts.set(ValueLayout.JAVA_LONG, 8, n % 1_000_000_000L);
+        Mem.setLong(ts, 0, n / 1_000_000_000L);
+        Mem.setLong(ts, 8, n % 1_000_000_000L);
         Libc.futexWait(address, expected, ts.address());
     }
 

@@ -1,28 +1,29 @@
 package io.shmkit.sync;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.UnsupportedFormatException;
+import io.shmkit.internal.ConditionLayout;
+import io.shmkit.internal.Formats;
 import io.shmkit.internal.Libc;
+import io.shmkit.internal.Mem;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+
+import static io.shmkit.internal.ConditionLayout.FORMAT;
+import static io.shmkit.internal.ConditionLayout.MAGIC;
+import static io.shmkit.internal.ConditionLayout.OFF_FORMAT;
+import static io.shmkit.internal.ConditionLayout.OFF_MAGIC;
+import static io.shmkit.internal.ConditionLayout.OFF_SEQ;
+import static io.shmkit.internal.ConditionLayout.OFF_WAITERS;
 
 /**
  * A condition variable in shared memory, used together with a {@link ShmMutex}: threads in any
  * processes wait for a predicate on shared data and are woken by {@link #signal()} or
  * {@link #signalAll()}.
  *
- * <p>Layout (64 bytes, one line; the only place these offsets are written down):
- * <pre>
- *  0      4         8        16                   64
- *  +------+---------+--------+--------------------+
- *  | seq  | waiters | magic  | reserved (0)       |
- *  +------+---------+--------+--------------------+
- *  seq:     futex word, incremented by every signal
- *  waiters: how many threads may sleep on seq (a hint: lets signal skip the system call)
- *  magic:   "SHMCOND1", stored last with release semantics by create()
- * </pre>
+ * <p><b>Layout.</b> {@link #SIZE} bytes, one line (layout descriptor {@code ConditionLayout}):
+ * a sequence number that is the futex word, a waiters hint, the magic and the format.
  *
  * <p><b>Semantics.</b> {@link #await(ShmMutex)} reads the sequence, releases the mutex, polls
  * the sequence for a few microseconds, then sleeps on the futex until the sequence changes, and
@@ -61,17 +62,10 @@ import java.util.concurrent.TimeUnit;
 public final class ShmCondition {
 
     /** Bytes a condition occupies. */
-    public static final long SIZE = 64;
+    public static final long SIZE = ConditionLayout.BYTES;
     /** Recommended alignment; 8 is the minimum accepted. */
     public static final long ALIGNMENT = 64;
 
-    static final long OFF_SEQ = 0;
-    static final long OFF_WAITERS = 4;
-    static final long OFF_MAGIC = 8;
-    /** "SHMCOND1" as a little-endian long. */
-    static final long MAGIC = 0x3144_4E4F_434D_4853L;
-
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     /**
      * Most spin iterations a waiter polls the sequence before it sleeps on the futex (system
      * property {@code shmkit.sync.awaitSpins}, default 256, a few microseconds; 0 sleeps at once).
@@ -88,7 +82,6 @@ public final class ShmCondition {
     public static int awaitSpinLimit() {
         return AWAIT_SPINS;
     }
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** Longest single futex sleep of an await (timed or not) before it re-checks the sequence. */
     private static final long RECHECK_NANOS = 50_000_000L;
 
@@ -111,17 +104,20 @@ public final class ShmCondition {
     /** Initialises a new condition at {@code offset}; nothing else may use that memory yet. */
     public static ShmCondition create(MemorySegment memory, long offset) {
         SyncMemory.clear(memory, offset, SIZE);
-        SyncMemory.publish(memory, offset + OFF_MAGIC, MAGIC);
+        Formats.publish(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT);
         return new ShmCondition(memory, offset);
     }
 
     /**
      * Attaches to a condition made by {@link #create}.
      *
-     * @throws SegmentCorruptedException if there is none at {@code offset}
+     * @throws SegmentCorruptedException  if there is none at {@code offset}
+     * @throws UnsupportedFormatException if the condition there has another format
      */
     public static ShmCondition open(MemorySegment memory, long offset) {
-        SyncMemory.checkMagic(memory, offset, SIZE, offset + OFF_MAGIC, MAGIC, "ShmCondition");
+        SyncMemory.check(memory, offset, SIZE);
+        Formats.check(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT, "ShmCondition at offset=" + offset,
+                ConditionLayout.MAGIC_FORMAT_1);
         return new ShmCondition(memory, offset);
     }
 
@@ -154,44 +150,44 @@ public final class ShmCondition {
         }
         // read before releasing the mutex: a signal after the release changes seq, and we
         // either see it while spinning or the futex wait below returns at once
-        int s = (int) INT.getVolatile(mem, seq);
+        int s = Mem.getIntVolatile(mem, seq);
         mutex.unlock();
         // spin first: across cores the other side often answers within microseconds, and a
         // spinning waiter is not counted, so the signaller skips FUTEX_WAKE. The budget adapts:
         // it halves when spinning did not catch the signal (the other side was not running, as
         // on a busy machine) and grows back when it did; every 64th wait probes the full budget.
         int budget = (++awaits & 63) == 0 ? AWAIT_SPINS : spinBudget;
-        for (int i = 0; i < budget && (int) INT.getVolatile(mem, seq) == s; i++) {
+        for (int i = 0; i < budget && Mem.getIntVolatile(mem, seq) == s; i++) {
             Thread.onSpinWait();
         }
-        if ((int) INT.getVolatile(mem, seq) != s) {
+        if (Mem.getIntVolatile(mem, seq) != s) {
             spinBudget = Math.min(AWAIT_SPINS, Math.max(budget, spinBudget) * 2 + 8);
         } else {
             spinBudget = spinBudget >> 1;
         }
         boolean timedOut = false;
         boolean slept = false;
-        if ((int) INT.getVolatile(mem, seq) == s) {
+        if (Mem.getIntVolatile(mem, seq) == s) {
             slept = true;
             // full fence: a signaller that increments seq after this sees waiters > 0, or the
             // kernel sees its new seq when it compares before sleeping
-            INT.getAndAdd(mem, waiters, 1);
+            Mem.getAndAddInt(mem, waiters, 1);
             try {
                 // bounded sleeps, timed or not: a waiter requeued onto the mutex futex by a
                 // signaller that then died must still get to lock() and its dead-owner check
                 // within RECHECK_NANOS, not at the end of its timeout
                 if (timed) {
-                    for (long left; (int) INT.getVolatile(mem, seq) == s && (left = deadline - System.nanoTime()) > 0; ) {
+                    for (long left; Mem.getIntVolatile(mem, seq) == s && (left = deadline - System.nanoTime()) > 0; ) {
                         Futex.await(futexAddress, s, Math.min(left, RECHECK_NANOS));
                     }
-                    timedOut = (int) INT.getVolatile(mem, seq) == s;
+                    timedOut = Mem.getIntVolatile(mem, seq) == s;
                 } else {
                     do {
                         Futex.await(futexAddress, s, RECHECK_NANOS);
-                    } while ((int) INT.getVolatile(mem, seq) == s);
+                    } while (Mem.getIntVolatile(mem, seq) == s);
                 }
             } finally {
-                INT.getAndAdd(mem, waiters, -1);
+                Mem.getAndAddInt(mem, waiters, -1);
             }
         }
         // after sleeping we may share the mutex futex with other requeued waiters: acquire
@@ -203,8 +199,8 @@ public final class ShmCondition {
     /** Wakes at most one waiting thread (in any process). */
     public void signal() {
         // full fence: see the comment in awaitNanos
-        INT.getAndAdd(mem, seq, 1);
-        if ((int) INT.getVolatile(mem, waiters) > 0) {
+        Mem.getAndAddInt(mem, seq, 1);
+        if (Mem.getIntVolatile(mem, waiters) > 0) {
             Futex.wake(futexAddress, 1);
         }
     }
@@ -233,8 +229,8 @@ public final class ShmCondition {
             throw new IllegalMonitorStateException("ShmCondition.signal(mutex) needs the mutex held by the calling thread: " + mutex);
         }
         // full fence: see the comment in awaitNanos
-        int next = (int) INT.getAndAdd(mem, seq, 1) + 1;
-        if ((int) INT.getVolatile(mem, waiters) > 0) {
+        int next = Mem.getAndAddInt(mem, seq, 1) + 1;
+        if (Mem.getIntVolatile(mem, waiters) > 0) {
             // our unlock must wake whoever we move onto the mutex futex
             mutex.setWaitersFlagAsOwner();
             if (Libc.futexCmpRequeue(futexAddress, 0, count, mutex.futexAddress(), next) < 0) {
@@ -246,8 +242,8 @@ public final class ShmCondition {
     /** Wakes every waiting thread (in any process). */
     public void signalAll() {
         // full fence: see the comment in awaitNanos
-        INT.getAndAdd(mem, seq, 1);
-        if ((int) INT.getVolatile(mem, waiters) > 0) {
+        Mem.getAndAddInt(mem, seq, 1);
+        if (Mem.getIntVolatile(mem, waiters) > 0) {
             Futex.wake(futexAddress, Integer.MAX_VALUE);
         }
     }

@@ -1,18 +1,21 @@
 package io.shmkit.sync;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.UnsupportedFormatException;
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
+import io.shmkit.internal.MutexLayout;
 import io.shmkit.internal.OwnerTable;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
-import static io.shmkit.sync.MutexLayout.MAGIC;
-import static io.shmkit.sync.MutexLayout.MAGIC_V1;
-import static io.shmkit.sync.MutexLayout.OFF_MAGIC;
-import static io.shmkit.sync.MutexLayout.OFF_TAKEOVERS;
-import static io.shmkit.sync.MutexLayout.OFF_WORD;
+import static io.shmkit.internal.MutexLayout.FORMAT;
+import static io.shmkit.internal.MutexLayout.MAGIC;
+import static io.shmkit.internal.MutexLayout.OFF_FORMAT;
+import static io.shmkit.internal.MutexLayout.OFF_MAGIC;
+import static io.shmkit.internal.MutexLayout.OFF_TAKEOVERS;
+import static io.shmkit.internal.MutexLayout.OFF_WORD;
 import static io.shmkit.sync.Owners.FLAGS;
 import static io.shmkit.sync.Owners.INCONSISTENT;
 import static io.shmkit.sync.Owners.WAITERS;
@@ -86,12 +89,10 @@ import static io.shmkit.sync.Owners.WAITERS;
 public final class ShmMutex {
 
     /** Bytes a mutex occupies. */
-    public static final long SIZE = MutexLayout.SIZE;
+    public static final long SIZE = MutexLayout.BYTES;
     /** Recommended alignment (a cache line of its own); 8 is the minimum accepted. */
     public static final long ALIGNMENT = 64;
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final System.Logger LOG = System.getLogger("io.shmkit.sync");
 
     /**
@@ -140,17 +141,21 @@ public final class ShmMutex {
      */
     public static ShmMutex create(MemorySegment memory, long offset) {
         SyncMemory.clear(memory, offset, SIZE);
-        SyncMemory.publish(memory, offset + OFF_MAGIC, MAGIC);
+        Formats.publish(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT);
         return new ShmMutex(memory, offset);
     }
 
     /**
      * Attaches to a mutex created by {@link #create} (in this or another process).
      *
-     * @throws SegmentCorruptedException if there is no initialised mutex at {@code offset}
+     * @throws SegmentCorruptedException  if there is no initialised mutex at {@code offset}
+     * @throws UnsupportedFormatException if the mutex there has another format (one made by an
+     *                                    older or newer shmkit)
      */
     public static ShmMutex open(MemorySegment memory, long offset) {
-        SyncMemory.checkMagic(memory, offset, SIZE, offset + OFF_MAGIC, MAGIC, MAGIC_V1, "ShmMutex");
+        SyncMemory.check(memory, offset, SIZE);
+        Formats.check(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT, "ShmMutex at offset=" + offset,
+                MutexLayout.MAGIC_FORMAT_1, MutexLayout.MAGIC_FORMAT_2);
         return new ShmMutex(memory, offset);
     }
 
@@ -165,7 +170,7 @@ public final class ShmMutex {
      */
     public LockResult lock() {
         long me = self();
-        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
+        if (Mem.casLong(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
         return lockSlowPath(me, false, 0L);
@@ -177,7 +182,7 @@ public final class ShmMutex {
      */
     public LockResult lock(long timeout, TimeUnit unit) {
         long me = self();
-        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
+        if (Mem.casLong(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
         return lockSlowPath(me, true, System.nanoTime() + Math.max(0, unit.toNanos(timeout)));
@@ -192,12 +197,12 @@ public final class ShmMutex {
      */
     public LockResult tryLock() {
         long me = self();
-        if (LONG.compareAndSet(mem, OFF_WORD, 0L, me)) {
+        if (Mem.casLong(mem, OFF_WORD, 0L, me)) {
             return acquired();
         }
-        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        long w = Mem.getLongVolatile(mem, OFF_WORD);
         if (Owners.isFree(w)) {
-            return LONG.compareAndSet(mem, OFF_WORD, w, me | w) ? acquiredAfter(w) : LockResult.BUSY;
+            return Mem.casLong(mem, OFF_WORD, w, me | w) ? acquiredAfter(w) : LockResult.BUSY;
         }
         if ((w & ~FLAGS) == me) {
             return LockResult.BUSY;
@@ -231,9 +236,9 @@ public final class ShmMutex {
         // every acquisition: 96.5 to 102.6 ns per lock+unlock, against 30 to 41 ns with it
         // (LockBenchmark.contendedShmMutex_2t; ReentrantLock: 36 to 48 ns).
         for (int i = 0, backoff = 1; i < SPINS; i++) {
-            long w = (long) LONG.getVolatile(mem, OFF_WORD);
+            long w = Mem.getLongVolatile(mem, OFF_WORD);
             if (Owners.isFree(w)) {
-                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w | extra)) {
+                if (Mem.casLong(mem, OFF_WORD, w, me | w | extra)) {
                     return acquiredAfter(w);
                 }
             } else if ((w & ~FLAGS) == me) {
@@ -249,11 +254,11 @@ public final class ShmMutex {
         long nextCheck = System.nanoTime(); // check the owner before the first sleep
         boolean slept = false;
         while (true) {
-            long w = (long) LONG.getVolatile(mem, OFF_WORD);
+            long w = Mem.getLongVolatile(mem, OFF_WORD);
             if (Owners.isFree(w)) {
                 // we may have had company in the futex queue: set the waiters flag so the
                 // next unlock wakes them
-                if (LONG.compareAndSet(mem, OFF_WORD, w, me | w | WAITERS)) {
+                if (Mem.casLong(mem, OFF_WORD, w, me | w | WAITERS)) {
                     return acquiredAfter(w);
                 }
                 continue;
@@ -279,7 +284,7 @@ public final class ShmMutex {
                 }
             }
             if ((w & WAITERS) == 0) {
-                if (!LONG.compareAndSet(mem, OFF_WORD, w, w | WAITERS)) {
+                if (!Mem.casLong(mem, OFF_WORD, w, w | WAITERS)) {
                     continue;
                 }
                 w |= WAITERS;
@@ -307,7 +312,7 @@ public final class ShmMutex {
             if ((w & WAITERS) != 0) {
                 return; // the owner's unlock wakes the next sleeper
             }
-            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w | WAITERS);
+            long seen = Mem.caxLong(mem, OFF_WORD, w, w | WAITERS);
             if (seen == w) {
                 return;
             }
@@ -319,10 +324,10 @@ public final class ShmMutex {
     private boolean takeOver(long w, long me, String reason) {
         // waiters flag on: others may sleep on the futex and must be woken by our unlock;
         // inconsistent: stays in the word until markConsistent()
-        if (!LONG.compareAndSet(mem, OFF_WORD, w, me | WAITERS | INCONSISTENT)) {
+        if (!Mem.casLong(mem, OFF_WORD, w, me | WAITERS | INCONSISTENT)) {
             return false;
         }
-        INT.getAndAdd(mem, OFF_TAKEOVERS, 1);
+        Mem.getAndAddInt(mem, OFF_TAKEOVERS, 1);
         String note = "took over " + Owners.describe(owners, w) + ": " + reason;
         lastRecovery = note;
         LOG.log(System.Logger.Level.WARNING, "ShmMutex at offset " + offset + " " + note);
@@ -344,14 +349,14 @@ public final class ShmMutex {
     public void unlock() {
         long me = self();
         // release: publishes the critical section's writes to the next owner
-        if (LONG.compareAndSet(mem, OFF_WORD, me, 0L)) {
+        if (Mem.casLong(mem, OFF_WORD, me, 0L)) {
             return;
         }
         unlockSlowPath(me);
     }
 
     private void unlockSlowPath(long me) {
-        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        long w = Mem.getLongVolatile(mem, OFF_WORD);
         while (true) {
             if ((w & ~FLAGS) != me) {
                 throw new IllegalMonitorStateException("ShmMutex at offset=" + offset
@@ -359,7 +364,7 @@ public final class ShmMutex {
             }
             // release: publishes the critical section's writes; an unrepaired lock stays
             // inconsistent for the next owner
-            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w & INCONSISTENT);
+            long seen = Mem.caxLong(mem, OFF_WORD, w, w & INCONSISTENT);
             if (seen == w) {
                 break;
             }
@@ -378,7 +383,7 @@ public final class ShmMutex {
      */
     public void markConsistent() {
         long me = self();
-        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        long w = Mem.getLongVolatile(mem, OFF_WORD);
         while (true) {
             if ((w & ~FLAGS) != me) {
                 throw new IllegalMonitorStateException("markConsistent() needs the lock; ShmMutex at offset="
@@ -388,7 +393,7 @@ public final class ShmMutex {
                 return;
             }
             // release: ordered after the repair writes (waiters may set their flag meanwhile)
-            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w & ~INCONSISTENT);
+            long seen = Mem.caxLong(mem, OFF_WORD, w, w & ~INCONSISTENT);
             if (seen == w) {
                 return;
             }
@@ -400,17 +405,17 @@ public final class ShmMutex {
 
     /** Whether the calling thread holds the mutex. */
     public boolean isHeldByCurrentThread() {
-        return (((long) LONG.getVolatile(mem, OFF_WORD)) & ~FLAGS) == self();
+        return ((Mem.getLongVolatile(mem, OFF_WORD)) & ~FLAGS) == self();
     }
 
     /** Whether the mutex is held by anybody (alive or not) right now. */
     public boolean isLocked() {
-        return !Owners.isFree((long) LONG.getVolatile(mem, OFF_WORD));
+        return !Owners.isFree(Mem.getLongVolatile(mem, OFF_WORD));
     }
 
     /** False between a dead owner's takeover and {@link #markConsistent()}. */
     public boolean isConsistent() {
-        return (((long) LONG.getVolatile(mem, OFF_WORD)) & INCONSISTENT) == 0;
+        return ((Mem.getLongVolatile(mem, OFF_WORD)) & INCONSISTENT) == 0;
     }
 
     /**
@@ -419,7 +424,7 @@ public final class ShmMutex {
      * owner, an ended registration). A diagnostic: liveness never depends on it.
      */
     public int ownerPid() {
-        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        long w = Mem.getLongVolatile(mem, OFF_WORD);
         return Owners.isFree(w) ? 0 : owners.pidOf(Owners.ownerId(w));
     }
 
@@ -428,7 +433,7 @@ public final class ShmMutex {
      * UNKNOWN (treated as alive); null if the mutex is free. For tools and diagnostics.
      */
     public io.shmkit.segment.Liveness ownerLiveness() {
-        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        long w = Mem.getLongVolatile(mem, OFF_WORD);
         if (Owners.isFree(w)) {
             return null;
         }
@@ -437,7 +442,7 @@ public final class ShmMutex {
 
     /** How many times a dead or garbage owner was taken over, over the mutex's life. */
     public int takeovers() {
-        return (int) INT.getVolatile(mem, OFF_TAKEOVERS);
+        return Mem.getIntVolatile(mem, OFF_TAKEOVERS);
     }
 
     /** What the last takeover through this instance found (null if none): for logs and tests. */
@@ -455,9 +460,9 @@ public final class ShmMutex {
      * the lock's futex (a condition waiter moved there by {@code FUTEX_CMP_REQUEUE}).
      */
     void setWaitersFlagAsOwner() {
-        long w = (long) LONG.getVolatile(mem, OFF_WORD);
+        long w = Mem.getLongVolatile(mem, OFF_WORD);
         while ((w & WAITERS) == 0) {
-            long seen = (long) LONG.compareAndExchange(mem, OFF_WORD, w, w | WAITERS);
+            long seen = Mem.caxLong(mem, OFF_WORD, w, w | WAITERS);
             if (seen == w) {
                 return;
             }
@@ -477,8 +482,8 @@ public final class ShmMutex {
      */
     LockResult lockAfterSleep() {
         long me = self();
-        long w = (long) LONG.getVolatile(mem, OFF_WORD);
-        if (Owners.isFree(w) && LONG.compareAndSet(mem, OFF_WORD, w, me | w | WAITERS)) {
+        long w = Mem.getLongVolatile(mem, OFF_WORD);
+        if (Owners.isFree(w) && Mem.casLong(mem, OFF_WORD, w, me | w | WAITERS)) {
             return acquiredAfter(w);
         }
         return lockSlowPath(me, false, 0L, WAITERS);
@@ -486,11 +491,11 @@ public final class ShmMutex {
 
     /** Whether the waiters flag is set (a hint that somebody sleeps or spins for the lock). */
     boolean hasWaitersHint() {
-        return (((long) LONG.getVolatile(mem, OFF_WORD)) & WAITERS) != 0;
+        return ((Mem.getLongVolatile(mem, OFF_WORD)) & WAITERS) != 0;
     }
 
     @Override
     public String toString() {
-        return "ShmMutex[offset=" + offset() + ", " + Owners.describe(owners, (long) LONG.getVolatile(mem, OFF_WORD)) + "]";
+        return "ShmMutex[offset=" + offset() + ", " + Owners.describe(owners, Mem.getLongVolatile(mem, OFF_WORD)) + "]";
     }
 }

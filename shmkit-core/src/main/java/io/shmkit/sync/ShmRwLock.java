@@ -1,36 +1,41 @@
 package io.shmkit.sync;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.UnsupportedFormatException;
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
+import io.shmkit.internal.RwLockLayout;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+
+import static io.shmkit.internal.RwLockLayout.FORMAT;
+import static io.shmkit.internal.RwLockLayout.MAGIC;
+import static io.shmkit.internal.RwLockLayout.MAX_READER_SLOTS;
+import static io.shmkit.internal.RwLockLayout.OFF_EXIT_SEQ;
+import static io.shmkit.internal.RwLockLayout.OFF_FORMAT;
+import static io.shmkit.internal.RwLockLayout.OFF_MAGIC;
+import static io.shmkit.internal.RwLockLayout.OFF_MUTEX;
+import static io.shmkit.internal.RwLockLayout.OFF_SLOTS;
+import static io.shmkit.internal.RwLockLayout.OFF_WSTATE;
+import static io.shmkit.internal.RwLockLayout.ReaderSlot.OFF_COUNT;
+import static io.shmkit.internal.RwLockLayout.ReaderSlot.OFF_OWNER;
+import static io.shmkit.internal.RwLockLayout.ReaderSlot.OWNER_FREE;
+import static io.shmkit.internal.RwLockLayout.ReaderSlot.OWNER_RECLAIMING;
+import static io.shmkit.internal.RwLockLayout.WSTATE_READERS_WAITING;
+import static io.shmkit.internal.RwLockLayout.WSTATE_WRITER;
 
 /**
  * A robust, writer-preferring read-write lock in shared memory: many readers or one writer,
  * across any mix of threads and processes.
  *
- * <p><b>Layout</b> ({@link #sizeFor(int)} bytes; the only place these offsets are written down):
- * <pre>
- *  0        4          8          12          16       24                      64
- *  +--------+----------+----------+-----------+--------+-----------------------+
- *  | wstate | exitSeq  | slots    | reserved  | magic  | reserved              |  line 0
- *  +--------+----------+----------+-----------+--------+-----------------------+
- *  | writer mutex: a ShmMutex (64 bytes)                                       |  line 1
- *  +---------------------------------------------------------------------------+
- *  | reader slot 0: owner (owner id, unsigned) u64, count i64, padding          |  line 2
- *  | reader slot 1 ...                                                         |  one line each
- *  +---------------------------------------------------------------------------+
- *  wstate:  bit 0 WRITER (a writer holds or wants the lock: new readers wait),
- *           bit 1 READERS_WAITING (readers sleep on wstate); the readers' futex word
- *  exitSeq: bumped by a reader leaving while WRITER is set; the writer's futex word
- *  owner:   0 free, -1 being reclaimed, else the owner id (OwnerTable.id()) of the
- *           process owning the slot: its attach-table registration
- *  magic:   "SHMRWLK2"; "SHMRWLK1" (reader slots naming pid and start time) is refused
- * </pre>
+ * <p><b>Layout.</b> {@link #sizeFor(int)} bytes (layout descriptor {@code RwLockLayout}): a
+ * line holding the writer state (the readers' futex word), the readers' exit sequence (the
+ * writer's futex word), the slot count, the format and the magic; a line holding the writer
+ * {@link ShmMutex}; then one line per reader slot, each naming the process that owns it (its
+ * owner id, as in {@link ShmMutex}, "Owner identity") and counting its read locks.
  *
  * <p><b>Writers</b> serialise on an embedded {@link ShmMutex}, announce themselves in
  * {@code wstate} (from then on no new reader enters: writer preference), then wait until every
@@ -69,26 +74,6 @@ public final class ShmRwLock {
     /** Bytes of a lock with {@link #DEFAULT_READER_SLOTS}. */
     public static final long SIZE = sizeFor(DEFAULT_READER_SLOTS);
 
-    static final long OFF_WSTATE = 0;
-    static final long OFF_EXIT_SEQ = 4;
-    static final long OFF_SLOTS = 8;
-    static final long OFF_MAGIC = 16;
-    static final long OFF_MUTEX = 64;
-    static final long OFF_SLOT_TABLE = 128;
-    static final long SLOT_BYTES = 64;
-    static final long SLOT_OWNER = 0;
-    static final long SLOT_COUNT = 8;
-    /** "SHMRWLK2" as a little-endian long. */
-    static final long MAGIC = 0x324B_4C57_524D_4853L;
-    /** "SHMRWLK1": format 1 (reader slots named pid and start time), refused clearly. */
-    static final long MAGIC_V1 = 0x314B_4C57_524D_4853L;
-
-    static final int WRITER = 1;
-    static final int READERS_WAITING = 2;
-    static final long RECLAIMING = -1L;
-
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** Serialises slot claiming within this process, so all instances share one slot. */
     private static final Object CLAIM = new Object();
 
@@ -118,10 +103,10 @@ public final class ShmRwLock {
 
     /** Bytes a lock with {@code readerSlots} slots occupies (a multiple of 64). */
     public static long sizeFor(int readerSlots) {
-        if (readerSlots < 1 || readerSlots > 4096) {
-            throw new IllegalArgumentException("readerSlots=" + readerSlots + " must be in [1, 4096]");
+        if (readerSlots < 1 || readerSlots > MAX_READER_SLOTS) {
+            throw new IllegalArgumentException("readerSlots=" + readerSlots + " must be in [1, " + MAX_READER_SLOTS + "]");
         }
-        return OFF_SLOT_TABLE + readerSlots * SLOT_BYTES;
+        return RwLockLayout.bytes(readerSlots);
     }
 
     /** Initialises a lock with {@link #DEFAULT_READER_SLOTS} at {@code offset}. */
@@ -137,22 +122,25 @@ public final class ShmRwLock {
         long size = sizeFor(readerSlots);
         SyncMemory.clear(memory, offset, size);
         ShmMutex m = ShmMutex.create(memory, offset + OFF_MUTEX);
-        memory.set(ValueLayout.JAVA_INT, offset + OFF_SLOTS, readerSlots);
-        SyncMemory.publish(memory, offset + OFF_MAGIC, MAGIC);
+        Mem.setInt(memory, offset + OFF_SLOTS, readerSlots);
+        Formats.publish(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT);
         return new ShmRwLock(memory, offset, readerSlots, m);
     }
 
     /**
      * Attaches to a lock made by {@link #create}.
      *
-     * @throws SegmentCorruptedException if there is no valid lock at {@code offset}
+     * @throws SegmentCorruptedException  if there is no valid lock at {@code offset}
+     * @throws UnsupportedFormatException if the lock there has another format
      */
     public static ShmRwLock open(MemorySegment memory, long offset) {
-        SyncMemory.checkMagic(memory, offset, OFF_SLOT_TABLE, offset + OFF_MAGIC, MAGIC, MAGIC_V1, "ShmRwLock");
-        int n = memory.get(ValueLayout.JAVA_INT, offset + OFF_SLOTS);
-        if (n < 1 || n > 4096 || offset + sizeFor(n) > memory.byteSize()) {
+        SyncMemory.check(memory, offset, RwLockLayout.HEADER_BYTES);
+        Formats.check(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT, "ShmRwLock at offset=" + offset,
+                RwLockLayout.MAGIC_FORMAT_1, RwLockLayout.MAGIC_FORMAT_2);
+        int n = Mem.getInt(memory, offset + OFF_SLOTS);
+        if (n < 1 || n > MAX_READER_SLOTS || offset + sizeFor(n) > memory.byteSize()) {
             throw new SegmentCorruptedException("ShmRwLock at offset=" + offset + " has readerSlots=" + n
-                    + ", outside [1, 4096] or beyond the memory (byteSize=" + memory.byteSize() + ")");
+                    + ", outside [1, " + MAX_READER_SLOTS + "] or beyond the memory (byteSize=" + memory.byteSize() + ")");
         }
         return new ShmRwLock(memory, offset, n, ShmMutex.open(memory, offset + OFF_MUTEX));
     }
@@ -176,7 +164,7 @@ public final class ShmRwLock {
     /** A read lock if no writer holds or wants the lock; else {@link LockResult#BUSY}. */
     public LockResult tryReadLock() {
         long count = slotCount();
-        if ((int) INT.getVolatile(mem, base + OFF_WSTATE) == 0 && enterAsReader(count)) {
+        if (Mem.getIntVolatile(mem, base + OFF_WSTATE) == 0 && enterAsReader(count)) {
             return readerResult();
         }
         return LockResult.BUSY;
@@ -188,9 +176,9 @@ public final class ShmRwLock {
 
     /** Counts in, re-checks for a writer; backs out (and wakes a writer) if one appeared. */
     private boolean enterAsReader(long count) {
-        // full fence: a writer setting WRITER after this sees our count, or we see WRITER
-        LONG.getAndAdd(mem, count, 1L);
-        if ((int) INT.getVolatile(mem, base + OFF_WSTATE) == 0) {
+        // full fence: a writer setting WSTATE_WRITER after this sees our count, or we see WSTATE_WRITER
+        Mem.getAndAddLong(mem, count, 1L);
+        if (Mem.getIntVolatile(mem, base + OFF_WSTATE) == 0) {
             return true;
         }
         leaveAsReader(count);
@@ -200,9 +188,9 @@ public final class ShmRwLock {
     private void leaveAsReader(long count) {
         // full fence, release: publishes nothing of ours (readers do not write) but orders the
         // decrement before the wstate check, pairing with the writer's set-then-scan
-        LONG.getAndAdd(mem, count, -1L);
-        if ((int) INT.getVolatile(mem, base + OFF_WSTATE) != 0) {
-            INT.getAndAdd(mem, base + OFF_EXIT_SEQ, 1);
+        Mem.getAndAddLong(mem, count, -1L);
+        if (Mem.getIntVolatile(mem, base + OFF_WSTATE) != 0) {
+            Mem.getAndAddInt(mem, base + OFF_EXIT_SEQ, 1);
             Futex.wake(exitSeqAddress, 1);
         }
     }
@@ -212,7 +200,7 @@ public final class ShmRwLock {
         long nextCheck = System.nanoTime() + Futex.CHECK_INTERVAL_NANOS;
         int spins = 0;
         while (true) {
-            int ws = (int) INT.getVolatile(mem, base + OFF_WSTATE);
+            int ws = Mem.getIntVolatile(mem, base + OFF_WSTATE);
             if (ws == 0) {
                 if (enterAsReader(count)) {
                     return readerResult();
@@ -232,11 +220,11 @@ public final class ShmRwLock {
                 clearStaleWriterFlag();
                 continue;
             }
-            if ((ws & READERS_WAITING) == 0) {
-                if (!INT.compareAndSet(mem, base + OFF_WSTATE, ws, ws | READERS_WAITING)) {
+            if ((ws & WSTATE_READERS_WAITING) == 0) {
+                if (!Mem.casInt(mem, base + OFF_WSTATE, ws, ws | WSTATE_READERS_WAITING)) {
                     continue;
                 }
-                ws |= READERS_WAITING;
+                ws |= WSTATE_READERS_WAITING;
             }
             long sleep = nextCheck - now;
             if (timed) {
@@ -266,8 +254,8 @@ public final class ShmRwLock {
 
     private void clearWriterFlag() {
         // release: the writer's data writes happen-before readers who see wstate == 0
-        int old = (int) INT.getAndSet(mem, base + OFF_WSTATE, 0);
-        if ((old & READERS_WAITING) != 0) {
+        int old = Mem.getAndSetInt(mem, base + OFF_WSTATE, 0);
+        if ((old & WSTATE_READERS_WAITING) != 0) {
             Futex.wake(wstateAddress, Integer.MAX_VALUE);
         }
     }
@@ -279,7 +267,7 @@ public final class ShmRwLock {
      */
     public void readUnlock() {
         long count = mySlotCount;
-        if (count < 0 || (long) LONG.getVolatile(mem, count) <= 0) {
+        if (count < 0 || Mem.getLongVolatile(mem, count) <= 0) {
             throw new IllegalMonitorStateException("readUnlock without a read lock held by this process (pid="
                     + Procs.PID + ") on ShmRwLock at offset=" + base);
         }
@@ -297,14 +285,14 @@ public final class ShmRwLock {
             for (int pass = 0; pass < 2; pass++) {
                 for (int i = 0; i < slots; i++) {
                     long s = slot(i);
-                    if ((long) LONG.getVolatile(mem, s + SLOT_OWNER) == me) {
-                        return mySlotCount = s + SLOT_COUNT;
+                    if (Mem.getLongVolatile(mem, s + OFF_OWNER) == me) {
+                        return mySlotCount = s + OFF_COUNT;
                     }
                 }
                 for (int i = 0; i < slots; i++) {
                     long s = slot(i);
-                    if (LONG.compareAndSet(mem, s + SLOT_OWNER, 0L, me)) {
-                        return mySlotCount = s + SLOT_COUNT;
+                    if (Mem.casLong(mem, s + OFF_OWNER, OWNER_FREE, me)) {
+                        return mySlotCount = s + OFF_COUNT;
                     }
                 }
                 for (int i = 0; i < slots; i++) {
@@ -317,21 +305,21 @@ public final class ShmRwLock {
     }
 
     private long slot(int i) {
-        return base + OFF_SLOT_TABLE + i * SLOT_BYTES;
+        return base + RwLockLayout.slot(i);
     }
 
     /** Frees slot {@code s} if its process is gone; returns whether the slot now counts 0 readers. */
     private boolean reclaimIfDead(long s) {
-        long stamp = (long) LONG.getVolatile(mem, s + SLOT_OWNER);
-        if (stamp == 0 || stamp == RECLAIMING || stamp == me
+        long stamp = Mem.getLongVolatile(mem, s + OFF_OWNER);
+        if (stamp == OWNER_FREE || stamp == OWNER_RECLAIMING || stamp == me
                 || (stamp >>> 32 == 0 && !owners.check((int) stamp).dead())) { // a word above 32 bits is garbage
-            return (long) LONG.getVolatile(mem, s + SLOT_COUNT) <= 0; // free, ours, or (maybe) alive
+            return Mem.getLongVolatile(mem, s + OFF_COUNT) <= 0; // free, ours, or (maybe) alive
         }
         // only one reclaimer wins; claimers only take slots whose stamp is 0
-        if (LONG.compareAndSet(mem, s + SLOT_OWNER, stamp, RECLAIMING)) {
-            LONG.setVolatile(mem, s + SLOT_COUNT, 0L);
+        if (Mem.casLong(mem, s + OFF_OWNER, stamp, OWNER_RECLAIMING)) {
+            Mem.setLongVolatile(mem, s + OFF_COUNT, 0L);
             // release: the zeroed count is visible before the slot can be claimed again
-            LONG.setRelease(mem, s + SLOT_OWNER, 0L);
+            Mem.setLongRelease(mem, s + OFF_OWNER, OWNER_FREE);
         }
         return true;
     }
@@ -358,7 +346,7 @@ public final class ShmRwLock {
         if (!r.acquired()) {
             return LockResult.BUSY;
         }
-        INT.getAndBitwiseOr(mem, base + OFF_WSTATE, WRITER);
+        Mem.getAndOrInt(mem, base + OFF_WSTATE, WSTATE_WRITER);
         if (readersGone(true)) {
             return r;
         }
@@ -368,7 +356,7 @@ public final class ShmRwLock {
 
     private LockResult writeLockImpl(boolean timed, long deadline) {
         // announce: from here on new readers wait (writer preference)
-        INT.getAndBitwiseOr(mem, base + OFF_WSTATE, WRITER);
+        Mem.getAndOrInt(mem, base + OFF_WSTATE, WSTATE_WRITER);
         LockResult r;
         if (timed) {
             r = writers.lock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -379,10 +367,10 @@ public final class ShmRwLock {
             r = writers.lock();
         }
         // again under the mutex: a reader may have cleared the flag while we waited
-        INT.getAndBitwiseOr(mem, base + OFF_WSTATE, WRITER);
+        Mem.getAndOrInt(mem, base + OFF_WSTATE, WSTATE_WRITER);
         long nextCheck = System.nanoTime();
         while (true) {
-            int seq = (int) INT.getVolatile(mem, base + OFF_EXIT_SEQ);
+            int seq = Mem.getIntVolatile(mem, base + OFF_EXIT_SEQ);
             long now = System.nanoTime();
             boolean check = now - nextCheck >= 0;
             if (check) {
@@ -408,7 +396,7 @@ public final class ShmRwLock {
         boolean gone = true;
         for (int i = 0; i < slots; i++) {
             long s = slot(i);
-            if ((long) LONG.getVolatile(mem, s + SLOT_COUNT) > 0) {
+            if (Mem.getLongVolatile(mem, s + OFF_COUNT) > 0) {
                 if (!reclaim || !reclaimIfDead(s)) {
                     gone = false;
                 }
@@ -456,7 +444,7 @@ public final class ShmRwLock {
     public long readers() {
         long n = 0;
         for (int i = 0; i < slots; i++) {
-            n += Math.max(0, (long) LONG.getVolatile(mem, slot(i) + SLOT_COUNT));
+            n += Math.max(0, Mem.getLongVolatile(mem, slot(i) + OFF_COUNT));
         }
         return n;
     }

@@ -1,5 +1,6 @@
 package io.shmkit.sync;
 
+import io.shmkit.internal.ConditionLayout;
 import io.shmkit.alloc.FixedPool;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
@@ -95,7 +96,7 @@ public final class LivenessChild {
                 ShmCondition c = ShmCondition.open(mem, condOff);
                 while (true) {
                     m.lock();
-                    if ((int) mem.get(ValueLayout.JAVA_INT, condOff + ShmCondition.OFF_WAITERS) > 0) {
+                    if ((int) mem.get(ValueLayout.JAVA_INT, condOff + ConditionLayout.OFF_WAITERS) > 0) {
                         c.signal(m);
                         System.out.println("SIGNALLED");
                         System.out.flush();

@@ -1,5 +1,7 @@
 package io.shmkit.sync;
 
+import io.shmkit.internal.MutexLayout;
+import io.shmkit.internal.ConditionLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,7 +98,7 @@ class ShmConditionTest {
     /** Waits (up to 10 s) until {@code n} threads sleep on the condition. */
     private void awaitWaiters(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (mem.get(ValueLayout.JAVA_INT, 64 + ShmCondition.OFF_WAITERS) < n && System.nanoTime() < deadline) {
+        while (mem.get(ValueLayout.JAVA_INT, 64 + ConditionLayout.OFF_WAITERS) < n && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
     }
@@ -196,7 +198,7 @@ class ShmConditionTest {
         mutex.unlock();
         t.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (mem.get(ValueLayout.JAVA_INT, ShmCondition.OFF_WAITERS + 64) == 0 && System.nanoTime() < deadline) {
+        while (mem.get(ValueLayout.JAVA_INT, ConditionLayout.OFF_WAITERS + 64) == 0 && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
         assertEquals(LockResult.ACQUIRED, mutex.lock());
@@ -209,5 +211,13 @@ class ShmConditionTest {
     @Test
     void openRejectsGarbage() {
         assertThrows(io.shmkit.SegmentCorruptedException.class, () -> ShmCondition.open(mem, 512));
+    }
+
+    @Test
+    void openRefusesFormat1() {
+        mem.set(ValueLayout.JAVA_LONG, 512 + ConditionLayout.OFF_MAGIC, ConditionLayout.MAGIC_FORMAT_1);
+        io.shmkit.UnsupportedFormatException e = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                () -> ShmCondition.open(mem, 512));
+        assertTrue(e.getMessage().contains("older format") && e.getMessage().contains("SHMCOND1"), e.getMessage());
     }
 }

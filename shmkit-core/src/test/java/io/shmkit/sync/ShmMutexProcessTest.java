@@ -1,5 +1,6 @@
 package io.shmkit.sync;
 
+import io.shmkit.internal.MutexLayout;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.testing.ChildJvm;

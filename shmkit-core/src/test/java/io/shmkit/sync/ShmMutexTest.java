@@ -1,5 +1,6 @@
 package io.shmkit.sync;
 
+import io.shmkit.internal.MutexLayout;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
@@ -323,10 +324,23 @@ class ShmMutexTest {
 
     @Test
     void openRefusesAFormat1Mutex() {
-        mem.set(ValueLayout.JAVA_LONG, 1024 + MutexLayout.OFF_MAGIC, MutexLayout.MAGIC_V1);
+        mem.set(ValueLayout.JAVA_LONG, 1024 + MutexLayout.OFF_MAGIC, MutexLayout.MAGIC_FORMAT_1);
         io.shmkit.UnsupportedFormatException e = assertThrows(io.shmkit.UnsupportedFormatException.class,
                 () -> ShmMutex.open(mem, 1024));
-        assertTrue(e.getMessage().contains("format 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("older format") && e.getMessage().contains("SHMMUTX1"), e.getMessage());
+    }
+
+    @Test
+    void openRefusesAFormat2MutexAndANewerFormat() {
+        mem.set(ValueLayout.JAVA_LONG, 1024 + MutexLayout.OFF_MAGIC, MutexLayout.MAGIC_FORMAT_2);
+        io.shmkit.UnsupportedFormatException old = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                () -> ShmMutex.open(mem, 1024));
+        assertTrue(old.getMessage().contains("older format") && old.getMessage().contains("SHMMUTX2"), old.getMessage());
+        ShmMutex.create(mem, 1024);
+        mem.set(ValueLayout.JAVA_INT, 1024 + MutexLayout.OFF_FORMAT, MutexLayout.FORMAT + 1);
+        io.shmkit.UnsupportedFormatException newer = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                () -> ShmMutex.open(mem, 1024));
+        assertTrue(newer.getMessage().contains("newer"), newer.getMessage());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.shmkit.sync;
 
+import io.shmkit.internal.MutexLayout;
+import io.shmkit.internal.RwLockLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -153,9 +155,20 @@ class ShmRwLockTest {
     }
 
     @Test
+    void openRefusesTheFormatsFromBeforeTheFormatField() {
+        for (long old : new long[]{RwLockLayout.MAGIC_FORMAT_1, RwLockLayout.MAGIC_FORMAT_2}) {
+            mem.set(ValueLayout.JAVA_LONG, 4096 + RwLockLayout.OFF_MAGIC, old);
+            io.shmkit.UnsupportedFormatException e = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                    () -> ShmRwLock.open(mem, 4096));
+            assertTrue(e.getMessage().contains("older format") && e.getMessage().contains(io.shmkit.internal.Formats.text(old)),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void staleWriterFlagWithoutAWriterDoesNotBlockReadersForever() {
         // a writer that died between announcing itself and taking the mutex
-        mem.set(ValueLayout.JAVA_INT, ShmRwLock.OFF_WSTATE, ShmRwLock.WRITER);
+        mem.set(ValueLayout.JAVA_INT, RwLockLayout.OFF_WSTATE, RwLockLayout.WSTATE_WRITER);
         long t0 = System.nanoTime();
         assertEquals(LockResult.ACQUIRED, lock.readLock(5, TimeUnit.SECONDS));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
@@ -165,8 +178,8 @@ class ShmRwLockTest {
     @Test
     void deadWriterIsReportedToReadersAndTheNextWriter() {
         // forge: writer flag set, writer mutex held by a garbage (lost) owner
-        mem.set(ValueLayout.JAVA_INT, ShmRwLock.OFF_WSTATE, ShmRwLock.WRITER);
-        mem.set(ValueLayout.JAVA_LONG, ShmRwLock.OFF_MUTEX + MutexLayout.OFF_WORD, Owners.WAITERS);
+        mem.set(ValueLayout.JAVA_INT, RwLockLayout.OFF_WSTATE, RwLockLayout.WSTATE_WRITER);
+        mem.set(ValueLayout.JAVA_LONG, RwLockLayout.OFF_MUTEX + MutexLayout.OFF_WORD, Owners.WAITERS);
         assertEquals(LockResult.OWNER_DIED, lock.readLock(5, TimeUnit.SECONDS));
         lock.readUnlock();
         assertFalse(lock.isConsistent());
@@ -182,14 +195,14 @@ class ShmRwLockTest {
     @Test
     void deadReaderSlotIsReclaimedByAWriter() throws Exception {
         // a registration that ended: attach slot 40 was never registered with generation 7
-        long slot = ShmRwLock.OFF_SLOT_TABLE + 3 * ShmRwLock.SLOT_BYTES;
-        mem.set(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_OWNER, ShmMutexTest.word(40, 7) >>> 32);
-        mem.set(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_COUNT, 2L);
+        long slot = RwLockLayout.slot(3);
+        mem.set(ValueLayout.JAVA_LONG, slot + RwLockLayout.ReaderSlot.OFF_OWNER, ShmMutexTest.word(40, 7) >>> 32);
+        mem.set(ValueLayout.JAVA_LONG, slot + RwLockLayout.ReaderSlot.OFF_COUNT, 2L);
         long t0 = System.nanoTime();
         assertEquals(LockResult.ACQUIRED, lock.writeLock(5, TimeUnit.SECONDS));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
         lock.writeUnlock();
-        assertEquals(0L, mem.get(ValueLayout.JAVA_LONG, slot + ShmRwLock.SLOT_OWNER));
+        assertEquals(0L, mem.get(ValueLayout.JAVA_LONG, slot + RwLockLayout.ReaderSlot.OFF_OWNER));
         assertEquals(0, lock.readers());
     }
 
