@@ -1,5 +1,6 @@
 package io.shmkit.internal;
 
+import io.shmkit.internal.SegmentHeader.AttachSlot;
 import io.shmkit.segment.AttachedProcess;
 import io.shmkit.segment.Backend;
 import io.shmkit.segment.Liveness;
@@ -12,9 +13,6 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static io.shmkit.internal.SegmentHeader.ATTACH_SLOTS;
-import static io.shmkit.internal.SegmentHeader.ATTACH_SLOT_START;
-import static io.shmkit.internal.SegmentHeader.ATTACH_SLOT_WORD;
-import static io.shmkit.internal.SegmentHeader.LONG;
 import static io.shmkit.internal.SegmentHeader.attachNamespace;
 import static io.shmkit.internal.SegmentHeader.attachSlot;
 
@@ -121,7 +119,7 @@ public final class OwnerTable {
             int err = OfdLock.tryLock(fd, i);
             if (err == 0) {
                 // the kernel lock is the claim: nobody else writes this slot until we drop it
-                long word = (long) LONG.getAcquire(m, attachSlot(i) + ATTACH_SLOT_WORD);
+                long word = Mem.getLongAcquire(m, attachSlot(i) + AttachSlot.OFF_WORD);
                 int gen = nextGeneration(word);
                 publish(m, i, gen);
                 return new OwnerTable(m, fd, Mode.OFD, i, gen, id(i, gen));
@@ -136,17 +134,17 @@ public final class OwnerTable {
     private static OwnerTable registerByCas(MemorySegment m, Mode mode) {
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < ATTACH_SLOTS; i++) {
-                long at = attachSlot(i) + ATTACH_SLOT_WORD;
-                long word = (long) LONG.getAcquire(m, at);
+                long at = attachSlot(i) + AttachSlot.OFF_WORD;
+                long word = Mem.getLongAcquire(m, at);
                 long pid = word & 0xFFFF_FFFFL;
                 boolean take = pass == 0 ? pid == 0 : pid != 0 && (pid & CLAIMING) == 0 && slotGone(m, i, word);
                 int gen = nextGeneration(word);
                 long claiming = ((long) gen << 32) | CLAIMING | Procs.PID;
-                if (take && LONG.compareAndSet(m, at, word, claiming)) {
-                    LONG.set(m, attachSlot(i) + ATTACH_SLOT_START, Procs.START_TIME);
-                    LONG.set(m, attachNamespace(i), Procs.PID_NAMESPACE);
+                if (take && Mem.casLong(m, at, word, claiming)) {
+                    Mem.setLong(m, attachSlot(i) + AttachSlot.OFF_START_TIME, Procs.START_TIME);
+                    Mem.setLong(m, attachNamespace(i), Procs.PID_NAMESPACE);
                     // release: the diagnostics are visible to whoever sees the published word
-                    if (LONG.compareAndSet(m, at, claiming, ((long) gen << 32) | Procs.PID)) {
+                    if (Mem.casLong(m, at, claiming, ((long) gen << 32) | Procs.PID)) {
                         return new OwnerTable(m, -1, mode, i, gen, id(i, gen));
                     }
                 }
@@ -157,19 +155,19 @@ public final class OwnerTable {
 
     /** PID mode: whether the process in slot {@code i} is positively gone (same pid namespace only). */
     private static boolean slotGone(MemorySegment m, int i, long word) {
-        long ns = (long) LONG.getAcquire(m, attachNamespace(i));
-        long start = (long) LONG.getAcquire(m, attachSlot(i) + ATTACH_SLOT_START);
-        if ((long) LONG.getAcquire(m, attachSlot(i) + ATTACH_SLOT_WORD) != word) {
+        long ns = Mem.getLongAcquire(m, attachNamespace(i));
+        long start = Mem.getLongAcquire(m, attachSlot(i) + AttachSlot.OFF_START_TIME);
+        if (Mem.getLongAcquire(m, attachSlot(i) + AttachSlot.OFF_WORD) != word) {
             return false; // changed meanwhile: look again next time
         }
         return ns != 0 && ns == Procs.PID_NAMESPACE && Procs.isGone((int) word, start);
     }
 
     private static void publish(MemorySegment m, int i, int gen) {
-        LONG.set(m, attachSlot(i) + ATTACH_SLOT_START, Procs.START_TIME);
-        LONG.set(m, attachNamespace(i), Procs.PID_NAMESPACE);
+        Mem.setLong(m, attachSlot(i) + AttachSlot.OFF_START_TIME, Procs.START_TIME);
+        Mem.setLong(m, attachNamespace(i), Procs.PID_NAMESPACE);
         // release: the diagnostics above are visible to whoever reads the new generation
-        LONG.setRelease(m, attachSlot(i) + ATTACH_SLOT_WORD, ((long) gen << 32) | Procs.PID);
+        Mem.setLongRelease(m, attachSlot(i) + AttachSlot.OFF_WORD, ((long) gen << 32) | Procs.PID);
     }
 
     private static int nextGeneration(long slotWord) {
@@ -252,7 +250,7 @@ public final class OwnerTable {
             return new Verdict(Liveness.DEAD, "this process now holds attach slot " + s + " (generation " + generation
                     + "): generation " + g + " was an earlier, ended registration");
         }
-        long word = (long) LONG.getAcquire(header, attachSlot(s) + ATTACH_SLOT_WORD);
+        long word = Mem.getLongAcquire(header, attachSlot(s) + AttachSlot.OFF_WORD);
         int current = (int) (word >>> 32) & GEN_MASK;
         int pid = (int) (word & 0x7FFF_FFFFL);
         if (current != g) {
@@ -284,9 +282,9 @@ public final class OwnerTable {
     }
 
     private Verdict checkPid(int s, int g, int pid, long word) {
-        long ns = (long) LONG.getAcquire(header, attachNamespace(s));
-        long start = (long) LONG.getAcquire(header, attachSlot(s) + ATTACH_SLOT_START);
-        if ((long) LONG.getAcquire(header, attachSlot(s) + ATTACH_SLOT_WORD) != word) {
+        long ns = Mem.getLongAcquire(header, attachNamespace(s));
+        long start = Mem.getLongAcquire(header, attachSlot(s) + AttachSlot.OFF_START_TIME);
+        if (Mem.getLongAcquire(header, attachSlot(s) + AttachSlot.OFF_WORD) != word) {
             return new Verdict(Liveness.DEAD, "attach slot " + s + " was registered again: registration " + g + " ended");
         }
         if (ns == 0 || ns != Procs.PID_NAMESPACE) {
@@ -307,7 +305,7 @@ public final class OwnerTable {
         if ((ownerId & REGISTERED) == 0 || header == null || slotOf(ownerId) >= ATTACH_SLOTS) {
             return 0;
         }
-        long word = (long) LONG.getAcquire(header, attachSlot(slotOf(ownerId)) + ATTACH_SLOT_WORD);
+        long word = Mem.getLongAcquire(header, attachSlot(slotOf(ownerId)) + AttachSlot.OFF_WORD);
         return ((int) (word >>> 32) & GEN_MASK) == generationOf(ownerId) ? (int) (word & 0x7FFF_FFFFL) : 0;
     }
 
@@ -324,13 +322,13 @@ public final class OwnerTable {
     public List<AttachedProcess> attached() {
         List<AttachedProcess> out = new ArrayList<>();
         for (int i = 0; i < ATTACH_SLOTS; i++) {
-            long word = (long) LONG.getAcquire(header, attachSlot(i) + ATTACH_SLOT_WORD);
+            long word = Mem.getLongAcquire(header, attachSlot(i) + AttachSlot.OFF_WORD);
             long pid = word & 0x7FFF_FFFFL;
             if (pid == 0) {
                 continue;
             }
-            long start = (long) LONG.getAcquire(header, attachSlot(i) + ATTACH_SLOT_START);
-            long ns = (long) LONG.getAcquire(header, attachNamespace(i));
+            long start = Mem.getLongAcquire(header, attachSlot(i) + AttachSlot.OFF_START_TIME);
+            long ns = Mem.getLongAcquire(header, attachNamespace(i));
             int gen = (int) (word >>> 32) & GEN_MASK;
             Liveness l = (word & CLAIMING) != 0 ? Liveness.UNKNOWN : check(id(i, gen == 0 ? 1 : gen)).liveness();
             out.add(new AttachedProcess(pid, start, l, i, ns));
@@ -368,9 +366,9 @@ public final class OwnerTable {
         if (slot < 0) {
             return;
         }
-        LONG.set(header, attachSlot(slot) + ATTACH_SLOT_START, 0L);
+        Mem.setLong(header, attachSlot(slot) + AttachSlot.OFF_START_TIME, 0L);
         // release: owners reading "detached" see everything this process wrote before
-        LONG.setRelease(header, attachSlot(slot) + ATTACH_SLOT_WORD, (long) generation << 32);
+        Mem.setLongRelease(header, attachSlot(slot) + AttachSlot.OFF_WORD, (long) generation << 32);
         if (mode == Mode.OFD) {
             OfdLock.unlock(fd, slot);
         }

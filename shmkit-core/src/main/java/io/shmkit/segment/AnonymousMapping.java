@@ -6,22 +6,14 @@ import io.shmkit.internal.Libc;
 
 import java.lang.foreign.MemorySegment;
 
-/** An anonymous shared mapping, private to its creator; its size is fixed at creation. */
-final class AnonymousMapping implements Mapping {
+/**
+ * An anonymous mapping: shared and private to its creator, or a private copy of another
+ * segment (an inspection snapshot); its size is fixed at creation.
+ */
+final class AnonymousMapping extends FixedMapping {
 
-    private final SegmentName name;
-    private final long address;
-    private static final long HUGE_PAGE_SIZE = 2L << 20;
-
-    private final long size;
-    private final boolean huge;
-    private boolean released;
-
-    AnonymousMapping(SegmentName name, long address, long size, boolean huge) {
-        this.name = name;
-        this.address = address;
-        this.size = size;
-        this.huge = huge;
+    private AnonymousMapping(SegmentName name, long address, long size, boolean huge) {
+        super(name, address, size, huge);
     }
 
     /** Maps a new anonymous shared segment (huge pages if asked) and initialises the header. */
@@ -32,7 +24,7 @@ final class AnonymousMapping implements Mapping {
         long length = size;
         long address = Libc.MAP_FAILED;
         if (options.hugePages() != HugePages.OFF) {
-            long hugeLength = (size + HUGE_PAGE_SIZE - 1) / HUGE_PAGE_SIZE * HUGE_PAGE_SIZE;
+            long hugeLength = roundToHugePages(size);
             address = Libc.mmap(0, hugeLength, prot, flags | Libc.MAP_HUGETLB, -1, 0);
             if (address != Libc.MAP_FAILED) {
                 huge = true;
@@ -76,19 +68,17 @@ final class AnonymousMapping implements Mapping {
         return ok;
     }
 
-    @Override
-    public boolean hugePages() {
-        return huge;
-    }
-
-    @Override
-    public long address() {
-        return address;
-    }
-
-    @Override
-    public long size() {
-        return size;
+    /**
+     * A private copy of the first {@code size} bytes of {@code source} (another segment's
+     * memory): an inspection snapshot of a segment that has no file to map privately.
+     */
+    static AnonymousMapping copyOf(SegmentName name, MemorySegment source, long size) {
+        long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        if (address == Libc.MAP_FAILED) {
+            throw Errors.lastError("mmap", "snapshot of segment " + name + " size=" + size);
+        }
+        MemorySegment.copy(source, 0, MemorySegment.ofAddress(address).reinterpret(size), 0, size);
+        return new AnonymousMapping(name, address, size, false);
     }
 
     @Override
@@ -97,28 +87,7 @@ final class AnonymousMapping implements Mapping {
     }
 
     @Override
-    public void extend(long newSize, int prot) {
-        throw new io.shmkit.SegmentCorruptedException("segment " + name + ": header records size=" + newSize
-                + " but backend=" + name.backend().label() + " cannot change size");
-    }
-
-    @Override
-    public void protect(int prot) {
-        if (Libc.mprotect(address, size, prot) != 0) {
-            throw Errors.lastError("mprotect", "segment " + name);
-        }
-    }
-
-    @Override
-    public int mappingCount() {
-        return released ? 0 : 1;
-    }
-
-    @Override
-    public void release() {
-        if (!released) {
-            released = true;
-            Libc.munmap(address, size);
-        }
+    void unmap() {
+        Libc.munmap(address, size);
     }
 }

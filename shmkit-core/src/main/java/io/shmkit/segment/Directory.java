@@ -3,9 +3,11 @@ package io.shmkit.segment;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentExistsException;
 import io.shmkit.internal.OwnerTable;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.Procs;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -29,6 +31,22 @@ final class Directory {
     private Directory() {
     }
 
+    /** Checks the arguments of a reservation. */
+    static void validate(String structureName, long length, long align) {
+        String n = structureName;
+        if (n == null || n.isEmpty() || n.getBytes(StandardCharsets.UTF_8).length > DirectoryRecord.NAME_BYTES
+                || n.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("invalid structure name: name='" + (n == null ? "null" : SegmentName.printable(n))
+                    + "' (1.." + DirectoryRecord.NAME_BYTES + " UTF-8 bytes, no NUL)");
+        }
+        if (length <= 0) {
+            throw new IllegalArgumentException("length must be positive: length=" + length);
+        }
+        if (align <= 0 || Long.bitCount(align) != 1 || align > Segment.PAGE_SIZE) {
+            throw new IllegalArgumentException("align must be a power of two <= 4096: align=" + align);
+        }
+    }
+
     /** Reserves (or takes over) the entry for {@code structureName}; header lock held. */
     static DirectoryEntry reserve(MemorySegment m, OwnerTable owners, SegmentName segment, String structureName,
                                   int kind, long length, long align) {
@@ -38,7 +56,7 @@ final class Directory {
         }
         int free = -1;
         for (int i = 0; i < DIRECTORY_ENTRIES && free < 0; i++) {
-            if ((long) LONG.getAcquire(m, directoryEntry(i) + DIR_STATE) == DIR_FREE) {
+            if (Mem.getLongAcquire(m, directoryEntry(i) + DirectoryRecord.OFF_STATE) == DirectoryRecord.STATE_FREE) {
                 free = i;
             }
         }
@@ -49,18 +67,18 @@ final class Directory {
         long offset = carve(m, segment, structureName, length, align);
         long e = directoryEntry(free);
         recordCreator(m, owners, free);
-        INT.set(m, e + DIR_KIND, kind);
-        LONG.set(m, e + DIR_OFFSET, offset);
-        LONG.set(m, e + DIR_LENGTH, length);
-        writeString(m, e + DIR_NAME, DIR_NAME_BYTES, structureName);
+        Mem.setInt(m, e + DirectoryRecord.OFF_KIND, kind);
+        Mem.setLong(m, e + DirectoryRecord.OFF_OFFSET, offset);
+        Mem.setLong(m, e + DirectoryRecord.OFF_LENGTH, length);
+        writeString(m, e + DirectoryRecord.OFF_NAME, DirectoryRecord.NAME_BYTES, structureName);
         // release: a reader that sees COMMITTED sees the fields above
-        LONG.setRelease(m, e + DIR_STATE, DIR_COMMITTED);
+        Mem.setLongRelease(m, e + DirectoryRecord.OFF_STATE, DirectoryRecord.STATE_COMMITTED);
         return new DirectoryEntry(structureName, kind, offset, length);
     }
 
     /** Advances the carve pointer past a new range and returns its offset (commits before the entry). */
     private static long carve(MemorySegment m, SegmentName segment, String structureName, long length, long align) {
-        long top = (long) LONG.getAcquire(m, OFF_CARVE_TOP);
+        long top = Mem.getLongAcquire(m, OFF_CARVE_TOP);
         long offset = (top + align - 1) & -align;
         if (offset + length > m.byteSize() || offset + length < offset) {
             throw new OutOfSharedMemoryException("segment " + segment + ": cannot reserve '" + structureName
@@ -69,7 +87,7 @@ final class Directory {
         }
         // Commit order: carve pointer first, then the entry. A crash in between leaks the
         // range but never lets two entries overlap.
-        LONG.setRelease(m, OFF_CARVE_TOP, offset + length);
+        Mem.setLongRelease(m, OFF_CARVE_TOP, offset + length);
         return offset;
     }
 
@@ -81,9 +99,9 @@ final class Directory {
     private static DirectoryEntry takeOver(MemorySegment m, OwnerTable owners, SegmentName segment, int index,
                                            String structureName, int kind, long length, long align) {
         long e = directoryEntry(index);
-        long state = (long) LONG.getAcquire(m, e + DIR_STATE);
+        long state = Mem.getLongAcquire(m, e + DirectoryRecord.OFF_STATE);
         DirectoryEntry old = entryAt(m, index);
-        if (state == DIR_COMMITTED) {
+        if (state == DirectoryRecord.STATE_COMMITTED) {
             if (published(m, old)) {
                 throw new SegmentExistsException("structure '" + structureName + "' already exists in segment " + segment);
             }
@@ -99,10 +117,10 @@ final class Directory {
         // ours from here: a racing opener sees a live creator and waits instead of giving up
         recordCreator(m, owners, index);
         m.asSlice(offset, fits ? old.length() : length).fill((byte) 0);
-        INT.set(m, e + DIR_KIND, kind);
-        LONG.set(m, e + DIR_OFFSET, offset);
-        LONG.set(m, e + DIR_LENGTH, length);
-        LONG.setRelease(m, e + DIR_STATE, DIR_COMMITTED);
+        Mem.setInt(m, e + DirectoryRecord.OFF_KIND, kind);
+        Mem.setLong(m, e + DirectoryRecord.OFF_OFFSET, offset);
+        Mem.setLong(m, e + DirectoryRecord.OFF_LENGTH, length);
+        Mem.setLongRelease(m, e + DirectoryRecord.OFF_STATE, DirectoryRecord.STATE_COMMITTED);
         return new DirectoryEntry(structureName, kind, offset, length);
     }
 
@@ -124,7 +142,7 @@ final class Directory {
             throw new IllegalStateException("structure '" + entry.name() + "' in segment " + segment + " was reserved by "
                     + describe(creator) + ", not by this process: only its creator may abandon it");
         }
-        LONG.setRelease(m, directoryEntry(index) + DIR_STATE, DIR_ABANDONED);
+        Mem.setLongRelease(m, directoryEntry(index) + DirectoryRecord.OFF_STATE, DirectoryRecord.STATE_ABANDONED);
         return true;
     }
 
@@ -134,7 +152,7 @@ final class Directory {
             return false;
         }
         try {
-            return (long) LONG.getAcquire(m, entry.offset()) != 0;
+            return Mem.getLongAcquire(m, entry.offset()) != 0;
         } catch (InternalError noPage) {
             // SIGBUS: a sparse segment's page that the full file system cannot back even for a
             // read (tmpfs allocates on read faults too). Nothing was ever stored there.
@@ -153,7 +171,7 @@ final class Directory {
      * liveness answer ({@link OwnerTable#check}: dead only on positive evidence).
      */
     private static Optional<AttachedProcess> creatorAt(MemorySegment m, OwnerTable owners, int index) {
-        long pid = Integer.toUnsignedLong((int) INT.getAcquire(m, directoryEntry(index) + DIR_CREATOR_PID));
+        long pid = Integer.toUnsignedLong(Mem.getIntAcquire(m, directoryEntry(index) + DirectoryRecord.OFF_CREATOR_PID));
         if (pid == 0) {
             return Optional.empty(); // a half-written entry: unknown, so never taken over
         }
@@ -162,12 +180,12 @@ final class Directory {
     }
 
     private static int creatorId(MemorySegment m, int index) {
-        return (int) (long) LONG.getAcquire(m, directoryCreator(index));
+        return (int) Mem.getLongAcquire(m, directoryCreator(index));
     }
 
     private static void recordCreator(MemorySegment m, OwnerTable owners, int index) {
-        LONG.setRelease(m, directoryCreator(index), Integer.toUnsignedLong(owners.id()));
-        INT.setRelease(m, directoryEntry(index) + DIR_CREATOR_PID, Procs.PID);
+        Mem.setLongRelease(m, directoryCreator(index), Integer.toUnsignedLong(owners.id()));
+        Mem.setIntRelease(m, directoryEntry(index) + DirectoryRecord.OFF_CREATOR_PID, Procs.PID);
     }
 
     static String describe(Optional<AttachedProcess> creator) {
@@ -183,9 +201,9 @@ final class Directory {
     /** Index of the entry named {@code structureName} that is committed (or abandoned too), or -1. */
     private static int indexOf(MemorySegment m, String structureName, boolean orAbandoned) {
         for (int i = 0; i < DIRECTORY_ENTRIES; i++) {
-            long state = (long) LONG.getAcquire(m, directoryEntry(i) + DIR_STATE);
-            if ((state == DIR_COMMITTED || (orAbandoned && state == DIR_ABANDONED))
-                    && readString(m, directoryEntry(i) + DIR_NAME, DIR_NAME_BYTES).equals(structureName)) {
+            long state = Mem.getLongAcquire(m, directoryEntry(i) + DirectoryRecord.OFF_STATE);
+            if ((state == DirectoryRecord.STATE_COMMITTED || (orAbandoned && state == DirectoryRecord.STATE_ABANDONED))
+                    && readString(m, directoryEntry(i) + DirectoryRecord.OFF_NAME, DirectoryRecord.NAME_BYTES).equals(structureName)) {
                 return i;
             }
         }
@@ -194,15 +212,15 @@ final class Directory {
 
     private static DirectoryEntry entryAt(MemorySegment m, int i) {
         long e = directoryEntry(i);
-        return new DirectoryEntry(readString(m, e + DIR_NAME, DIR_NAME_BYTES), (int) INT.get(m, e + DIR_KIND),
-                (long) LONG.get(m, e + DIR_OFFSET), (long) LONG.get(m, e + DIR_LENGTH));
+        return new DirectoryEntry(readString(m, e + DirectoryRecord.OFF_NAME, DirectoryRecord.NAME_BYTES), Mem.getInt(m, e + DirectoryRecord.OFF_KIND),
+                Mem.getLong(m, e + DirectoryRecord.OFF_OFFSET), Mem.getLong(m, e + DirectoryRecord.OFF_LENGTH));
     }
 
     /** Every committed entry, in directory order. */
     static List<DirectoryEntry> read(MemorySegment m) {
         List<DirectoryEntry> out = new ArrayList<>();
         for (int i = 0; i < DIRECTORY_ENTRIES; i++) {
-            if ((long) LONG.getAcquire(m, directoryEntry(i) + DIR_STATE) == DIR_COMMITTED) {
+            if (Mem.getLongAcquire(m, directoryEntry(i) + DirectoryRecord.OFF_STATE) == DirectoryRecord.STATE_COMMITTED) {
                 out.add(entryAt(m, i));
             }
         }

@@ -89,6 +89,32 @@ final class FileMapping implements Mapping {
         return m;
     }
 
+    /**
+     * A copy-on-write snapshot of the first {@code size} bytes of the segment file of
+     * {@code name}, opened read-only (see {@link #mapPrivate}).
+     */
+    static FileMapping snapshot(SegmentName name, long size) {
+        int fd = openExisting(name, true);
+        try {
+            return mapPrivate(name, fd, size); // owns fd from here
+        } catch (RuntimeException | Error e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /** Removes the name of the segment file; false if there is none. */
+    static boolean unlink(SegmentName name) {
+        if (Libc.unlink(name.path().toString()) != 0) {
+            int err = Libc.errno();
+            if (err == Libc.ENOENT) {
+                return false;
+            }
+            throw Errors.fromErrno("unlink", "segment " + name, err);
+        }
+        return true;
+    }
+
     /** The reservation an attachment of {@code size} bytes takes when the caller asked for {@code reserve}. */
     static long reservationFor(long size, long reserve) {
         long r = reserve > 0 ? reserve : Math.max(DEFAULT_RESERVE, size > MAX_RESERVE / 4 ? MAX_RESERVE : 4 * size);
@@ -126,9 +152,43 @@ final class FileMapping implements Mapping {
     }
 
     @Override
+    public void checkNotTruncated() {
+        long backing = backingSize();
+        if (backing >= 0 && backing < size) {
+            throw new SegmentTruncatedException("segment " + name + " was truncated by another process: its file has size="
+                    + backing + " but size=" + size + " is mapped; the data past the new end is gone");
+        }
+    }
+
+    @Override
+    public boolean headerBacked() {
+        return backingSize() >= HEADER_SIZE;
+    }
+
+    @Override
+    public void resizeBacking(long target, boolean preallocate) {
+        long backing = backingSize();
+        if (backing < 0) {
+            throw Errors.lastError("fstat", "segment " + name);
+        }
+        if (backing < target) {
+            sizeBacking(name, fd, backing, target, preallocate);
+        }
+    }
+
+    /** Maps up to {@code newSize} bytes, which the file must already hold (another process grew it). */
+    @Override
     public void extend(long newSize, int prot) {
         if (newSize <= size) {
             return;
+        }
+        long backing = backingSize();
+        if (backing < 0) {
+            throw Errors.lastError("fstat", "segment " + name);
+        }
+        if (backing < newSize) {
+            throw new SegmentTruncatedException("segment " + name + ": header records size=" + newSize
+                    + " but the backing object has size=" + backing);
         }
         if (newSize > reserveLength) {
             relocate(newSize, prot);

@@ -6,19 +6,22 @@ import io.shmkit.SegmentNotFoundException;
 import io.shmkit.SegmentSizeMismatchException;
 import io.shmkit.SegmentTruncatedException;
 import io.shmkit.ShmException;
-import io.shmkit.internal.Errors;
 import io.shmkit.internal.Libc;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.OwnerTable;
-import io.shmkit.internal.Procs;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
-import static io.shmkit.internal.SegmentHeader.*;
+import static io.shmkit.internal.SegmentHeader.HEADER_SIZE;
+import static io.shmkit.internal.SegmentHeader.OFF_CARVE_TOP;
+import static io.shmkit.internal.SegmentHeader.OFF_KIND;
+import static io.shmkit.internal.SegmentHeader.OFF_LAYOUT_HASH;
+import static io.shmkit.internal.SegmentHeader.OFF_RESIZE_GENERATION;
+import static io.shmkit.internal.SegmentHeader.OFF_SIZE;
 
 /**
  * A named region of shared memory that unrelated processes attach to, starting with a
@@ -72,6 +75,14 @@ import static io.shmkit.internal.SegmentHeader.*;
  * <p><b>Offsets:</b> every process maps the segment at a different address, so anything stored
  * in shared memory refers to other data by offset from the segment start. Offset 0 is the
  * header and doubles as the null offset.
+ *
+ * <p><b>Parts</b> (package-private, one job each; this class holds the views and sequences
+ * them): the backing ({@code Mapping}: {@code FileMapping} for POSIX and file segments,
+ * {@code SysVMapping} and {@code AnonymousMapping} on {@code FixedMapping}) makes, maps,
+ * extends, protects and releases the object; {@code HeaderCodec} initialises, validates and
+ * reads the header; {@code AttachTable} registers this attachment and detaches it;
+ * {@code Directory} reserves and finds named structures; {@code HeaderLock} serialises growing
+ * and directory changes across processes.
  */
 public final class Segment implements AutoCloseable {
 
@@ -79,18 +90,17 @@ public final class Segment implements AutoCloseable {
     public static final long PAGE_SIZE = 4096;
     /** Smallest segment: the header page plus one data page. */
     public static final long MIN_SIZE = 2 * PAGE_SIZE;
-    private static final long HEADER_LOCK_STEAL_CHECK_NANOS = 1_000_000L;
 
     private final SegmentName name;
     private final SegmentOptions options;
     private final boolean created;
-    private final int fd;
-    private final int shmId;
     private final Arena arena = Arena.ofShared();
     private final Mapping mapping;
     private final boolean hugePages;
     private final boolean snapshot;
-    /** This instance's registration in the attach table, and the liveness checks of other owners. */
+    /** This instance's registration in the attach table. */
+    private final AttachTable attachTable;
+    /** The attach table's owner identities: this process's, and the liveness checks of others. */
     private final OwnerTable owners;
 
     private volatile MemorySegment writable;
@@ -105,15 +115,13 @@ public final class Segment implements AutoCloseable {
         this.options = options;
         this.created = created;
         this.mapping = mapping;
-        this.fd = mapping instanceof FileMapping f ? f.fd() : -1;
-        this.shmId = mapping instanceof SysVMapping v ? v.id() : -1;
         this.hugePages = mapping.hugePages();
         MemorySegment view = view();
         this.writable = view;
         this.memory = options.readOnly() && !snapshot ? view.asReadOnly() : view;
-        this.generation = (long) LONG.getAcquire(view, OFF_RESIZE_GENERATION);
-        this.owners = OwnerTable.open(view, fd, name.backend(), !options.readOnly());
-        owners.cover(mapping.address(), mapping.size());
+        this.generation = Mem.getLongAcquire(view, OFF_RESIZE_GENERATION);
+        this.attachTable = new AttachTable(view, mapping, name.backend(), !options.readOnly());
+        this.owners = attachTable.owners();
     }
 
     // ------------------------------------------------------------------ factories
@@ -188,25 +196,10 @@ public final class Segment implements AutoCloseable {
     public static Segment openSnapshot(SegmentName name) {
         SegmentOptions ro = SegmentOptions.defaults().withReadOnly(true);
         try (Segment shared = open(name, ro)) {
-            long size = (long) LONG.getAcquire(shared.memory, OFF_SIZE);
-            Mapping copy;
-            if (shared.mapping instanceof FileMapping) {
-                int fd = FileMapping.openExisting(name, true);
-                try {
-                    copy = FileMapping.mapPrivate(name, fd, size); // owns fd from here
-                } catch (RuntimeException | Error e) {
-                    Libc.close(fd);
-                    throw e;
-                }
-            } else {
-                long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
-                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
-                if (address == Libc.MAP_FAILED) {
-                    throw Errors.lastError("mmap", "snapshot of segment " + name + " size=" + size);
-                }
-                copy = new AnonymousMapping(name, address, size, false);
-                MemorySegment.copy(shared.memory, 0, MemorySegment.ofAddress(address).reinterpret(size), 0, size);
-            }
+            long size = Mem.getLongAcquire(shared.memory, OFF_SIZE);
+            Mapping copy = shared.mapping instanceof FileMapping
+                    ? FileMapping.snapshot(name, size)
+                    : AnonymousMapping.copyOf(name, shared.memory, size);
             try {
                 return new Segment(name, ro, false, copy, true);
             } catch (RuntimeException | Error e) {
@@ -258,35 +251,11 @@ public final class Segment implements AutoCloseable {
      * are attached keep their mapping until they close it. Returns false if it did not exist.
      */
     public static boolean unlink(SegmentName name) {
-        switch (name.backend()) {
-            case POSIX, FILE -> {
-                if (Libc.unlink(name.path().toString()) != 0) {
-                    int err = Libc.errno();
-                    if (err == Libc.ENOENT) {
-                        return false;
-                    }
-                    throw Errors.fromErrno("unlink", "segment " + name, err);
-                }
-                return true;
-            }
-            case SYSV -> {
-                int id = Libc.shmget(name.key(), 0, 0);
-                if (id < 0) {
-                    int err = Libc.errno();
-                    if (err == Libc.ENOENT) {
-                        return false;
-                    }
-                    throw Errors.fromErrno("shmget", "segment " + name, err);
-                }
-                if (Libc.shmRemove(id) != 0) {
-                    throw Errors.lastError("shmctl(IPC_RMID)", "segment " + name);
-                }
-                return true;
-            }
-            default -> {
-                return false;
-            }
-        }
+        return switch (name.backend()) {
+            case POSIX, FILE -> FileMapping.unlink(name);
+            case SYSV -> SysVMapping.unlink(name);
+            case ANONYMOUS -> false;
+        };
     }
 
     // ------------------------------------------------------------------ accessors
@@ -317,7 +286,7 @@ public final class Segment implements AutoCloseable {
     public MemorySegment memory() {
         MemorySegment m = memory;
         // acquire: a generation bump is published after the new size (grow stores size first)
-        long gen = (long) LONG.getAcquire(m, OFF_RESIZE_GENERATION);
+        long gen = Mem.getLongAcquire(m, OFF_RESIZE_GENERATION);
         if (gen != generation) {
             refresh();
             return memory;
@@ -337,12 +306,12 @@ public final class Segment implements AutoCloseable {
 
     /** The structure kind recorded at creation. */
     public int kind() {
-        return (int) INT.getAcquire(memory, OFF_KIND);
+        return Mem.getIntAcquire(memory, OFF_KIND);
     }
 
     /** The layout hash recorded at creation. */
     public long layoutHash() {
-        return (long) LONG.getAcquire(memory, OFF_LAYOUT_HASH);
+        return Mem.getLongAcquire(memory, OFF_LAYOUT_HASH);
     }
 
     // ------------------------------------------------------------------ grow / refresh / protect
@@ -353,13 +322,13 @@ public final class Segment implements AutoCloseable {
      */
     public synchronized boolean refresh() {
         ensureOpen();
-        checkNotTruncated();
+        mapping.checkNotTruncated();
         MemorySegment m = memory;
-        long gen = (long) LONG.getAcquire(m, OFF_RESIZE_GENERATION);
+        long gen = Mem.getLongAcquire(m, OFF_RESIZE_GENERATION);
         if (gen == generation) {
             return false;
         }
-        long newSize = (long) LONG.getAcquire(m, OFF_SIZE);
+        long newSize = Mem.getLongAcquire(m, OFF_SIZE);
         boolean changed = false;
         if (newSize > m.byteSize()) {
             remap(newSize);
@@ -385,25 +354,22 @@ public final class Segment implements AutoCloseable {
             throw new IllegalStateException("segment " + name + " is open read-only and cannot grow");
         }
         long target = roundSize(newSize);
-        checkNotTruncated();
+        mapping.checkNotTruncated();
         long current = size();
         if (target < current) {
             throw new IllegalArgumentException("cannot shrink segment " + name + ": size=" + current
                     + " requested=" + target + " (segments only grow)");
         }
         MemorySegment m = writable;
-        lockHeader(m);
-        try {
-            long recorded = (long) LONG.getAcquire(m, OFF_SIZE);
-            if (recorded < target) {
-                resizeBacking(target);
-                LONG.setRelease(m, OFF_SIZE, target);
+        HeaderLock.with(m, owners, () -> {
+            if (Mem.getLongAcquire(m, OFF_SIZE) < target) {
+                mapping.resizeBacking(target, options.preallocate());
+                Mem.setLongRelease(m, OFF_SIZE, target);
                 // release: a reader that sees the new generation also sees the size above
-                LONG.getAndAddRelease(m, OFF_RESIZE_GENERATION, 1L);
+                Mem.getAndAddLongRelease(m, OFF_RESIZE_GENERATION, 1L);
             }
-        } finally {
-            unlockHeader(m);
-        }
+            return null;
+        });
         refresh();
     }
 
@@ -457,21 +423,10 @@ public final class Segment implements AutoCloseable {
      */
     public DirectoryEntry reserve(String structureName, int kind, long length, long align) {
         ensureWritable();
-        validateStructureName(structureName);
-        if (length <= 0) {
-            throw new IllegalArgumentException("length must be positive: length=" + length);
-        }
-        if (align <= 0 || Long.bitCount(align) != 1 || align > PAGE_SIZE) {
-            throw new IllegalArgumentException("align must be a power of two <= 4096: align=" + align);
-        }
-        checkNotTruncated();
+        Directory.validate(structureName, length, align);
+        mapping.checkNotTruncated();
         MemorySegment m = memory();
-        lockHeader(m);
-        try {
-            return Directory.reserve(m, owners, name, structureName, kind, length, align);
-        } finally {
-            unlockHeader(m);
-        }
+        return HeaderLock.with(m, owners, () -> Directory.reserve(m, owners, name, structureName, kind, length, align));
     }
 
     /**
@@ -486,7 +441,7 @@ public final class Segment implements AutoCloseable {
      * }
      */
     public <T> T createStructure(String structureName, int kind, long length, long align,
-                                 java.util.function.Function<DirectoryEntry, T> init) {
+                                 Function<DirectoryEntry, T> init) {
         DirectoryEntry e = reserve(structureName, kind, length, align);
         try {
             return init.apply(e);
@@ -509,14 +464,9 @@ public final class Segment implements AutoCloseable {
      */
     public boolean abandon(DirectoryEntry entry) {
         ensureWritable();
-        checkNotTruncated();
+        mapping.checkNotTruncated();
         MemorySegment m = memory();
-        lockHeader(m);
-        try {
-            return Directory.abandon(m, owners, name, entry);
-        } finally {
-            unlockHeader(m);
-        }
+        return HeaderLock.with(m, owners, () -> Directory.abandon(m, owners, name, entry));
     }
 
     /**
@@ -542,15 +492,7 @@ public final class Segment implements AutoCloseable {
     /** Bytes not yet reserved by {@link #reserve}. */
     public long unreserved() {
         MemorySegment m = memory();
-        return Math.max(0, m.byteSize() - (long) LONG.getAcquire(m, OFF_CARVE_TOP));
-    }
-
-    private static void validateStructureName(String n) {
-        if (n == null || n.isEmpty() || n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > DIR_NAME_BYTES
-                || n.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("invalid structure name: name='" + (n == null ? "null" : SegmentName.printable(n))
-                    + "' (1.." + DIR_NAME_BYTES + " UTF-8 bytes, no NUL)");
-        }
+        return Math.max(0, m.byteSize() - Mem.getLongAcquire(m, OFF_CARVE_TOP));
     }
 
     // ------------------------------------------------------------------ info
@@ -558,53 +500,20 @@ public final class Segment implements AutoCloseable {
     /** Every header field and the attach table, read now. */
     public SegmentInfo info() {
         ensureOpen();
-        checkNotTruncated();
-        return readInfo(name, memory(), backingSize(), owners.attached());
+        mapping.checkNotTruncated();
+        return HeaderCodec.readInfo(name, memory(), mapping.backingSize(), attachTable.attached());
     }
 
     /** The processes registered in the attach table, with whether each still runs. */
     public List<AttachedProcess> attached() {
         ensureOpen();
-        checkNotTruncated();
-        return owners.attached();
-    }
-
-    static SegmentInfo readInfo(SegmentName name, MemorySegment m, long backingSize, List<AttachedProcess> attached) {
-        return new SegmentInfo(name, (int) INT.get(m, OFF_FORMAT_VERSION), (int) INT.get(m, OFF_KIND),
-                (long) LONG.get(m, OFF_LAYOUT_HASH), (long) LONG.getAcquire(m, OFF_SIZE), backingSize,
-                (long) LONG.getAcquire(m, OFF_RESIZE_GENERATION), (long) LONG.get(m, OFF_CREATOR_PID),
-                (long) LONG.get(m, OFF_CREATOR_START), Instant.ofEpochMilli((long) LONG.get(m, OFF_CREATED_AT)),
-                (int) INT.get(m, OFF_MODE), (long) LONG.get(m, OFF_DATA_OFFSET), (long) LONG.getAcquire(m, OFF_CARVE_TOP),
-                attached, Directory.read(m));
-    }
-
-    private long backingSize() {
-        return mapping.backingSize();
+        mapping.checkNotTruncated();
+        return attachTable.attached();
     }
 
     /** How many mappings of the backing object this attachment holds (bounded; see {@link FileMapping}). */
     synchronized int mappingCount() {
         return mapping.mappingCount();
-    }
-
-    /**
-     * Refuses to go on when another process truncated the backing file below the mapped size:
-     * touching the pages past the new end would raise SIGBUS (an {@link InternalError} in the
-     * JVM). One {@code fstat}; a truncation that happens after it is not caught.
-     */
-    private void checkNotTruncated() {
-        if (fd < 0) {
-            return;
-        }
-        long backing = mapping.backingSize();
-        if (backing >= 0 && backing < mapping.size()) {
-            throw truncated(backing);
-        }
-    }
-
-    private SegmentTruncatedException truncated(long backing) {
-        return new SegmentTruncatedException("segment " + name + " was truncated by another process: its file has size="
-                + backing + " but size=" + mapping.size() + " is mapped; the data past the new end is gone");
     }
 
     // ------------------------------------------------------------------ close
@@ -619,17 +528,7 @@ public final class Segment implements AutoCloseable {
             return;
         }
         closed = true;
-        // a foreign truncation below the header would make the writes below raise SIGBUS
-        long backing = fd >= 0 ? mapping.backingSize() : HEADER_SIZE;
-        boolean headerThere = backing >= HEADER_SIZE;
-        if (owners.registered() && readOnlyProtected && headerThere) {
-            mapping.protect(Libc.PROT_READ | Libc.PROT_WRITE);
-        }
-        if (headerThere) {
-            owners.release(); // before the fd closes: the kernel lock goes with it
-        } else {
-            owners.forget(); // no header to write to; closing the fd below drops the kernel lock
-        }
+        attachTable.detach(mapping, readOnlyProtected); // before the file closes: its kernel lock goes with it
         arena.close(); // invalidates every view before the memory goes away
         mapping.release(); // unmaps, and closes the file
     }
@@ -667,68 +566,16 @@ public final class Segment implements AutoCloseable {
     }
 
     private void remap(long newSize) {
-        if (fd < 0) {
-            mapping.extend(newSize, 0); // throws: this backend cannot change size
-        }
-        long backing = mapping.backingSize();
-        if (backing < 0) {
-            throw Errors.lastError("fstat", "segment " + name);
-        }
-        if (backing < newSize) {
-            throw new SegmentTruncatedException("segment " + name + ": header records size=" + newSize
-                    + " but the backing object has size=" + backing);
-        }
-        int prot = Libc.PROT_READ | ((options.readOnly() && !snapshot) || readOnlyProtected ? 0 : Libc.PROT_WRITE);
-        mapping.extend(newSize, prot); // in place: earlier views stay valid, the mapping count does not grow
-        owners.cover(mapping.address(), mapping.size());
+        mapping.extend(newSize, Libc.PROT_READ | (readOnlyView() ? 0 : Libc.PROT_WRITE)); // in place: earlier views stay valid
+        attachTable.cover(mapping);
         MemorySegment view = view();
         writable = view;
-        memory = (options.readOnly() && !snapshot) || readOnlyProtected ? view.asReadOnly() : view;
+        memory = readOnlyView() ? view.asReadOnly() : view;
     }
 
-    private void resizeBacking(long target) {
-        long backing = mapping.backingSize();
-        if (backing < 0) {
-            throw Errors.lastError("fstat", "segment " + name);
-        }
-        if (backing < target) {
-            FileMapping.sizeBacking(name, fd, backing, target, options.preallocate());
-        }
-    }
-
-    /** Takes the header's grow/reserve lock; a holder is taken over only when positively dead. */
-    private void lockHeader(MemorySegment m) {
-        long me = Integer.toUnsignedLong(owners.id());
-        long lastCheck = System.nanoTime();
-        for (int spins = 0; ; spins++) {
-            long owner = (long) LONG.getVolatile(m, OFF_GROW_LOCK_OWNER);
-            if (owner == 0) {
-                if (LONG.compareAndSet(m, OFF_GROW_LOCK_OWNER, 0L, me)) {
-                    LONG.setRelease(m, OFF_GROW_LOCK_PID, (long) Procs.PID); // diagnostic only
-                    return;
-                }
-                continue;
-            }
-            long now = System.nanoTime();
-            if (now - lastCheck > HEADER_LOCK_STEAL_CHECK_NANOS) {
-                lastCheck = now;
-                if (owners.check((int) owner).dead() && LONG.compareAndSet(m, OFF_GROW_LOCK_OWNER, owner, me)) {
-                    // The dead owner's step was a single committed store or none (see reserve/grow).
-                    LONG.setRelease(m, OFF_GROW_LOCK_PID, (long) Procs.PID);
-                    return;
-                }
-            }
-            if (spins < 100) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(50_000L);
-            }
-        }
-    }
-
-    private static void unlockHeader(MemorySegment m) {
-        LONG.setRelease(m, OFF_GROW_LOCK_PID, 0L);
-        LONG.setRelease(m, OFF_GROW_LOCK_OWNER, 0L);
+    /** Whether API writes are refused: opened read-only (a snapshot is writable, privately) or protected. */
+    private boolean readOnlyView() {
+        return (options.readOnly() && !snapshot) || readOnlyProtected;
     }
 
     private void ensureOpen() {
@@ -739,7 +586,7 @@ public final class Segment implements AutoCloseable {
 
     private void ensureWritable() {
         ensureOpen();
-        if ((options.readOnly() && !snapshot) || readOnlyProtected) {
+        if (readOnlyView()) {
             throw new IllegalStateException("segment " + name + " is read-only");
         }
     }

@@ -11,29 +11,19 @@ import java.lang.foreign.MemorySegment;
 import static io.shmkit.internal.SegmentHeader.HEADER_SIZE;
 
 /** A System V segment attached with {@code shmat}; its size is fixed by the kernel. */
-final class SysVMapping implements Mapping {
+final class SysVMapping extends FixedMapping {
 
-    private final SegmentName name;
     private final int id;
-    private final long address;
-    private static final long HUGE_PAGE_SIZE = 2L << 20;
 
-    private final long size;
-    private final boolean huge;
-    private boolean released;
-
-    SysVMapping(SegmentName name, int id, long address, long size, boolean huge) {
-        this.name = name;
+    private SysVMapping(SegmentName name, int id, long address, long size, boolean huge) {
+        super(name, address, size, huge);
         this.id = id;
-        this.address = address;
-        this.size = size;
-        this.huge = huge;
     }
 
     /** Creates the segment (exclusively), attaches it and initialises the header; on failure removes it. */
     static SysVMapping create(SegmentName name, long size, SegmentOptions options) {
         boolean huge = options.hugePages() != HugePages.OFF;
-        long length = huge ? (size + HUGE_PAGE_SIZE - 1) / HUGE_PAGE_SIZE * HUGE_PAGE_SIZE : size;
+        long length = huge ? roundToHugePages(size) : size;
         int flags = Libc.IPC_CREAT | Libc.IPC_EXCL | options.mode();
         int id = Libc.shmget(name.key(), length, flags | (huge ? Libc.SHM_HUGETLB : 0));
         if (id < 0 && huge) {
@@ -98,23 +88,20 @@ final class SysVMapping implements Mapping {
         }
     }
 
-    @Override
-    public boolean hugePages() {
-        return huge;
-    }
-
-    int id() {
-        return id;
-    }
-
-    @Override
-    public long address() {
-        return address;
-    }
-
-    @Override
-    public long size() {
-        return size;
+    /** Marks the segment of {@code name} for removal; false if there is none. */
+    static boolean unlink(SegmentName name) {
+        int id = Libc.shmget(name.key(), 0, 0);
+        if (id < 0) {
+            int err = Libc.errno();
+            if (err == Libc.ENOENT) {
+                return false;
+            }
+            throw Errors.fromErrno("shmget", "segment " + name, err);
+        }
+        if (Libc.shmRemove(id) != 0) {
+            throw Errors.lastError("shmctl(IPC_RMID)", "segment " + name);
+        }
+        return true;
     }
 
     @Override
@@ -124,28 +111,7 @@ final class SysVMapping implements Mapping {
     }
 
     @Override
-    public void extend(long newSize, int prot) {
-        throw new io.shmkit.SegmentCorruptedException("segment " + name + ": header records size=" + newSize
-                + " but backend=" + name.backend().label() + " cannot change size");
-    }
-
-    @Override
-    public void protect(int prot) {
-        if (Libc.mprotect(address, size, prot) != 0) {
-            throw Errors.lastError("mprotect", "segment " + name);
-        }
-    }
-
-    @Override
-    public int mappingCount() {
-        return released ? 0 : 1;
-    }
-
-    @Override
-    public void release() {
-        if (!released) {
-            released = true;
-            Libc.shmdt(address);
-        }
+    void unmap() {
+        Libc.shmdt(address);
     }
 }

@@ -108,7 +108,7 @@ class SegmentBadInputTest {
         SegmentName name = posix("future");
         Segment.create(name, 8192).close();
         try (RandomAccessFile f = new RandomAccessFile(name.path().toFile(), "rw")) {
-            f.seek(SegmentHeader.OFF_FORMAT_VERSION);
+            f.seek(SegmentHeader.OFF_FORMAT);
             f.writeInt(Integer.reverseBytes(99));
         }
         assertThatThrownBy(() -> Segment.open(name))

@@ -262,7 +262,7 @@ class ShmMutexTest {
 
     @Test
     void detachedRegistrationCountsAsDead() {
-        segment.memory().set(ValueLayout.JAVA_LONG, SegmentHeader.attachSlot(41) + SegmentHeader.ATTACH_SLOT_WORD, 3L << 32);
+        segment.memory().set(ValueLayout.JAVA_LONG, SegmentHeader.attachSlot(41) + SegmentHeader.AttachSlot.OFF_WORD, 3L << 32);
         forgeOwner(word(41, 3));
         assertRecoversQuickly("detached");
     }
@@ -270,7 +270,7 @@ class ShmMutexTest {
     @Test
     void registrationWhoseKernelLockIsGoneCountsAsDead() {
         // generation and pid in place, as a process killed with SIGKILL leaves them, but no OFD lock
-        segment.memory().set(ValueLayout.JAVA_LONG, SegmentHeader.attachSlot(42) + SegmentHeader.ATTACH_SLOT_WORD,
+        segment.memory().set(ValueLayout.JAVA_LONG, SegmentHeader.attachSlot(42) + SegmentHeader.AttachSlot.OFF_WORD,
                 3L << 32 | 12345);
         forgeOwner(word(42, 3));
         assertRecoversQuickly("dropped its registration lock");
