@@ -1,9 +1,6 @@
 package io.shmkit.sync;
 
-import io.shmkit.segment.Segment;
-import io.shmkit.segment.SegmentName;
 import io.shmkit.testing.ChildJvm;
-import io.shmkit.testing.TestNames;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -50,24 +47,19 @@ class ShmConditionProcessTest {
 
     @Test
     void twoProcessesPingPongWithoutLosingASignal() throws Exception {
-        String name = TestNames.unique("cond");
-        Segment seg = Segment.create(SegmentName.posix(name), 64 * 1024);
-        try {
-            MemorySegment mem = seg.memory();
-            long base = seg.dataOffset();
+        try (LockProcesses procs = LockProcesses.create("cond")) {
+            MemorySegment mem = procs.mem;
+            long base = procs.base;
             ShmMutex m = ShmMutex.create(mem, base);
             ShmCondition c = ShmCondition.create(mem, base + 64);
             long data = base + 128;
             int rounds = 20_000;
-            try (ChildJvm child = ChildJvm.start(SyncChild.class, "pong", name, "" + base, "" + (base + 64), "" + data, "" + rounds)) {
-                child.awaitLine("READY", Duration.ofSeconds(60));
+            try (ChildJvm child = procs.startReady("pong", base, base + 64, data, rounds)) {
                 ping(m, c, mem, data, rounds);
-                child.awaitLine("DONE", Duration.ofSeconds(60));
-                assertEquals(0, child.waitFor(Duration.ofSeconds(30)));
+                LockProcesses.awaitDone(Duration.ofSeconds(60), child);
+                LockProcesses.assertExitClean(child);
             }
             assertEquals(rounds, mem.get(ValueLayout.JAVA_LONG, data + 8));
-        } finally {
-            seg.closeAndUnlink();
         }
     }
 }

@@ -1,10 +1,9 @@
 package io.shmkit.sync;
 
 import io.shmkit.internal.MutexLayout;
-import io.shmkit.segment.Segment;
-import io.shmkit.segment.SegmentName;
 import io.shmkit.testing.ChildJvm;
-import io.shmkit.testing.TestNames;
+import io.shmkit.sync.LockProcesses.Holder;
+import io.shmkit.sync.LockProcesses.Timed;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,8 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@link ShmMutex} across real child JVMs, including owners killed with SIGKILL. */
 class ShmMutexProcessTest {
 
-    private String name;
-    private Segment segment;
+    private LockProcesses procs;
     private MemorySegment mem;
     private long mutexOff;
     private long dataOff;
@@ -32,31 +31,27 @@ class ShmMutexProcessTest {
 
     @BeforeEach
     void setUp() {
-        name = TestNames.unique("mutex");
-        segment = Segment.create(SegmentName.posix(name), 64 * 1024);
-        mem = segment.memory();
-        mutexOff = segment.dataOffset();
+        procs = LockProcesses.create("mutex");
+        mem = procs.mem;
+        mutexOff = procs.base;
         dataOff = mutexOff + 128;
         mutex = ShmMutex.create(mem, mutexOff);
     }
 
     @AfterEach
     void tearDown() {
-        segment.closeAndUnlink();
+        procs.close();
     }
 
     @Test
     void twoProcessesWithTwoThreadsEachCountToAMillionExactly() throws Exception {
         int perThread = 250_000;
-        try (ChildJvm a = ChildJvm.start(SyncChild.class, "count-mutex", name, "" + mutexOff, "" + dataOff, "2", "" + perThread);
-             ChildJvm b = ChildJvm.start(SyncChild.class, "count-mutex", name, "" + mutexOff, "" + dataOff, "2", "" + perThread)) {
-            a.awaitLine("READY", Duration.ofSeconds(60));
-            b.awaitLine("READY", Duration.ofSeconds(60));
-            mem.set(ValueLayout.JAVA_LONG, dataOff + 16, 1L); // go
-            assertEquals("DONE torn=0", a.awaitLine("DONE", Duration.ofSeconds(120)));
-            assertEquals("DONE torn=0", b.awaitLine("DONE", Duration.ofSeconds(120)));
-            assertEquals(0, a.waitFor(Duration.ofSeconds(30)));
-            assertEquals(0, b.waitFor(Duration.ofSeconds(30)));
+        try (ChildJvm a = procs.start("count-mutex", mutexOff, dataOff, 2, perThread);
+             ChildJvm b = procs.start("count-mutex", mutexOff, dataOff, 2, perThread)) {
+            LockProcesses.awaitReady(a, b);
+            procs.go(dataOff);
+            assertEquals(List.of("DONE torn=0", "DONE torn=0"), LockProcesses.awaitDone(Duration.ofSeconds(120), a, b));
+            LockProcesses.assertExitClean(a, b);
         }
         assertEquals(1_000_000L, mem.get(ValueLayout.JAVA_LONG, dataOff));
         assertEquals(1_000_000L, mem.get(ValueLayout.JAVA_LONG, dataOff + 8));
@@ -94,8 +89,7 @@ class ShmMutexProcessTest {
         ChildJvm[] kids = new ChildJvm[2];
         try {
             for (int i = 0; i < kids.length; i++) {
-                kids[i] = ChildJvm.start(SyncChild.class, "churn-mutex", name, "" + mutexOff, "" + dataOff);
-                kids[i].awaitLine("READY", Duration.ofSeconds(60));
+                kids[i] = procs.startReady("churn-mutex", mutexOff, dataOff);
             }
             for (int k = 0; k < kills; k++) {
                 Thread.sleep(20 + rnd.nextInt(80));
@@ -103,19 +97,17 @@ class ShmMutexProcessTest {
                 kids[victim].kill9();
                 kids[victim].close();
                 // the survivor and this process must get through within moments
-                long t0 = System.nanoTime();
-                LockResult r = mutex.lock(5, TimeUnit.SECONDS);
-                long ms = (System.nanoTime() - t0) / 1_000_000;
+                Timed<LockResult> t = LockProcesses.timed(() -> mutex.lock(5, TimeUnit.SECONDS));
+                LockResult r = t.value();
                 assertTrue(r.acquired(), "lock wedged after kill " + k + ": " + r);
-                assertTrue(ms < 1000, "took " + ms + " ms after kill " + k);
+                assertTrue(t.millis() < 1000, "took " + t.millis() + " ms after kill " + k);
                 if (r == LockResult.OWNER_DIED) {
                     repairPair(mem, dataOff);
                     mutex.markConsistent();
                 }
                 assertEquals(mem.get(ValueLayout.JAVA_LONG, dataOff), mem.get(ValueLayout.JAVA_LONG, dataOff + 8));
                 mutex.unlock();
-                kids[victim] = ChildJvm.start(SyncChild.class, "churn-mutex", name, "" + mutexOff, "" + dataOff);
-                kids[victim].awaitLine("READY", Duration.ofSeconds(60));
+                kids[victim] = procs.startReady("churn-mutex", mutexOff, dataOff);
             }
         } finally {
             for (ChildJvm kid : kids) {
@@ -138,16 +130,15 @@ class ShmMutexProcessTest {
 
     @Test
     void ownerKilledWithSigkillIsReportedToTheNextLocker() throws Exception {
-        try (ChildJvm child = ChildJvm.start(SyncChild.class, "hold-mutex", name, "" + mutexOff)) {
-            assertEquals("LOCKED ACQUIRED", child.awaitLine("LOCKED", Duration.ofSeconds(60)));
+        try (Holder h = procs.hold("hold-mutex", mutexOff)) {
+            ChildJvm child = h.child();
+            assertEquals("LOCKED ACQUIRED", h.line());
             assertEquals(child.pid(), mutex.ownerPid());
             assertEquals(LockResult.BUSY, mutex.tryLock());
             child.kill9();
-            long t0 = System.nanoTime();
-            LockResult r = mutex.lock(10, TimeUnit.SECONDS);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertEquals(LockResult.OWNER_DIED, r);
-            assertTrue(ms < 500, "took " + ms + " ms");
+            Timed<LockResult> t = LockProcesses.timed(() -> mutex.lock(10, TimeUnit.SECONDS));
+            assertEquals(LockResult.OWNER_DIED, t.value());
+            assertTrue(t.millis() < 500, "took " + t.millis() + " ms");
             assertTrue(mutex.lastRecovery().contains("pid " + child.pid()), mutex.lastRecovery());
             mutex.markConsistent();
             mutex.unlock();
@@ -158,8 +149,8 @@ class ShmMutexProcessTest {
 
     @Test
     void sleepingWaiterWakesWhenTheOwnerIsKilled() throws Exception {
-        try (ChildJvm child = ChildJvm.start(SyncChild.class, "hold-mutex", name, "" + mutexOff)) {
-            child.awaitLine("LOCKED", Duration.ofSeconds(60));
+        try (Holder h = procs.hold("hold-mutex", mutexOff)) {
+            ChildJvm child = h.child();
             CompletableFuture<LockResult> waiter = new CompletableFuture<>();
             long[] acquiredAt = new long[1];
             Thread t = new Thread(() -> {
@@ -218,10 +209,9 @@ class ShmMutexProcessTest {
     @Test
     void contendingProcessesNeverTakeALiveLockWhateverTheOldStampSays() throws Exception {
         int perThread = 100_000;
-        try (ChildJvm a = ChildJvm.start(SyncChild.class, "count-mutex", name, "" + mutexOff, "" + dataOff, "2", "" + perThread);
-             ChildJvm b = ChildJvm.start(SyncChild.class, "count-mutex", name, "" + mutexOff, "" + dataOff, "2", "" + perThread)) {
-            a.awaitLine("READY", Duration.ofSeconds(60));
-            b.awaitLine("READY", Duration.ofSeconds(60));
+        try (ChildJvm a = procs.start("count-mutex", mutexOff, dataOff, 2, perThread);
+             ChildJvm b = procs.start("count-mutex", mutexOff, dataOff, 2, perThread)) {
+            LockProcesses.awaitReady(a, b);
             // the worst interleaving of format 1, all the time: the stamp names the current
             // owner's pid with a start time of "an earlier process with the same pid"
             AtomicBoolean stop = new AtomicBoolean();
@@ -233,16 +223,14 @@ class ShmMutexProcessTest {
                 }
             });
             hostile.start();
-            mem.set(ValueLayout.JAVA_LONG, dataOff + 16, 1L); // go
+            procs.go(dataOff);
             try {
-                assertEquals("DONE torn=0", a.awaitLine("DONE", Duration.ofSeconds(300)));
-                assertEquals("DONE torn=0", b.awaitLine("DONE", Duration.ofSeconds(300)));
+                assertEquals(List.of("DONE torn=0", "DONE torn=0"), LockProcesses.awaitDone(Duration.ofSeconds(300), a, b));
             } finally {
                 stop.set(true);
                 hostile.join();
             }
-            assertEquals(0, a.waitFor(Duration.ofSeconds(30)));
-            assertEquals(0, b.waitFor(Duration.ofSeconds(30)));
+            LockProcesses.assertExitClean(a, b);
         }
         assertEquals(4L * perThread, mem.get(ValueLayout.JAVA_LONG, dataOff));
         assertEquals(0, mutex.takeovers(), "a live owner was taken over");

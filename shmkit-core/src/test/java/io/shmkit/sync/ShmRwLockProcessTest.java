@@ -1,9 +1,8 @@
 package io.shmkit.sync;
 
-import io.shmkit.segment.Segment;
-import io.shmkit.segment.SegmentName;
+import io.shmkit.sync.LockProcesses.Holder;
+import io.shmkit.sync.LockProcesses.Timed;
 import io.shmkit.testing.ChildJvm;
-import io.shmkit.testing.TestNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,8 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@link ShmRwLock} across real child JVMs, with writers and readers killed by SIGKILL. */
 class ShmRwLockProcessTest {
 
-    private String name;
-    private Segment segment;
+    private LockProcesses procs;
     private MemorySegment mem;
     private long lockOff;
     private long dataOff;
@@ -30,34 +28,30 @@ class ShmRwLockProcessTest {
 
     @BeforeEach
     void setUp() {
-        name = TestNames.unique("rwlock");
-        segment = Segment.create(SegmentName.posix(name), 64 * 1024);
-        mem = segment.memory();
-        lockOff = segment.dataOffset();
+        procs = LockProcesses.create("rwlock");
+        mem = procs.mem;
+        lockOff = procs.base;
         lock = ShmRwLock.create(mem, lockOff, 8);
         dataOff = lockOff + ShmRwLock.sizeFor(8);
     }
 
     @AfterEach
     void tearDown() {
-        segment.closeAndUnlink();
+        procs.close();
     }
 
     @Test
     void twoProcessesWriteExactlyAndReadersNeverSeeATornPair() throws Exception {
         // per process: 2 writer threads x 250,000 writes and 2 reader threads
         int per = 250_000;
-        try (ChildJvm a = ChildJvm.start(SyncChild.class, "rw-mix", name, "" + lockOff, "" + dataOff, "4", "" + per);
-             ChildJvm b = ChildJvm.start(SyncChild.class, "rw-mix", name, "" + lockOff, "" + dataOff, "4", "" + per)) {
-            a.awaitLine("READY", Duration.ofSeconds(60));
-            b.awaitLine("READY", Duration.ofSeconds(60));
-            mem.set(ValueLayout.JAVA_LONG, dataOff + 16, 1L); // go
-            String ra = a.awaitLine("DONE", Duration.ofSeconds(150));
-            String rb = b.awaitLine("DONE", Duration.ofSeconds(150));
-            assertTrue(ra.startsWith("DONE torn=0 reads="), ra);
-            assertTrue(rb.startsWith("DONE torn=0 reads="), rb);
-            assertEquals(0, a.waitFor(Duration.ofSeconds(30)));
-            assertEquals(0, b.waitFor(Duration.ofSeconds(30)));
+        try (ChildJvm a = procs.start("rw-mix", lockOff, dataOff, 4, per);
+             ChildJvm b = procs.start("rw-mix", lockOff, dataOff, 4, per)) {
+            LockProcesses.awaitReady(a, b);
+            procs.go(dataOff);
+            for (String done : LockProcesses.awaitDone(Duration.ofSeconds(150), a, b)) {
+                assertTrue(done.startsWith("DONE torn=0 reads="), done);
+            }
+            LockProcesses.assertExitClean(a, b);
         }
         assertEquals(1_000_000L, mem.get(ValueLayout.JAVA_LONG, dataOff));
         assertEquals(1_000_000L, mem.get(ValueLayout.JAVA_LONG, dataOff + 8));
@@ -67,15 +61,14 @@ class ShmRwLockProcessTest {
 
     @Test
     void writerKilledWithSigkillIsReportedToTheNextWriter() throws Exception {
-        try (ChildJvm child = ChildJvm.start(SyncChild.class, "hold-write", name, "" + lockOff)) {
-            assertEquals("LOCKED ACQUIRED", child.awaitLine("LOCKED", Duration.ofSeconds(60)));
+        try (Holder h = procs.hold("hold-write", lockOff)) {
+            assertEquals("LOCKED ACQUIRED", h.line());
             assertEquals(LockResult.BUSY, lock.tryWriteLock());
             assertEquals(LockResult.BUSY, lock.tryReadLock());
-            child.kill9();
-            long t0 = System.nanoTime();
-            assertEquals(LockResult.OWNER_DIED, lock.writeLock(10, TimeUnit.SECONDS));
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms < 500, "took " + ms + " ms");
+            h.child().kill9();
+            Timed<LockResult> t = LockProcesses.timed(() -> lock.writeLock(10, TimeUnit.SECONDS));
+            assertEquals(LockResult.OWNER_DIED, t.value());
+            assertTrue(t.millis() < 500, "took " + t.millis() + " ms");
             lock.markConsistent();
             lock.writeUnlock();
         }
@@ -85,8 +78,7 @@ class ShmRwLockProcessTest {
 
     @Test
     void readersBlockedByAKilledWriterGetIn() throws Exception {
-        try (ChildJvm child = ChildJvm.start(SyncChild.class, "hold-write", name, "" + lockOff)) {
-            child.awaitLine("LOCKED", Duration.ofSeconds(60));
+        try (Holder h = procs.hold("hold-write", lockOff)) {
             CompletableFuture<LockResult> reader = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 reader.complete(lock.readLock());
@@ -95,11 +87,10 @@ class ShmRwLockProcessTest {
             t.start();
             Thread.sleep(100);
             assertFalse(reader.isDone(), "reader got in while a live writer holds the lock");
-            child.kill9();
-            long t0 = System.nanoTime();
-            assertEquals(LockResult.OWNER_DIED, reader.get(10, TimeUnit.SECONDS));
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms < 1000, "took " + ms + " ms");
+            h.child().kill9();
+            Timed<LockResult> woke = LockProcesses.timed(() -> reader.get(10, TimeUnit.SECONDS));
+            assertEquals(LockResult.OWNER_DIED, woke.value());
+            assertTrue(woke.millis() < 1000, "took " + woke.millis() + " ms");
             t.join(10_000);
         }
         assertFalse(lock.isConsistent());
@@ -110,18 +101,17 @@ class ShmRwLockProcessTest {
 
     @Test
     void readerKilledWithSigkillDoesNotBlockWriters() throws Exception {
-        try (ChildJvm child = ChildJvm.start(SyncChild.class, "hold-read", name, "" + lockOff)) {
-            assertEquals("LOCKED ACQUIRED", child.awaitLine("LOCKED", Duration.ofSeconds(60)));
+        try (Holder h = procs.hold("hold-read", lockOff)) {
+            assertEquals("LOCKED ACQUIRED", h.line());
             assertEquals(1, lock.readers());
             assertEquals(LockResult.TIMED_OUT, lock.writeLock(50, TimeUnit.MILLISECONDS));
             // a timed-out writer must not keep readers out
             assertEquals(LockResult.ACQUIRED, lock.readLock(1, TimeUnit.SECONDS));
             lock.readUnlock();
-            child.kill9();
-            long t0 = System.nanoTime();
-            assertEquals(LockResult.ACQUIRED, lock.writeLock(10, TimeUnit.SECONDS));
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms < 500, "took " + ms + " ms");
+            h.child().kill9();
+            Timed<LockResult> t = LockProcesses.timed(() -> lock.writeLock(10, TimeUnit.SECONDS));
+            assertEquals(LockResult.ACQUIRED, t.value());
+            assertTrue(t.millis() < 500, "took " + t.millis() + " ms");
             lock.writeUnlock();
         }
         assertEquals(0, lock.readers());
