@@ -75,7 +75,7 @@ final class HeaderCodec {
 
     private static boolean allZero(MemorySegment m, long from, long to) {
         for (long i = from; i < to; i += 8) {
-            if (m.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
+            if (Mem.getLong(m, i) != 0) { // m starts at a page: every i is 8-byte aligned
                 return false;
             }
         }

@@ -25,7 +25,8 @@ import static io.shmkit.internal.SegmentHeader.OFF_SIZE;
 
 /**
  * A named region of shared memory that unrelated processes attach to, starting with a
- * validated 4096-byte header (see {@link io.shmkit.internal.SegmentHeader} for the layout).
+ * validated 4096-byte header (layout descriptor {@code io.shmkit.internal.SegmentHeader},
+ * linked from docs/SEGMENTS.md).
  *
  * {@snippet :
  * try (Segment s = Segment.create(SegmentName.posix("orders"), 1 << 20)) {
