@@ -77,7 +77,12 @@ final class AnonymousMapping extends FixedMapping {
         if (address == Libc.MAP_FAILED) {
             throw Errors.lastError("mmap", "snapshot of segment " + name + " size=" + size);
         }
-        MemorySegment.copy(source, 0, MemorySegment.ofAddress(address).reinterpret(size), 0, size);
+        try {
+            MemorySegment.copy(source, 0, MemorySegment.ofAddress(address).reinterpret(size), 0, size);
+        } catch (RuntimeException | Error e) {
+            Libc.munmap(address, size); // a fault reading the source (a foreign truncation) leaves nothing mapped
+            throw e;
+        }
         return new AnonymousMapping(name, address, size, false);
     }
 
