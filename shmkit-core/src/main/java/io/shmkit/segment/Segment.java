@@ -22,7 +22,7 @@ import static io.shmkit.internal.SegmentHeader.*;
 
 /**
  * A named region of shared memory that unrelated processes attach to, starting with a
- * validated 4096-byte header (see {@link io.shmkit.internal.SegmentHeader} for the layout).
+ * validated 4096-byte header (see {@code io.shmkit.internal.SegmentHeader} for the layout).
  *
  * {@snippet :
  * try (Segment s = Segment.create(SegmentName.posix("orders"), 1 << 20)) {

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * A robust, writer-preferring read-write lock in shared memory: many readers or one writer,
  * across any mix of threads and processes.
  *
- * <p><b>Layout</b> ({@link #sizeFor(int)} bytes; the only place these offsets are written down):
+ * <p><b>Layout</b> ({@link #bytesNeeded(int)} bytes; the only place these offsets are written down):
  * <pre>
  *  0        4          8          12          16       24                      64
  *  +--------+----------+----------+-----------+--------+-----------------------+
@@ -67,7 +67,7 @@ public final class ShmRwLock {
     /** Recommended alignment; 8 is the minimum accepted. */
     public static final long ALIGNMENT = 64;
     /** Bytes of a lock with {@link #DEFAULT_READER_SLOTS}. */
-    public static final long SIZE = sizeFor(DEFAULT_READER_SLOTS);
+    public static final long SIZE = bytesNeeded(DEFAULT_READER_SLOTS);
 
     static final long OFF_WSTATE = 0;
     static final long OFF_EXIT_SEQ = 4;
@@ -117,7 +117,7 @@ public final class ShmRwLock {
     }
 
     /** Bytes a lock with {@code readerSlots} slots occupies (a multiple of 64). */
-    public static long sizeFor(int readerSlots) {
+    public static long bytesNeeded(int readerSlots) {
         if (readerSlots < 1 || readerSlots > 4096) {
             throw new IllegalArgumentException("readerSlots=" + readerSlots + " must be in [1, 4096]");
         }
@@ -134,7 +134,7 @@ public final class ShmRwLock {
      * time; nothing else may use the memory yet.
      */
     public static ShmRwLock create(MemorySegment memory, long offset, int readerSlots) {
-        long size = sizeFor(readerSlots);
+        long size = bytesNeeded(readerSlots);
         SyncMemory.clear(memory, offset, size);
         ShmMutex m = ShmMutex.create(memory, offset + OFF_MUTEX);
         memory.set(ValueLayout.JAVA_INT, offset + OFF_SLOTS, readerSlots);
@@ -150,7 +150,7 @@ public final class ShmRwLock {
     public static ShmRwLock open(MemorySegment memory, long offset) {
         SyncMemory.checkMagic(memory, offset, OFF_SLOT_TABLE, offset + OFF_MAGIC, MAGIC, MAGIC_V1, "ShmRwLock");
         int n = memory.get(ValueLayout.JAVA_INT, offset + OFF_SLOTS);
-        if (n < 1 || n > 4096 || offset + sizeFor(n) > memory.byteSize()) {
+        if (n < 1 || n > 4096 || offset + bytesNeeded(n) > memory.byteSize()) {
             throw new SegmentCorruptedException("ShmRwLock at offset=" + offset + " has readerSlots=" + n
                     + ", outside [1, 4096] or beyond the memory (byteSize=" + memory.byteSize() + ")");
         }

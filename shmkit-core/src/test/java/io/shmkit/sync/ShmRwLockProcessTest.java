@@ -35,7 +35,7 @@ class ShmRwLockProcessTest {
         mem = segment.memory();
         lockOff = segment.dataOffset();
         lock = ShmRwLock.create(mem, lockOff, 8);
-        dataOff = lockOff + ShmRwLock.sizeFor(8);
+        dataOff = lockOff + ShmRwLock.bytesNeeded(8);
     }
 
     @AfterEach
