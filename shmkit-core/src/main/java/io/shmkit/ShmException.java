@@ -18,7 +18,7 @@ public sealed class ShmException extends RuntimeException
                 UnsupportedFormatException, SegmentTruncatedException, SegmentSizeMismatchException,
                 ShmPermissionException, LayoutMismatchException, SegmentCorruptedException,
                 HugePagesUnavailableException, OutOfSharedMemoryException, InsufficientSpaceException,
-                OwnerDiedException, SegmentInUseException,
+                OwnerDiedException, SegmentInUseException, StructureNotFoundException,
                 NativeException {
 
     private static final long serialVersionUID = 1L;

@@ -75,8 +75,8 @@ public class BumpRingRegionBenchmark {
             memory = segment.memory();
             bump = BumpAllocator.create(segment, "bump", 4L << 20, 64 * 1024);
             bumpNoSync = BumpAllocator.create(segment, "bump-st", 4L << 20, 64 * 1024, SyncMode.SINGLE_THREADED);
-            ring = RingAllocator.create(segment, "ring", RingAllocator.lengthFor(4L << 20));
-            ringNoLock = RingAllocator.create(segment, "ring-st", RingAllocator.lengthFor(4L << 20), SyncMode.SINGLE_THREADED);
+            ring = RingAllocator.create(segment, "ring", RingAllocator.bytesNeeded(4L << 20));
+            ringNoLock = RingAllocator.create(segment, "ring-st", RingAllocator.bytesNeeded(4L << 20), SyncMode.SINGLE_THREADED);
             bump2t = BumpAllocator.create(segment, "bump-2t", 2048L << 20, 64 * 1024);
         }
 

@@ -1,5 +1,6 @@
 package io.shmkit.cli;
 
+import io.shmkit.alloc.StructureKind;
 import io.shmkit.segment.AttachedProcess;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.SegmentInfo;
@@ -56,8 +57,7 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("structures:        %d%n", i.directory().size());
         for (DirectoryEntry e : i.directory()) {
             out.printf("  %-32s %-10s kind=0x%04x offset=%d length=%d%n", e.name(),
-                    io.shmkit.alloc.Allocators.typeName(e.kind())
-                            .orElse(e.kind() == io.shmkit.alloc.RegionRegistry.KIND ? "regions" : "-"), e.kind(), e.offset(), e.length());
+                    StructureKind.of(e.kind()).map(StructureKind::label).orElse("-"), e.kind(), e.offset(), e.length());
         }
         return 0;
     }

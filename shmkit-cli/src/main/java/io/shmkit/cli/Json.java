@@ -70,6 +70,8 @@ final class Json {
         for (int k = 0; k < list.size(); k++) {
             DirectoryEntry e = list.get(k);
             b.append(k == 0 ? "" : ",").append("{\"name\":").append(str(e.name())).append(",\"kind\":").append(e.kind())
+                    .append(",\"type\":").append(io.shmkit.alloc.StructureKind.of(e.kind())
+                            .map(t -> str(t.label())).orElse("null"))
                     .append(",\"offset\":").append(e.offset()).append(",\"length\":").append(e.length()).append('}');
         }
         return b.append(']').toString();

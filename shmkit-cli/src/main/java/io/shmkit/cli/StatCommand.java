@@ -2,13 +2,13 @@ package io.shmkit.cli;
 
 import io.shmkit.ShmException;
 import io.shmkit.alloc.AllocatorStats;
-import io.shmkit.alloc.Allocators;
 import io.shmkit.alloc.FixedPool;
 import io.shmkit.alloc.Inspection;
 import io.shmkit.alloc.RegionRegistry;
 import io.shmkit.alloc.SharedAllocator;
 import io.shmkit.alloc.SlabAllocator;
 import io.shmkit.alloc.SlabClassStats;
+import io.shmkit.alloc.StructureKind;
 import io.shmkit.alloc.SyncMode;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
@@ -56,12 +56,13 @@ final class StatCommand implements Callable<Integer> {
             List<DirectoryEntry> entries = seg.directory();
             int shown = 0;
             for (DirectoryEntry e : entries) {
-                if (e.kind() == RegionRegistry.KIND) {
+                StructureKind kind = StructureKind.of(e.kind()).orElse(null);
+                if (kind == StructureKind.REGION_REGISTRY) {
                     shown++;
                     status |= regions(out, seg, e, objects);
                     continue;
                 }
-                if (Allocators.typeName(e.kind()).isEmpty()) {
+                if (kind == null || !kind.isAllocator()) {
                     continue;
                 }
                 shown++;

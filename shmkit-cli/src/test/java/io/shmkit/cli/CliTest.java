@@ -232,6 +232,10 @@ class CliTest {
                 .contains("\"mode\":\"THREAD_CACHED\",\"cachedBlocks\":16")
                 .contains("\"type\":\"region-registry\",\"allocator\":\"blobs\",\"slots\":8");
         Result info = run("info", n);
-        assertThat(info.out()).contains("sessions").contains("fixed-pool").contains("not-an-allocator");
+        assertThat(info.out()).contains("sessions").contains("fixed-pool").contains("not-an-allocator")
+                .contains("region-registry");
+        Result infoJson = run("info", n, "--json");
+        assertThat(infoJson.out()).contains("\"name\":\"sessions\",\"kind\":259,\"type\":\"fixed-pool\"")
+                .contains("\"name\":\"not-an-allocator\",\"kind\":30583,\"type\":null");
     }
 }

@@ -1,13 +1,13 @@
 package io.shmkit.alloc;
 
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 import static io.shmkit.internal.BumpLayout.*;
 
@@ -56,9 +56,6 @@ public final class BumpAllocator implements SharedAllocator {
     /** Directory kind of a bump allocator. */
     public static final int KIND = 0x0101;
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-
     private final MemorySegment memory;
     private final String name;
     private final long base;
@@ -70,9 +67,9 @@ public final class BumpAllocator implements SharedAllocator {
         this.memory = memory;
         this.name = name;
         this.base = base;
-        this.pageSize = (long) LONG.get(memory, base + PAGE_SIZE);
-        this.pageCount = (long) LONG.get(memory, base + PAGE_COUNT);
-        this.shared = ((int) INT.get(memory, base + FLAGS) & FLAG_SINGLE_THREADED) == 0;
+        this.pageSize = Mem.getLong(memory, base + OFF_PAGE_SIZE);
+        this.pageCount = Mem.getLong(memory, base + OFF_PAGE_COUNT);
+        this.shared = (Mem.getInt(memory, base + OFF_FLAGS) & FLAGS_SINGLE_THREADED) == 0;
     }
 
     // ------------------------------------------------------------------ create / open
@@ -114,16 +111,11 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     private static BumpAllocator open(MemorySegment memory, String name, long offset, long length) {
-        Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "bump allocator '" + name + "'");
-        int version = (int) INT.get(memory, offset + VERSION);
-        if (version != VERSION_VALUE) {
-            throw new io.shmkit.LayoutMismatchException("bump allocator '" + name + "': version=" + version
-                    + ", this library reads version=" + VERSION_VALUE);
-        }
-        long pageSize = (long) LONG.get(memory, offset + PAGE_SIZE);
-        long pageCount = (long) LONG.get(memory, offset + PAGE_COUNT);
-        long storedLength = (long) LONG.get(memory, offset + LENGTH);
-        if (storedLength != length || pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE || (pageSize & 63) != 0
+        Structures.awaitFormat(memory, offset, OFF_MAGIC, MAGIC, OFF_FORMAT, FORMAT, "bump allocator '" + name + "'", LEGACY_MAGICS);
+        long pageSize = Mem.getLong(memory, offset + OFF_PAGE_SIZE);
+        long pageCount = Mem.getLong(memory, offset + OFF_PAGE_COUNT);
+        long storedLength = Mem.getLong(memory, offset + OFF_LENGTH);
+        if (storedLength != length || pageSize < MIN_PAGE_BYTES || pageSize > MAX_PAGE_BYTES || (pageSize & 63) != 0
                 || pageCount != length / pageSize) {
             throw new SegmentCorruptedException("bump allocator '" + name + "' at offset " + offset
                     + ": header geometry pageSize=" + pageSize + " pageCount=" + pageCount + " length=" + storedLength
@@ -133,9 +125,9 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     private static void checkGeometry(long length, long pageSize) {
-        if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE || (pageSize & 63) != 0) {
-            throw new IllegalArgumentException("pageSize must be a multiple of 64 in [" + MIN_PAGE_SIZE + ", "
-                    + MAX_PAGE_SIZE + "]: pageSize=" + pageSize);
+        if (pageSize < MIN_PAGE_BYTES || pageSize > MAX_PAGE_BYTES || (pageSize & 63) != 0) {
+            throw new IllegalArgumentException("pageSize must be a multiple of 64 in [" + MIN_PAGE_BYTES + ", "
+                    + MAX_PAGE_BYTES + "]: pageSize=" + pageSize);
         }
         if (length < pageSize) {
             throw new IllegalArgumentException("length must hold at least one page: length=" + length
@@ -150,19 +142,18 @@ public final class BumpAllocator implements SharedAllocator {
         // Clear every page header (the range may hold old data), then the structure header.
         for (long i = 0; i < pageCount; i++) {
             long h = offset + pageHeader(pageSize, i);
-            LONG.set(memory, h + PAGE_NEXT, 0L);
-            LONG.set(memory, h + PAGE_USED, 0L);
+            Mem.setLong(memory, h + Page.OFF_NEXT, 0L);
+            Mem.setLong(memory, h + Page.OFF_USED, 0L);
         }
-        INT.set(memory, offset + VERSION, VERSION_VALUE);
-        INT.set(memory, offset + FLAGS, singleThreaded ? FLAG_SINGLE_THREADED : 0);
-        LONG.set(memory, offset + PAGE_SIZE, pageSize);
-        LONG.set(memory, offset + PAGE_COUNT, pageCount);
-        LONG.set(memory, offset + LENGTH, length);
-        LONG.set(memory, offset + CURRENT, 0L);
-        LONG.set(memory, offset + RETIRED, 0L);
-        LONG.set(memory, offset + FAILURES, 0L);
+        Mem.setInt(memory, offset + OFF_FLAGS, singleThreaded ? FLAGS_SINGLE_THREADED : 0);
+        Mem.setLong(memory, offset + OFF_PAGE_SIZE, pageSize);
+        Mem.setLong(memory, offset + OFF_PAGE_COUNT, pageCount);
+        Mem.setLong(memory, offset + OFF_LENGTH, length);
+        Mem.setLong(memory, offset + OFF_CURRENT, 0L);
+        Mem.setLong(memory, offset + OFF_RETIRED, 0L);
+        Mem.setLong(memory, offset + OFF_FAILURES, 0L);
         // release: an opener that sees the magic sees every field above
-        LONG.setRelease(memory, offset + MAGIC, MAGIC_VALUE);
+        Formats.publish(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT);
         return new BumpAllocator(memory, name, offset);
     }
 
@@ -236,26 +227,26 @@ public final class BumpAllocator implements SharedAllocator {
         long b = base;
         long need = (size + 7) & -8L;
         if (need > largestPage() || need < size) {
-            count(b + FAILURES);
+            count(b + OFF_FAILURES);
             return 0;
         }
-        long page = (long) LONG.getAcquire(m, b + CURRENT); // acquire: a hint; any value in the chain is correct
+        long page = Mem.getLongAcquire(m, b + OFF_CURRENT); // acquire: a hint; any value in the chain is correct
         if (page < 0 || page >= pageCount
                 // CURRENT only ever moves to a page after that page was linked, so its predecessor links to it
-                || (page > 0 && (long) LONG.getAcquire(m, b + pageHeader(pageSize, page - 1) + PAGE_NEXT) != page)) {
+                || (page > 0 && Mem.getLongAcquire(m, b + pageHeader(pageSize, page - 1) + Page.OFF_NEXT) != page)) {
             throw new SegmentCorruptedException("bump allocator '" + name + "': CURRENT page index " + page
-                    + " at offset " + (b + CURRENT) + " is not a chained page of [0, " + pageCount + ")");
+                    + " at offset " + (b + OFF_CURRENT) + " is not a chained page of [0, " + pageCount + ")");
         }
         for (long steps = 0; steps <= pageCount; steps++) {
             long header = b + pageHeader(pageSize, page);
             long data = b + pageData(pageSize, page);
             long cap = usable(pageSize, page);
             while (true) {
-                long word = (long) LONG.getAcquire(m, header + PAGE_USED); // acquire: CAS operand
+                long word = Mem.getLongAcquire(m, header + Page.OFF_USED); // acquire: CAS operand
                 long used = usedBytes(word);
                 if (used > cap || (used & 7) != 0 || usedCount(word) > used / 8) {
                     throw corruptPage(page, "USED bytes=" + used + " count=" + usedCount(word) + " not in [0, " + cap
-                            + "], not a multiple of 8, or more blocks than 8-byte units", header + PAGE_USED);
+                            + "], not a multiple of 8, or more blocks than 8-byte units", header + Page.OFF_USED);
                 }
                 long at = Structures.alignUp(data + used, align);
                 long newBytes = at + need - data;
@@ -265,23 +256,23 @@ public final class BumpAllocator implements SharedAllocator {
                 long newUsed = word + USED_ONE_BLOCK + (newBytes - used); // one more block, newBytes consumed
                 if (shared) {
                     // the commit point of an allocation: one CAS on the page's USED word
-                    if (LONG.compareAndSet(m, header + PAGE_USED, word, newUsed)) {
+                    if (Mem.casLong(m, header + Page.OFF_USED, word, newUsed)) {
                         return at;
                     }
                 } else {
-                    LONG.setRelease(m, header + PAGE_USED, newUsed); // release: single-threaded commit, same order
+                    Mem.setLongRelease(m, header + Page.OFF_USED, newUsed); // release: single-threaded commit, same order
                     return at;
                 }
             }
             long next = nextPage(header, page);
             if (next == 0) {
-                count(b + FAILURES);
+                count(b + OFF_FAILURES);
                 return 0;
             }
             if (shared) {
-                LONG.compareAndSet(m, b + CURRENT, page, next); // hint only: losing this race is fine
+                Mem.casLong(m, b + OFF_CURRENT, page, next); // hint only: losing this race is fine
             } else {
-                LONG.setRelease(m, b + CURRENT, next); // release: hint, same order as shared mode
+                Mem.setLongRelease(m, b + OFF_CURRENT, next); // release: hint, same order as shared mode
             }
             page = next;
         }
@@ -292,31 +283,31 @@ public final class BumpAllocator implements SharedAllocator {
     /** The next page after {@code page}, chaining a fresh one if needed; 0 if the range is full. */
     private long nextPage(long header, long page) {
         MemorySegment m = memory;
-        long next = (long) LONG.getAcquire(m, header + PAGE_NEXT); // acquire: a page linked by another process
+        long next = Mem.getLongAcquire(m, header + Page.OFF_NEXT); // acquire: a page linked by another process
         if (next == 0) {
             if (page + 1 >= pageCount) {
                 return 0;
             }
             if (shared) {
                 // the commit point of chaining: one CAS; the new page's words are already 0
-                LONG.compareAndSet(m, header + PAGE_NEXT, 0L, page + 1);
-                next = (long) LONG.getAcquire(m, header + PAGE_NEXT); // acquire: whoever won linked page + 1
+                Mem.casLong(m, header + Page.OFF_NEXT, 0L, page + 1);
+                next = Mem.getLongAcquire(m, header + Page.OFF_NEXT); // acquire: whoever won linked page + 1
             } else {
-                LONG.setRelease(m, header + PAGE_NEXT, page + 1); // release: same commit order as shared mode
+                Mem.setLongRelease(m, header + Page.OFF_NEXT, page + 1); // release: same commit order as shared mode
                 next = page + 1;
             }
         }
         if (next != page + 1) {
-            throw corruptPage(page, "NEXT=" + next + ", expected 0 or " + (page + 1), header + PAGE_NEXT);
+            throw corruptPage(page, "NEXT=" + next + ", expected 0 or " + (page + 1), header + Page.OFF_NEXT);
         }
         return next;
     }
 
     private void count(long at) {
         if (shared) {
-            LONG.getAndAdd(memory, at, 1L);
+            Mem.getAndAddLong(memory, at, 1L);
         } else {
-            LONG.set(memory, at, (long) LONG.get(memory, at) + 1);
+            Mem.setLong(memory, at, Mem.getLong(memory, at) + 1);
         }
     }
 
@@ -338,11 +329,11 @@ public final class BumpAllocator implements SharedAllocator {
     }
 
     private long leftInCurrentPage() {
-        long page = (long) LONG.getAcquire(memory, base + CURRENT);
+        long page = Mem.getLongAcquire(memory, base + OFF_CURRENT);
         if (page < 0 || page >= pageCount) {
             return 0;
         }
-        return usable(pageSize, page) - usedBytes((long) LONG.getAcquire(memory, base + pageHeader(pageSize, page) + PAGE_USED));
+        return usable(pageSize, page) - usedBytes(Mem.getLongAcquire(memory, base + pageHeader(pageSize, page) + Page.OFF_USED));
     }
 
     /**
@@ -365,10 +356,10 @@ public final class BumpAllocator implements SharedAllocator {
     public void reset() {
         MemorySegment m = memory;
         long b = base;
-        LONG.setRelease(m, b + CURRENT, 0L); // release: start from page 0 before pages are emptied
+        Mem.setLongRelease(m, b + OFF_CURRENT, 0L); // release: start from page 0 before pages are emptied
         long last = 0;
         for (long i = 0; i < pageCount; i++) {
-            long next = (long) LONG.getAcquire(m, b + pageHeader(pageSize, i) + PAGE_NEXT);
+            long next = Mem.getLongAcquire(m, b + pageHeader(pageSize, i) + Page.OFF_NEXT);
             if (next != i + 1) {
                 break;
             }
@@ -376,15 +367,15 @@ public final class BumpAllocator implements SharedAllocator {
         }
         long retired = 0;
         for (long i = 0; i <= last; i++) {
-            retired += usedCount((long) LONG.getAcquire(m, b + pageHeader(pageSize, i) + PAGE_USED));
+            retired += usedCount(Mem.getLongAcquire(m, b + pageHeader(pageSize, i) + Page.OFF_USED));
         }
         // advisory: a kill between this store and the emptying below over-counts requests
-        LONG.setRelease(m, b + RETIRED, (long) LONG.getAcquire(m, b + RETIRED) + retired);
+        Mem.setLongRelease(m, b + OFF_RETIRED, Mem.getLongAcquire(m, b + OFF_RETIRED) + retired);
         // Empty from the last chained page backwards: a kill in between leaves a shorter, valid chain.
         for (long i = last; i >= 0; i--) {
             long h = b + pageHeader(pageSize, i);
-            LONG.setRelease(m, h + PAGE_USED, 0L); // release: page emptied before it is unlinked
-            LONG.setRelease(m, h + PAGE_NEXT, 0L); // release: unlink after emptying
+            Mem.setLongRelease(m, h + Page.OFF_USED, 0L); // release: page emptied before it is unlinked
+            Mem.setLongRelease(m, h + Page.OFF_NEXT, 0L); // release: unlink after emptying
         }
     }
 
@@ -397,23 +388,23 @@ public final class BumpAllocator implements SharedAllocator {
     @Override
     public AllocatorStats stats() {
         MemorySegment m = memory;
-        long capacity = usable(pageSize, 0) + (pageCount - 1) * (pageSize - PAGE_HEADER_SIZE);
+        long capacity = usable(pageSize, 0) + (pageCount - 1) * (pageSize - Page.BYTES);
         long used = 0;
         long blocks = 0;
         long page = 0;
         for (long steps = 0; steps < pageCount; steps++) {
             long h = base + pageHeader(pageSize, page);
-            long word = (long) LONG.getAcquire(m, h + PAGE_USED); // acquire: committed allocations
+            long word = Mem.getLongAcquire(m, h + Page.OFF_USED); // acquire: committed allocations
             used += usedBytes(word);
             blocks += usedCount(word);
-            long next = (long) LONG.getAcquire(m, h + PAGE_NEXT);
+            long next = Mem.getLongAcquire(m, h + Page.OFF_NEXT);
             if (next != page + 1 || next >= pageCount) {
                 break;
             }
             page = next;
         }
-        long retired = (long) LONG.getAcquire(m, base + RETIRED);
-        long failures = (long) LONG.getAcquire(m, base + FAILURES);
+        long retired = Mem.getLongAcquire(m, base + OFF_RETIRED);
+        long failures = Mem.getLongAcquire(m, base + OFF_FAILURES);
         return new AllocatorStats("bump", name, capacity, used, blocks, retired + blocks + failures, failures);
     }
 
@@ -427,11 +418,11 @@ public final class BumpAllocator implements SharedAllocator {
         for (long steps = 0; steps < pageCount; steps++) {
             long h = base + pageHeader(pageSize, page);
             long data = base + pageData(pageSize, page);
-            long used = usedBytes((long) LONG.getAcquire(memory, h + PAGE_USED)); // acquire: committed allocations
+            long used = usedBytes(Mem.getLongAcquire(memory, h + Page.OFF_USED)); // acquire: committed allocations
             if (offset >= data && offset < data + used) {
                 return true;
             }
-            long next = (long) LONG.getAcquire(memory, h + PAGE_NEXT);
+            long next = Mem.getLongAcquire(memory, h + Page.OFF_NEXT);
             if (next != page + 1 || next >= pageCount) {
                 return false;
             }
@@ -444,7 +435,7 @@ public final class BumpAllocator implements SharedAllocator {
     public long chainedPages() {
         long page = 0;
         for (long steps = 0; steps < pageCount; steps++) {
-            long next = (long) LONG.getAcquire(memory, base + pageHeader(pageSize, page) + PAGE_NEXT);
+            long next = Mem.getLongAcquire(memory, base + pageHeader(pageSize, page) + Page.OFF_NEXT);
             if (next != page + 1 || next >= pageCount) {
                 break;
             }
@@ -462,50 +453,50 @@ public final class BumpAllocator implements SharedAllocator {
     public void verify() {
         MemorySegment m = memory;
         long b = base;
-        long magic = (long) LONG.getAcquire(m, b + MAGIC);
-        if (magic != MAGIC_VALUE) {
+        long magic = Mem.getLongAcquire(m, b + OFF_MAGIC);
+        if (magic != MAGIC) {
             throw new SegmentCorruptedException("bump allocator '" + name + "': bad magic 0x" + Long.toHexString(magic)
-                    + " at offset " + (b + MAGIC));
+                    + " at offset " + (b + OFF_MAGIC));
         }
-        if ((long) LONG.get(m, b + PAGE_SIZE) != pageSize || (long) LONG.get(m, b + PAGE_COUNT) != pageCount) {
+        if (Mem.getLong(m, b + OFF_PAGE_SIZE) != pageSize || Mem.getLong(m, b + OFF_PAGE_COUNT) != pageCount) {
             throw new SegmentCorruptedException("bump allocator '" + name + "': PAGE_SIZE/PAGE_COUNT at offset "
-                    + (b + PAGE_SIZE) + " changed: " + LONG.get(m, b + PAGE_SIZE) + "/" + LONG.get(m, b + PAGE_COUNT)
+                    + (b + OFF_PAGE_SIZE) + " changed: " + Mem.getLong(m, b + OFF_PAGE_SIZE) + "/" + Mem.getLong(m, b + OFF_PAGE_COUNT)
                     + ", opened with " + pageSize + "/" + pageCount);
         }
         long chainEnd = -1;
         for (long i = 0; i < pageCount; i++) {
             long h = b + pageHeader(pageSize, i);
-            long word = (long) LONG.getAcquire(m, h + PAGE_USED);
+            long word = Mem.getLongAcquire(m, h + Page.OFF_USED);
             long used = usedBytes(word);
-            long next = (long) LONG.getAcquire(m, h + PAGE_NEXT);
+            long next = Mem.getLongAcquire(m, h + Page.OFF_NEXT);
             long cap = usable(pageSize, i);
             if (chainEnd < 0) {
                 if (used > cap || (used & 7) != 0 || usedCount(word) > used / 8) {
                     throw corruptPage(i, "USED bytes=" + used + " count=" + usedCount(word) + " not in [0, " + cap
-                            + "], not a multiple of 8, or more blocks than 8-byte units", h + PAGE_USED);
+                            + "], not a multiple of 8, or more blocks than 8-byte units", h + Page.OFF_USED);
                 }
                 if (next != 0 && (next != i + 1 || next >= pageCount)) {
                     throw corruptPage(i, "NEXT=" + next + ", expected 0 or " + (i + 1)
-                            + (i + 1 >= pageCount ? " (last page must have NEXT=0)" : ""), h + PAGE_NEXT);
+                            + (i + 1 >= pageCount ? " (last page must have NEXT=0)" : ""), h + Page.OFF_NEXT);
                 }
                 if (next == 0) {
                     chainEnd = i;
                 }
             } else if (word != 0 || next != 0) {
                 throw corruptPage(i, "page is not in the chain (chain ends at page " + chainEnd + ") but has USED="
-                        + used + " NEXT=" + next, word != 0 ? h + PAGE_USED : h + PAGE_NEXT);
+                        + used + " NEXT=" + next, word != 0 ? h + Page.OFF_USED : h + Page.OFF_NEXT);
             }
         }
-        long current = (long) LONG.getAcquire(m, b + CURRENT);
+        long current = Mem.getLongAcquire(m, b + OFF_CURRENT);
         if (current < 0 || current > chainEnd) {
             throw new SegmentCorruptedException("bump allocator '" + name + "': CURRENT=" + current + " at offset "
-                    + (b + CURRENT) + " is not a chained page (chain is pages 0.." + chainEnd + ")");
+                    + (b + OFF_CURRENT) + " is not a chained page (chain is pages 0.." + chainEnd + ")");
         }
-        long retired = (long) LONG.getAcquire(m, b + RETIRED);
-        long failures = (long) LONG.getAcquire(m, b + FAILURES);
+        long retired = Mem.getLongAcquire(m, b + OFF_RETIRED);
+        long failures = Mem.getLongAcquire(m, b + OFF_FAILURES);
         if (failures < 0 || retired < 0) {
             throw new SegmentCorruptedException("bump allocator '" + name + "': negative counters retired="
-                    + retired + " failures=" + failures + " at offset " + (b + RETIRED));
+                    + retired + " failures=" + failures + " at offset " + (b + OFF_RETIRED));
         }
     }
 

@@ -168,10 +168,14 @@ public final class FixedPool implements SharedAllocator {
     }
 
     /** Creates a pool in a raw range {@code [offset, offset + length)} of {@code memory} (offset 64-byte aligned). */
-    public static FixedPool create(MemorySegment memory, long offset, long length, String name, long sliceSize,
-                                   int count, long align, SyncMode mode) {
+    public static FixedPool create(MemorySegment memory, long offset, long length, long sliceSize, int count,
+                                   long align, SyncMode mode) {
         checkParams(sliceSize, count, align);
-        return init(name, memory, offset, length, sliceSize, count, align, mode);
+        return init(rangeName(offset), memory, offset, length, sliceSize, count, align, mode);
+    }
+
+    private static String rangeName(long offset) {
+        return "fixed-pool@" + offset;
     }
 
     /** Bytes a pool with these parameters needs in a raw range (at most; alignment padding included). */
@@ -196,8 +200,12 @@ public final class FixedPool implements SharedAllocator {
         return open(segment.memory(), e.offset(), e.length(), name);
     }
 
-    /** Opens a pool created in a raw range. */
-    public static FixedPool open(MemorySegment memory, long offset, long length, String name) {
+    /** Opens the pool created in the raw range {@code [offset, offset + length)} of {@code memory}. */
+    public static FixedPool open(MemorySegment memory, long offset, long length) {
+        return open(memory, offset, length, rangeName(offset));
+    }
+
+    private static FixedPool open(MemorySegment memory, long offset, long length, String name) {
         Structures.checkRange(memory, offset, length, "fixed pool '" + name + "'");
         long oldMagic = memory.get(ValueLayout.JAVA_LONG, offset + MAGIC);
         if (oldMagic == MAGIC_FORMAT_1 || oldMagic == MAGIC_FORMAT_2) {

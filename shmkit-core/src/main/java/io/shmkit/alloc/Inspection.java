@@ -113,10 +113,7 @@ public final class Inspection {
 
     /** The structure's robust lock, or null if its kind has none or it was made without one. */
     private static ShmMutex mutexOf(Segment segment, DirectoryEntry entry) {
-        boolean locked = switch (entry.kind()) {
-            case FixedPool.KIND, SlabAllocator.KIND, RingAllocator.KIND, RegionRegistry.KIND -> true;
-            default -> false;
-        };
+        boolean locked = StructureKind.of(entry.kind()).map(StructureKind::locked).orElse(false);
         if (!locked || entry.length() < LOCK_OFFSET + ShmMutex.SIZE) {
             return null;
         }

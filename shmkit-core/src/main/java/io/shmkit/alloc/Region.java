@@ -42,7 +42,7 @@ import java.util.Map;
  * {@link #create(SharedAllocator, long)} takes blocks and large allocations from an allocator in
  * a shared segment, for example a {@link RingAllocator} (a FIFO of regions fits a ring well), and
  * gives them back on close; {@link #offsetOf(MemorySegment)} turns a slice into the offset other
- * processes use. {@link #inRange} does the same on a raw range of memory, with a private
+ * processes use. {@link #create(MemorySegment, long, long, long)} does the same on a raw range of memory, with a private
  * single-threaded ring.
  *
  * <h2>Thread and process safety</h2>
@@ -169,7 +169,7 @@ public final class Region implements AutoCloseable {
      * is managed by a private single-threaded {@link RingAllocator} that holds the blocks and the
      * large allocations. The range must not be used by anything else while the region lives.
      */
-    public static Region inRange(MemorySegment memory, long offset, long length, long blockSize) {
+    public static Region create(MemorySegment memory, long offset, long length, long blockSize) {
         RingAllocator ring = RingAllocator.create(memory, offset, length, SyncMode.SINGLE_THREADED);
         return new Region(new AllocatorBacking(ring), blockSize, defaultThreshold(blockSize), "region@" + offset);
     }

@@ -1,5 +1,7 @@
 package io.shmkit.alloc;
 
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
 import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
@@ -7,8 +9,6 @@ import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 import static io.shmkit.internal.RingLayout.*;
 
@@ -47,12 +47,9 @@ public final class RingAllocator implements SharedAllocator {
     /** Directory kind of a ring allocator. */
     public static final int KIND = 0x0102;
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-
     static {
-        if (AllocLock.RESERVED != LOCK_SIZE) {
-            throw new ExceptionInInitializerError("RingLayout.LOCK_SIZE=" + LOCK_SIZE + " but AllocLock.RESERVED="
+        if (AllocLock.RESERVED != LOCK_BYTES) {
+            throw new ExceptionInInitializerError("RingLayout.LOCK_SIZE=" + LOCK_BYTES + " but AllocLock.RESERVED="
                     + AllocLock.RESERVED);
         }
     }
@@ -67,16 +64,15 @@ public final class RingAllocator implements SharedAllocator {
     private final boolean shared;
     private final AllocLock lock;
 
-    private RingAllocator(MemorySegment memory, String name, long base, boolean created) {
+    private RingAllocator(MemorySegment memory, String name, long base, AllocLock lock) {
         this.memory = memory;
         this.name = name;
         this.base = base;
-        this.data = base + DATA;
-        this.cap = (long) LONG.get(memory, base + CAPACITY);
+        this.data = base + OFF_DATA;
+        this.cap = Mem.getLong(memory, base + OFF_CAPACITY);
         this.capMask = Long.bitCount(cap) == 1 ? cap - 1 : -1;
-        this.shared = ((int) INT.get(memory, base + FLAGS) & FLAG_SINGLE_THREADED) == 0;
-        this.lock = !shared ? AllocLock.NONE
-                : created ? AllocLock.createRobust(memory, base + LOCK) : AllocLock.openRobust(memory, base + LOCK);
+        this.shared = (Mem.getInt(memory, base + OFF_FLAGS) & FLAGS_SINGLE_THREADED) == 0;
+        this.lock = lock;
     }
 
     // ------------------------------------------------------------------ create / open
@@ -112,6 +108,7 @@ public final class RingAllocator implements SharedAllocator {
         return init(memory, "ring@" + offset, offset, length, single);
     }
 
+    /** Opens the ring allocator created in the raw range {@code [offset, offset + length)} of {@code memory}. */
     public static RingAllocator open(MemorySegment memory, long offset, long length) {
         return open(memory, "ring@" + offset, offset, length);
     }
@@ -120,56 +117,52 @@ public final class RingAllocator implements SharedAllocator {
      * The range length that gives a data area of exactly {@code capacity} bytes (a multiple of
      * 16). A power-of-two capacity is a little faster: positions are masked instead of divided.
      */
-    public static long lengthFor(long capacity) {
-        if (capacity < 4 * BLOCK_UNIT || (capacity & (BLOCK_UNIT - 1)) != 0) {
+    public static long bytesNeeded(long capacity) {
+        if (capacity < 4 * BLOCK_UNIT_BYTES || (capacity & (BLOCK_UNIT_BYTES - 1)) != 0) {
             throw new IllegalArgumentException("capacity must be a multiple of 16 and >= 64: capacity=" + capacity);
         }
-        return DATA + capacity;
+        return OFF_DATA + capacity;
     }
 
     /** Bytes of the data area a range of {@code length} bytes provides. */
-    public static long capacityFor(long length) {
-        return (length - DATA) & -BLOCK_UNIT;
+    private static long capacityFor(long length) {
+        return (length - OFF_DATA) & -BLOCK_UNIT_BYTES;
     }
 
     private static void checkLength(long length) {
-        if (length < DATA + 4 * BLOCK_UNIT) {
+        if (length < OFF_DATA + 4 * BLOCK_UNIT_BYTES) {
             throw new IllegalArgumentException("length too small for a ring: length=" + length + ", minimum="
-                    + (DATA + 4 * BLOCK_UNIT));
+                    + (OFF_DATA + 4 * BLOCK_UNIT_BYTES));
         }
     }
 
     private static RingAllocator init(MemorySegment memory, String name, long offset, long length, boolean singleThreaded) {
         Structures.checkRange(memory, offset, length, "ring allocator '" + name + "'");
-        INT.set(memory, offset + VERSION, VERSION_VALUE);
-        INT.set(memory, offset + FLAGS, singleThreaded ? FLAG_SINGLE_THREADED : 0);
-        LONG.set(memory, offset + CAPACITY, capacityFor(length));
-        LONG.set(memory, offset + LENGTH, length);
-        memory.asSlice(offset + LOCK, LOCK_SIZE).fill((byte) 0);
-        RingAllocator ring = new RingAllocator(memory, name, offset, true); // creates the lock
-        LONG.set(memory, offset + HEAD, 0L);
-        LONG.set(memory, offset + TAIL, 0L);
-        LONG.set(memory, offset + REQUESTS, 0L);
-        LONG.set(memory, offset + FAILURES, 0L);
+        Mem.setInt(memory, offset + OFF_FLAGS, singleThreaded ? FLAGS_SINGLE_THREADED : 0);
+        Mem.setLong(memory, offset + OFF_CAPACITY, capacityFor(length));
+        Mem.setLong(memory, offset + OFF_LENGTH, length);
+        memory.asSlice(offset + OFF_LOCK, LOCK_BYTES).fill((byte) 0);
+        RingAllocator ring = new RingAllocator(memory, name, offset,
+                singleThreaded ? AllocLock.NONE : AllocLock.createRobust(memory, offset + OFF_LOCK));
+        Mem.setLong(memory, offset + OFF_HEAD, 0L);
+        Mem.setLong(memory, offset + OFF_TAIL, 0L);
+        Mem.setLong(memory, offset + OFF_REQUESTS, 0L);
+        Mem.setLong(memory, offset + OFF_FAILURES, 0L);
         // release: an opener that sees the magic sees every field above
-        LONG.setRelease(memory, offset + MAGIC, MAGIC_VALUE);
+        Formats.publish(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT);
         return ring;
     }
 
     private static RingAllocator open(MemorySegment memory, String name, long offset, long length) {
-        Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "ring allocator '" + name + "'");
-        int version = (int) INT.get(memory, offset + VERSION);
-        if (version != VERSION_VALUE) {
-            throw new LayoutMismatchException("ring allocator '" + name + "': version=" + version
-                    + ", this library reads version=" + VERSION_VALUE);
-        }
-        long capacity = (long) LONG.get(memory, offset + CAPACITY);
-        long stored = (long) LONG.get(memory, offset + LENGTH);
+        Structures.awaitFormat(memory, offset, OFF_MAGIC, MAGIC, OFF_FORMAT, FORMAT, "ring allocator '" + name + "'", LEGACY_MAGICS);
+        long capacity = Mem.getLong(memory, offset + OFF_CAPACITY);
+        long stored = Mem.getLong(memory, offset + OFF_LENGTH);
         if (stored != length || capacity != capacityFor(length)) {
             throw new SegmentCorruptedException("ring allocator '" + name + "' at offset " + offset + ": CAPACITY="
                     + capacity + " LENGTH=" + stored + " do not match the range length=" + length);
         }
-        return new RingAllocator(memory, name, offset, false);
+        boolean single = (Mem.getInt(memory, offset + OFF_FLAGS) & FLAGS_SINGLE_THREADED) != 0;
+        return new RingAllocator(memory, name, offset, single ? AllocLock.NONE : AllocLock.openRobust(memory, offset + OFF_LOCK));
     }
 
     // ------------------------------------------------------------------ SharedAllocator
@@ -196,7 +189,7 @@ public final class RingAllocator implements SharedAllocator {
 
     /** The largest request an empty ring can satisfy at the default alignment. */
     public long maxAllocation() {
-        return cap - BLOCK_HEADER;
+        return cap - Block.BYTES;
     }
 
     @Override
@@ -217,14 +210,14 @@ public final class RingAllocator implements SharedAllocator {
         lockAndRepair();
         try {
             MemorySegment m = memory;
-            LONG.set(m, base + REQUESTS, (long) LONG.get(m, base + REQUESTS) + 1);
+            Mem.setLong(m, base + OFF_REQUESTS, Mem.getLong(m, base + OFF_REQUESTS) + 1);
             long off = size > cap ? 0 : place(size, align);
             if (off == 0) {
                 collect();
                 off = size > cap ? 0 : place(size, align);
             }
             if (off == 0) {
-                LONG.set(m, base + FAILURES, (long) LONG.get(m, base + FAILURES) + 1);
+                Mem.setLong(m, base + OFF_FAILURES, Mem.getLong(m, base + OFF_FAILURES) + 1);
                 if (throwWhenFull) {
                     // the message describes the ring as this request saw it: built under the lock
                     throw new OutOfSharedMemoryException(failureMessage(size, align));
@@ -263,10 +256,10 @@ public final class RingAllocator implements SharedAllocator {
 
     /** Payload gap (multiple of 16) so that the payload of a block at physical {@code p} is aligned. */
     private long gap(long p, long align) {
-        if (align <= BLOCK_UNIT) {
+        if (align <= BLOCK_UNIT_BYTES) {
             return 0;
         }
-        long payload = data + p + BLOCK_HEADER;
+        long payload = data + p + Block.BYTES;
         long g = (align - (payload & (align - 1))) & (align - 1);
         return g; // a multiple of 16 because data, p and the header are
     }
@@ -274,13 +267,13 @@ public final class RingAllocator implements SharedAllocator {
     /** Places a block at the tail; returns its payload offset or 0 if it does not fit. Lock held. */
     private long place(long size, long align) {
         MemorySegment m = memory;
-        long head = (long) LONG.get(m, base + HEAD);
-        long tail = (long) LONG.get(m, base + TAIL);
+        long head = Mem.getLong(m, base + OFF_HEAD);
+        long tail = Mem.getLong(m, base + OFF_TAIL);
         checkHeadTail(head, tail);
         long live = tail - head;
         long hp = phys(head);
         long tp = phys(tail);
-        long blockLen = (BLOCK_HEADER + size + BLOCK_UNIT - 1) & -BLOCK_UNIT;
+        long blockLen = (Block.BYTES + size + BLOCK_UNIT_BYTES - 1) & -BLOCK_UNIT_BYTES;
         boolean tailAhead = tp > hp || live == 0;
         long limit = tailAhead ? cap : hp;
         if (live >= cap) {
@@ -290,13 +283,13 @@ public final class RingAllocator implements SharedAllocator {
         if (tp + g + blockLen <= limit) {
             long v = tail;
             if (g > 0) {
-                writeHeader(tp, g, tag(PADDING, v));
+                writeHeader(tp, g, tag(STATE_PADDING, v));
                 v += g;
             }
-            writeHeader(tp + g, blockLen, tag(USED, v));
+            writeHeader(tp + g, blockLen, tag(STATE_USED, v));
             // the commit point: the new block(s) join the chain
-            LONG.setRelease(m, base + TAIL, v + blockLen);
-            return data + tp + g + BLOCK_HEADER;
+            Mem.setLongRelease(m, base + OFF_TAIL, v + blockLen);
+            return data + tp + g + Block.BYTES;
         }
         if (!tailAhead || tp == 0) {
             return 0;
@@ -308,64 +301,64 @@ public final class RingAllocator implements SharedAllocator {
             return 0;
         }
         long v = tail;
-        writeHeader(tp, pad, tag(PADDING, v));
+        writeHeader(tp, pad, tag(STATE_PADDING, v));
         v += pad;
         if (g0 > 0) {
-            writeHeader(0, g0, tag(PADDING, v));
+            writeHeader(0, g0, tag(STATE_PADDING, v));
             v += g0;
         }
-        writeHeader(g0, blockLen, tag(USED, v));
+        writeHeader(g0, blockLen, tag(STATE_USED, v));
         // the commit point: padding to the end of the ring and the new block join the chain at once
-        LONG.setRelease(m, base + TAIL, v + blockLen);
-        return data + g0 + BLOCK_HEADER;
+        Mem.setLongRelease(m, base + OFF_TAIL, v + blockLen);
+        return data + g0 + Block.BYTES;
     }
 
     private void writeHeader(long p, long size, long tag) {
-        LONG.set(memory, data + p + BLOCK_SIZE, size);
-        LONG.set(memory, data + p + BLOCK_TAG, tag); // published by the release store of TAIL
+        Mem.setLong(memory, data + p + Block.OFF_SIZE, size);
+        Mem.setLong(memory, data + p + Block.OFF_TAG, tag); // published by the release store of OFF_TAIL
     }
 
     /** Advances HEAD past FREE and PADDING blocks. Lock held. */
     private void collect() {
         MemorySegment m = memory;
-        long head = (long) LONG.get(m, base + HEAD);
-        long tail = (long) LONG.get(m, base + TAIL);
+        long head = Mem.getLong(m, base + OFF_HEAD);
+        long tail = Mem.getLong(m, base + OFF_TAIL);
         checkHeadTail(head, tail);
         long h = head;
         while (h < tail) {
             long p = phys(h);
-            long size = (long) LONG.get(m, data + p + BLOCK_SIZE);
-            long tag = (long) LONG.getAcquire(m, data + p + BLOCK_TAG); // acquire: pairs with free's CAS
+            long size = Mem.getLong(m, data + p + Block.OFF_SIZE);
+            long tag = Mem.getLongAcquire(m, data + p + Block.OFF_TAG); // acquire: pairs with free's CAS
             checkBlock(h, p, size, tag, tail);
-            if (tagState(tag) == USED) {
+            if (tagState(tag) == STATE_USED) {
                 break;
             }
             h += size;
         }
         if (h != head) {
             // the commit point of collection: one release store of HEAD
-            LONG.setRelease(m, base + HEAD, h);
+            Mem.setLongRelease(m, base + OFF_HEAD, h);
         }
     }
 
     private void checkBlock(long v, long p, long size, long tag, long tail) {
         if (!tagMagicOk(tag)) {
-            throw corrupt(v, p, "bad tag 0x" + Long.toHexString(tag), data + p + BLOCK_TAG);
+            throw corrupt(v, p, "bad tag 0x" + Long.toHexString(tag), data + p + Block.OFF_TAG);
         }
-        if (tagPosition(tag) != (v & POS_MASK)) {
-            throw corrupt(v, p, "tag names position " + tagPosition(tag) + ", expected " + (v & POS_MASK), data + p + BLOCK_TAG);
+        if (tagPosition(tag) != (v & TAG_POS_MASK)) {
+            throw corrupt(v, p, "tag names position " + tagPosition(tag) + ", expected " + (v & TAG_POS_MASK), data + p + Block.OFF_TAG);
         }
-        if (size < BLOCK_UNIT || (size & (BLOCK_UNIT - 1)) != 0 || p + size > cap || v + size > tail) {
+        if (size < BLOCK_UNIT_BYTES || (size & (BLOCK_UNIT_BYTES - 1)) != 0 || p + size > cap || v + size > tail) {
             throw corrupt(v, p, "SIZE=" + size + " not a multiple of 16 >= 16 inside the ring and the live part",
-                    data + p + BLOCK_SIZE);
+                    data + p + Block.OFF_SIZE);
         }
     }
 
     /** HEAD and TAIL must be 16-byte positions at most the capacity apart, HEAD first. */
     private void checkHeadTail(long head, long tail) {
-        if (head < 0 || tail < head || tail - head > cap || ((head | tail) & (BLOCK_UNIT - 1)) != 0) {
+        if (head < 0 || tail < head || tail - head > cap || ((head | tail) & (BLOCK_UNIT_BYTES - 1)) != 0) {
             throw new SegmentCorruptedException("ring allocator '" + name + "': HEAD=" + head + " TAIL=" + tail
-                    + " (offsets " + (base + HEAD) + ", " + (base + TAIL) + ") do not describe a live part of at most "
+                    + " (offsets " + (base + OFF_HEAD) + ", " + (base + OFF_TAIL) + ") do not describe a live part of at most "
                     + cap + " bytes on 16-byte positions");
         }
     }
@@ -377,34 +370,34 @@ public final class RingAllocator implements SharedAllocator {
 
     @Override
     public void free(long offset) {
-        long rel = offset - BLOCK_HEADER - data;
-        if (rel < 0 || rel >= cap || (rel & (BLOCK_UNIT - 1)) != 0) {
+        long rel = offset - Block.BYTES - data;
+        if (rel < 0 || rel >= cap || (rel & (BLOCK_UNIT_BYTES - 1)) != 0) {
             throw new IllegalArgumentException("ring allocator '" + name + "': offset=" + offset
                     + " is not a block of this allocator (outside its data area or misaligned)");
         }
         MemorySegment m = memory;
-        long head = (long) LONG.getAcquire(m, base + HEAD); // acquire: the live part of the ring
-        long tail = (long) LONG.getAcquire(m, base + TAIL); // acquire: headers published with TAIL
+        long head = Mem.getLongAcquire(m, base + OFF_HEAD); // acquire: the live part of the ring
+        long tail = Mem.getLongAcquire(m, base + OFF_TAIL); // acquire: headers published with OFF_TAIL
         long v = head + distance(phys(head), rel);
         if (v >= tail) {
             throw new IllegalArgumentException("ring allocator '" + name + "': offset=" + offset
                     + " is not allocated (outside the live part of the ring; double free or foreign offset)");
         }
-        long tagAt = data + rel + BLOCK_TAG;
-        long expected = tag(USED, v);
+        long tagAt = data + rel + Block.OFF_TAG;
+        long expected = tag(STATE_USED, v);
         boolean done;
         if (shared) {
             // the commit point of free: one CAS USED -> FREE on the block's tag
-            done = LONG.compareAndSet(m, tagAt, expected, tag(FREE, v));
+            done = Mem.casLong(m, tagAt, expected, tag(STATE_FREE, v));
         } else {
-            done = (long) LONG.get(m, tagAt) == expected;
+            done = Mem.getLong(m, tagAt) == expected;
             if (done) {
-                LONG.setRelease(m, tagAt, tag(FREE, v)); // release: same commit as shared mode
+                Mem.setLongRelease(m, tagAt, tag(STATE_FREE, v)); // release: same commit as shared mode
             }
         }
         if (!done) {
-            long actual = (long) LONG.getAcquire(m, tagAt);
-            if (actual == tag(FREE, v)) {
+            long actual = Mem.getLongAcquire(m, tagAt);
+            if (actual == tag(STATE_FREE, v)) {
                 throw new IllegalArgumentException("ring allocator '" + name + "': double free of offset=" + offset);
             }
             throw new IllegalArgumentException("ring allocator '" + name + "': offset=" + offset
@@ -417,14 +410,14 @@ public final class RingAllocator implements SharedAllocator {
      * tests and diagnostics: the answer may be stale as soon as it is returned.
      */
     public boolean isAllocated(long offset) {
-        long rel = offset - BLOCK_HEADER - data;
-        if (rel < 0 || rel >= cap || (rel & (BLOCK_UNIT - 1)) != 0) {
+        long rel = offset - Block.BYTES - data;
+        if (rel < 0 || rel >= cap || (rel & (BLOCK_UNIT_BYTES - 1)) != 0) {
             return false;
         }
-        long head = (long) LONG.getAcquire(memory, base + HEAD);
-        long tail = (long) LONG.getAcquire(memory, base + TAIL);
+        long head = Mem.getLongAcquire(memory, base + OFF_HEAD);
+        long tail = Mem.getLongAcquire(memory, base + OFF_TAIL);
         long v = head + distance(phys(head), rel);
-        return v < tail && (long) LONG.getAcquire(memory, data + rel + BLOCK_TAG) == tag(USED, v);
+        return v < tail && Mem.getLongAcquire(memory, data + rel + Block.OFF_TAG) == tag(STATE_USED, v);
     }
 
     /**
@@ -437,14 +430,14 @@ public final class RingAllocator implements SharedAllocator {
         try {
             long[] w = walk(false);
             long[] out = new long[(int) w[1]];
-            long head = (long) LONG.getAcquire(memory, base + HEAD);
-            long tail = (long) LONG.getAcquire(memory, base + TAIL);
+            long head = Mem.getLongAcquire(memory, base + OFF_HEAD);
+            long tail = Mem.getLongAcquire(memory, base + OFF_TAIL);
             int n = 0;
             for (long v = head; v < tail && n < out.length; ) {
                 long p = phys(v);
-                long size = (long) LONG.get(memory, data + p + BLOCK_SIZE);
-                if (tagState((long) LONG.getAcquire(memory, data + p + BLOCK_TAG)) == USED) {
-                    out[n++] = data + p + BLOCK_HEADER;
+                long size = Mem.getLong(memory, data + p + Block.OFF_SIZE);
+                if (tagState(Mem.getLongAcquire(memory, data + p + Block.OFF_TAG)) == STATE_USED) {
+                    out[n++] = data + p + Block.BYTES;
                 }
                 v += size;
             }
@@ -462,22 +455,22 @@ public final class RingAllocator implements SharedAllocator {
     /** Walks the chain HEAD..TAIL; returns {used bytes, used blocks}. Lock held. */
     private long[] walk(boolean strict) {
         MemorySegment m = memory;
-        long head = (long) LONG.getAcquire(m, base + HEAD);
-        long tail = (long) LONG.getAcquire(m, base + TAIL);
+        long head = Mem.getLongAcquire(m, base + OFF_HEAD);
+        long tail = Mem.getLongAcquire(m, base + OFF_TAIL);
         checkHeadTail(head, tail);
         long used = 0;
         long blocks = 0;
         long v = head;
         while (v < tail) {
             long p = phys(v);
-            long size = (long) LONG.get(m, data + p + BLOCK_SIZE);
-            long tag = (long) LONG.getAcquire(m, data + p + BLOCK_TAG);
+            long size = Mem.getLong(m, data + p + Block.OFF_SIZE);
+            long tag = Mem.getLongAcquire(m, data + p + Block.OFF_TAG);
             checkBlock(v, p, size, tag, tail);
             int state = tagState(tag);
-            if (state == PADDING && strict && p + size != cap && !paddingBeforeAlignedBlock(v + size, tail)) {
-                throw corrupt(v, p, "PADDING block that neither ends the ring nor precedes a block", data + p + BLOCK_TAG);
+            if (state == STATE_PADDING && strict && p + size != cap && !paddingBeforeAlignedBlock(v + size, tail)) {
+                throw corrupt(v, p, "PADDING block that neither ends the ring nor precedes a block", data + p + Block.OFF_TAG);
             }
-            if (state == USED) {
+            if (state == STATE_USED) {
                 used += size;
                 blocks++;
             }
@@ -498,8 +491,8 @@ public final class RingAllocator implements SharedAllocator {
         lockAndRepair();
         try {
             w = walk(false);
-            requests = (long) LONG.get(memory, base + REQUESTS);
-            failures = (long) LONG.get(memory, base + FAILURES);
+            requests = Mem.getLong(memory, base + OFF_REQUESTS);
+            failures = Mem.getLong(memory, base + OFF_FAILURES);
         } finally {
             lock.unlock();
         }
@@ -514,14 +507,14 @@ public final class RingAllocator implements SharedAllocator {
      */
     @Override
     public void verify() {
-        long magic = (long) LONG.getAcquire(memory, base + MAGIC);
-        if (magic != MAGIC_VALUE) {
+        long magic = Mem.getLongAcquire(memory, base + OFF_MAGIC);
+        if (magic != MAGIC) {
             throw new SegmentCorruptedException("ring allocator '" + name + "': bad magic 0x" + Long.toHexString(magic)
-                    + " at offset " + (base + MAGIC));
+                    + " at offset " + (base + OFF_MAGIC));
         }
-        if ((long) LONG.get(memory, base + CAPACITY) != cap) {
-            throw new SegmentCorruptedException("ring allocator '" + name + "': CAPACITY at offset " + (base + CAPACITY)
-                    + " changed to " + LONG.get(memory, base + CAPACITY) + ", opened with " + cap);
+        if (Mem.getLong(memory, base + OFF_CAPACITY) != cap) {
+            throw new SegmentCorruptedException("ring allocator '" + name + "': CAPACITY at offset " + (base + OFF_CAPACITY)
+                    + " changed to " + Mem.getLong(memory, base + OFF_CAPACITY) + ", opened with " + cap);
         }
         lockAndRepair();
         try {
@@ -534,8 +527,8 @@ public final class RingAllocator implements SharedAllocator {
     /** Lock held. */
     private String failureMessage(long size, long align) {
         long[] w = walk(false);
-        long head = (long) LONG.get(memory, base + HEAD);
-        long tail = (long) LONG.get(memory, base + TAIL);
+        long head = Mem.getLong(memory, base + OFF_HEAD);
+        long tail = Mem.getLong(memory, base + OFF_TAIL);
         long hp = phys(head);
         long tp = phys(tail);
         long contiguous = tail == head ? Math.max(cap - tp, tp) : tp >= hp ? Math.max(cap - tp, hp) : hp - tp;

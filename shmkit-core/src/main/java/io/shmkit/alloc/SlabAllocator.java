@@ -159,10 +159,14 @@ public final class SlabAllocator implements SharedAllocator {
     }
 
     /** Creates a slab in a raw range {@code [offset, offset + length)} (offset 64-byte aligned). */
-    public static SlabAllocator create(MemorySegment memory, long offset, long length, String name, int pageCount,
-                                       int pageSize, SyncMode mode) {
+    public static SlabAllocator create(MemorySegment memory, long offset, long length, int pageCount, int pageSize,
+                                       SyncMode mode) {
         checkParams(pageCount, pageSize);
-        return init(name, memory, offset, length, pageCount, pageSize, mode);
+        return init(rangeName(offset), memory, offset, length, pageCount, pageSize, mode);
+    }
+
+    private static String rangeName(long offset) {
+        return "slab@" + offset;
     }
 
     /** Bytes a slab with these parameters needs in a raw range, at most. */
@@ -181,8 +185,12 @@ public final class SlabAllocator implements SharedAllocator {
         return open(segment.memory(), e.offset(), e.length(), name);
     }
 
-    /** Opens a slab created in a raw range. */
-    public static SlabAllocator open(MemorySegment memory, long offset, long length, String name) {
+    /** Opens the slab created in the raw range {@code [offset, offset + length)} of {@code memory}. */
+    public static SlabAllocator open(MemorySegment memory, long offset, long length) {
+        return open(memory, offset, length, rangeName(offset));
+    }
+
+    private static SlabAllocator open(MemorySegment memory, long offset, long length, String name) {
         Structures.checkRange(memory, offset, length, "slab '" + name + "'");
         if (memory.get(L, offset + MAGIC) == MAGIC_FORMAT_1) {
             throw new LayoutMismatchException("slab '" + name + "' at offset=" + offset + " has format 1 (an older"

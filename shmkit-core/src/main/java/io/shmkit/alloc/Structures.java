@@ -1,21 +1,21 @@
 package io.shmkit.alloc;
 
+import io.shmkit.UnsupportedFormatException;
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
 import io.shmkit.LayoutMismatchException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.SegmentNotFoundException;
+import io.shmkit.StructureNotFoundException;
 import io.shmkit.segment.AttachedProcess;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
 /** Helpers shared by the allocators of this package for create/open. */
 final class Structures {
-
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final long MAGIC_WAIT_NANOS = 2_000_000_000L;
 
     /**
@@ -38,9 +38,11 @@ final class Structures {
      * Finds the structure {@code name} of {@code kind} and waits (briefly) until its creator
      * published it; a structure whose creator died before publishing it, or gave it up, is
      * refused at once with a message naming the creator.
+     *
+     * @throws StructureNotFoundException if the directory has no structure of that name
      */
     static DirectoryEntry lookup(Segment segment, String name, int kind, String type) {
-        DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new IllegalArgumentException(
+        DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new StructureNotFoundException(
                 "no structure named '" + name + "' in segment " + segment.name()));
         if (e.kind() != kind) {
             throw new LayoutMismatchException("structure '" + name + "' in segment " + segment.name() + " has kind=0x"
@@ -61,7 +63,7 @@ final class Structures {
         long deadline = System.nanoTime() + (segment.isSnapshot() ? 0 : MAGIC_WAIT_NANOS);
         while (true) {
             MemorySegment m = segment.memory();
-            if (e.offset() + 8 > m.byteSize() || (long) LONG.getAcquire(m, e.offset()) != 0) {
+            if (e.offset() + 8 > m.byteSize() || Mem.getLongAcquire(m, e.offset()) != 0) {
                 return; // published (the structure's own open checks the exact magic), or out of range (its open says so)
             }
             Optional<DirectoryEntry> now = segment.lookup(e.name());
@@ -90,16 +92,35 @@ final class Structures {
      * @throws SegmentCorruptedException if the magic is wrong or never appears
      */
     static void awaitMagic(MemorySegment memory, long at, long expected, String what) {
+        long m = awaitNonZero(memory, at, what);
+        if (m != expected) {
+            throw new SegmentCorruptedException(what + ": bad magic 0x" + Long.toHexString(m) + " at offset " + at
+                    + ", expected 0x" + Long.toHexString(expected));
+        }
+    }
+
+    /**
+     * Waits (briefly) until the creator has published the structure at {@code at} (its magic at
+     * {@code at + magicAt} non-zero), then checks its magic and format with the one version
+     * scheme (Formats in the internal package).
+     *
+     * @throws SegmentCorruptedException   if the magic is wrong or never appears
+     * @throws UnsupportedFormatException if the structure has a legacy magic or another format
+     */
+    static void awaitFormat(MemorySegment memory, long at, long magicAt, long magic, long formatAt, int format,
+                            String what, long... legacy) {
+        awaitNonZero(memory, at + magicAt, what);
+        Formats.check(memory, at + magicAt, magic, at + formatAt, format, what + " at offset " + at, legacy);
+    }
+
+    /** The magic word at {@code at} once it is non-zero (acquire); gives up after 2 s. */
+    private static long awaitNonZero(MemorySegment memory, long at, String what) {
         checkRange(memory, at, 8, what);
         long deadline = System.nanoTime() + MAGIC_WAIT_NANOS;
         while (true) {
-            long m = (long) LONG.getAcquire(memory, at); // acquire: pairs with the creator's release of the magic
-            if (m == expected) {
-                return;
-            }
+            long m = Mem.getLongAcquire(memory, at); // acquire: pairs with the creator's release of the magic
             if (m != 0) {
-                throw new SegmentCorruptedException(what + ": bad magic 0x" + Long.toHexString(m) + " at offset " + at
-                        + ", expected 0x" + Long.toHexString(expected));
+                return m;
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new SegmentCorruptedException(what + ": magic still 0 at offset " + at

@@ -31,7 +31,7 @@ import static io.shmkit.internal.RwLockLayout.WSTATE_WRITER;
  * A robust, writer-preferring read-write lock in shared memory: many readers or one writer,
  * across any mix of threads and processes.
  *
- * <p><b>Layout.</b> {@link #sizeFor(int)} bytes (layout descriptor {@code RwLockLayout}): a
+ * <p><b>Layout.</b> {@link #bytesNeeded(int)} bytes (layout descriptor {@code RwLockLayout}): a
  * line holding the writer state (the readers' futex word), the readers' exit sequence (the
  * writer's futex word), the slot count, the format and the magic; a line holding the writer
  * {@link ShmMutex}; then one line per reader slot, each naming the process that owns it (its
@@ -72,7 +72,7 @@ public final class ShmRwLock {
     /** Recommended alignment; 8 is the minimum accepted. */
     public static final long ALIGNMENT = 64;
     /** Bytes of a lock with {@link #DEFAULT_READER_SLOTS}. */
-    public static final long SIZE = sizeFor(DEFAULT_READER_SLOTS);
+    public static final long SIZE = bytesNeeded(DEFAULT_READER_SLOTS);
 
     /** Serialises slot claiming within this process, so all instances share one slot. */
     private static final Object CLAIM = new Object();
@@ -102,7 +102,7 @@ public final class ShmRwLock {
     }
 
     /** Bytes a lock with {@code readerSlots} slots occupies (a multiple of 64). */
-    public static long sizeFor(int readerSlots) {
+    public static long bytesNeeded(int readerSlots) {
         if (readerSlots < 1 || readerSlots > MAX_READER_SLOTS) {
             throw new IllegalArgumentException("readerSlots=" + readerSlots + " must be in [1, " + MAX_READER_SLOTS + "]");
         }
@@ -119,7 +119,7 @@ public final class ShmRwLock {
      * time; nothing else may use the memory yet.
      */
     public static ShmRwLock create(MemorySegment memory, long offset, int readerSlots) {
-        long size = sizeFor(readerSlots);
+        long size = bytesNeeded(readerSlots);
         SyncMemory.clear(memory, offset, size);
         ShmMutex m = ShmMutex.create(memory, offset + OFF_MUTEX);
         Mem.setInt(memory, offset + OFF_SLOTS, readerSlots);
@@ -138,7 +138,7 @@ public final class ShmRwLock {
         Formats.check(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT, "ShmRwLock at offset=" + offset,
                 RwLockLayout.MAGIC_FORMAT_1, RwLockLayout.MAGIC_FORMAT_2);
         int n = Mem.getInt(memory, offset + OFF_SLOTS);
-        if (n < 1 || n > MAX_READER_SLOTS || offset + sizeFor(n) > memory.byteSize()) {
+        if (n < 1 || n > MAX_READER_SLOTS || offset + bytesNeeded(n) > memory.byteSize()) {
             throw new SegmentCorruptedException("ShmRwLock at offset=" + offset + " has readerSlots=" + n
                     + ", outside [1, " + MAX_READER_SLOTS + "] or beyond the memory (byteSize=" + memory.byteSize() + ")");
         }

@@ -60,7 +60,7 @@ class AllocatorDamageFuzzTest {
             long lock = e.offset() + switch (kind) {
                 case FIXED_LOCKED, FIXED_CACHED -> FixedPoolLayout.LOCK;
                 case SLAB_LOCKED, SLAB_CACHED -> SlabLayout.LOCK;
-                case RING -> RingLayout.LOCK;
+                case RING -> RingLayout.OFF_LOCK;
                 case BUMP -> -AllocLock.RESERVED; // lock-free: nothing to spare
             };
             long meta = switch (kind) {

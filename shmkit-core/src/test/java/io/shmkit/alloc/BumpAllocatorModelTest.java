@@ -60,7 +60,7 @@ class BumpAllocatorModelTest {
                     // the model: bump within the current page, else move to the next one
                     long need = (size + 7) & -8L;
                     long expected = 0;
-                    long largest = pages > 1 ? pageSize - BumpLayout.PAGE_HEADER_SIZE : pageSize - BumpLayout.FIRST_PAGE_DATA;
+                    long largest = pages > 1 ? pageSize - BumpLayout.Page.BYTES : pageSize - BumpLayout.OFF_PAGE0_DATA;
                     if (need <= largest) {
                         for (int p = current; p < pages; p++) {
                             long data = base + BumpLayout.pageData(pageSize, p);

@@ -1,6 +1,8 @@
 package io.shmkit.alloc;
 
 import io.shmkit.LayoutMismatchException;
+import io.shmkit.StructureNotFoundException;
+import io.shmkit.UnsupportedFormatException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.BumpLayout;
@@ -43,14 +45,14 @@ class BumpAllocatorTest {
     void firstPageHoldsExactlyItsUsableSizeAndHeadersAreAccounted() {
         BumpAllocator single = BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.LOCKED);
         long usable0 = single.maxAllocation(0);
-        assertEquals(PAGE - BumpLayout.FIRST_PAGE_DATA, usable0);
-        assertTrue(usable0 < PAGE - BumpLayout.PAGE_HEADER_SIZE, "first page must account for the allocator header");
+        assertEquals(PAGE - BumpLayout.OFF_PAGE0_DATA, usable0);
+        assertTrue(usable0 < PAGE - BumpLayout.Page.BYTES, "first page must account for the allocator header");
         // one byte more than the first page can hold: fails clearly, naming the limit
         OutOfSharedMemoryException e = assertThrows(OutOfSharedMemoryException.class, () -> single.allocate(usable0 + 1));
         assertThat(e.getMessage()).contains("size=" + (usable0 + 1)).contains(single.name()).contains("usable size=" + usable0);
         assertEquals(0, single.tryAllocate(usable0 + 1));
         long off = single.allocate(usable0);
-        assertEquals(BumpLayout.FIRST_PAGE_DATA, off);
+        assertEquals(BumpLayout.OFF_PAGE0_DATA, off);
         assertEquals(PAGE, off + usable0, "the block ends exactly at the page end");
         assertEquals(0, single.tryAllocate(1));
         single.verify();
@@ -60,11 +62,11 @@ class BumpAllocatorTest {
     void firstPageUsableSizeFitsThereOneMoreMovesToTheNextPage() {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, SyncMode.LOCKED);
         long off = bump.allocate(bump.maxAllocation(0));
-        assertEquals(BumpLayout.FIRST_PAGE_DATA, off);
+        assertEquals(BumpLayout.OFF_PAGE0_DATA, off);
         assertEquals(1, bump.chainedPages());
         bump.reset();
         long off2 = bump.allocate(bump.maxAllocation(0) + 1);
-        assertEquals(PAGE + BumpLayout.PAGE_HEADER_SIZE, off2, "does not fit page 0, lands at page 1's data start");
+        assertEquals(PAGE + BumpLayout.Page.BYTES, off2, "does not fit page 0, lands at page 1's data start");
         assertEquals(2, bump.chainedPages());
         bump.verify();
     }
@@ -73,17 +75,17 @@ class BumpAllocatorTest {
     void laterPageHoldsExactlyItsUsableSizeAndOneByteMoreFails() {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 3 * PAGE, PAGE, SyncMode.LOCKED);
         long usable1 = bump.maxAllocation(1);
-        assertEquals(PAGE - BumpLayout.PAGE_HEADER_SIZE, usable1);
+        assertEquals(PAGE - BumpLayout.Page.BYTES, usable1);
         bump.allocate(8); // page 0 is now partly used
         long off = bump.allocate(usable1);
-        assertEquals(PAGE + BumpLayout.PAGE_HEADER_SIZE, off);
+        assertEquals(PAGE + BumpLayout.Page.BYTES, off);
         assertEquals(2 * PAGE, off + usable1);
         OutOfSharedMemoryException e = assertThrows(OutOfSharedMemoryException.class, () -> bump.allocate(usable1 + 1));
         assertThat(e.getMessage()).contains("exceeds the largest page's usable size=" + usable1);
         // the over-size request did not consume page 2
         assertEquals(2, bump.chainedPages());
         long off3 = bump.allocate(usable1);
-        assertEquals(2 * PAGE + BumpLayout.PAGE_HEADER_SIZE, off3);
+        assertEquals(2 * PAGE + BumpLayout.Page.BYTES, off3);
         assertThrows(OutOfSharedMemoryException.class, () -> bump.allocate(8));
         bump.verify();
     }
@@ -165,7 +167,7 @@ class BumpAllocatorTest {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(bump.maxAllocation(0));
         bump.allocate(64);
-        long nextField = PAGE + BumpLayout.PAGE_NEXT; // page 1's NEXT
+        long nextField = PAGE + BumpLayout.Page.OFF_NEXT; // page 1's NEXT
         mem.set(ValueLayout.JAVA_LONG, nextField, 1L); // a self-loop
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, bump::verify);
         assertThat(e.getMessage()).contains("page 1").contains("NEXT=1").contains("offset " + nextField);
@@ -177,7 +179,7 @@ class BumpAllocatorTest {
     void verifyNamesACorruptedUsedWordAndAllocateRefusesIt() {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
-        long usedField = BumpLayout.STRUCT_HEADER_SIZE + BumpLayout.PAGE_USED;
+        long usedField = BumpLayout.HEADER_BYTES + BumpLayout.Page.OFF_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, 0x7FFF_0000_0000L);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, bump::verify);
         assertThat(e.getMessage()).contains("page 0").contains("offset " + usedField);
@@ -188,7 +190,7 @@ class BumpAllocatorTest {
     void verifyFindsABlockCountThatCannotBe() {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
-        long usedField = BumpLayout.STRUCT_HEADER_SIZE + BumpLayout.PAGE_USED;
+        long usedField = BumpLayout.HEADER_BYTES + BumpLayout.Page.OFF_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, (100L << BumpLayout.USED_BYTES_BITS) | 64); // 100 blocks in 64 bytes
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, bump::verify);
         assertThat(e.getMessage()).contains("count=100").contains("offset " + usedField);
@@ -198,18 +200,18 @@ class BumpAllocatorTest {
     void aCurrentHintPointingOutsideTheChainIsReportedNotUsed() {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
-        mem.set(ValueLayout.JAVA_LONG, BumpLayout.CURRENT, 3L); // page 3 is not linked
+        mem.set(ValueLayout.JAVA_LONG, BumpLayout.OFF_CURRENT, 3L); // page 3 is not linked
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, () -> bump.allocate(8));
-        assertThat(e.getMessage()).contains("CURRENT page index 3").contains("offset " + BumpLayout.CURRENT);
+        assertThat(e.getMessage()).contains("CURRENT page index 3").contains("offset " + BumpLayout.OFF_CURRENT);
         assertThrows(SegmentCorruptedException.class, bump::verify);
-        assertEquals(0, mem.get(ValueLayout.JAVA_LONG, 3 * PAGE + BumpLayout.PAGE_USED), "nothing was carved from page 3");
+        assertEquals(0, mem.get(ValueLayout.JAVA_LONG, 3 * PAGE + BumpLayout.Page.OFF_USED), "nothing was carved from page 3");
     }
 
     @Test
     void verifyFindsUsedBytesInAPageOutsideTheChain() {
         BumpAllocator bump = BumpAllocator.create(mem, 0, 4 * PAGE, PAGE, SyncMode.LOCKED);
         bump.allocate(64);
-        long usedField = 3 * PAGE + BumpLayout.PAGE_USED;
+        long usedField = 3 * PAGE + BumpLayout.Page.OFF_USED;
         mem.set(ValueLayout.JAVA_LONG, usedField, 128L);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, bump::verify);
         assertThat(e.getMessage()).contains("page 3").contains("not in the chain").contains("offset " + usedField);
@@ -220,7 +222,19 @@ class BumpAllocatorTest {
         BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.LOCKED);
         mem.set(ValueLayout.JAVA_LONG, 0, 0x1234L);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, () -> BumpAllocator.open(mem, 0, PAGE));
-        assertThat(e.getMessage()).contains("bad magic").contains("offset 0");
+        assertThat(e.getMessage()).contains("magic is").contains("offset 0");
+    }
+
+    @Test
+    void openRefusesTheFormatBeforeTheVersionScheme() {
+        BumpAllocator.create(mem, 0, PAGE, PAGE, SyncMode.LOCKED);
+        mem.set(ValueLayout.JAVA_LONG, 0, 0x3150_4D55_424D_4853L); // 'SHMBUMP1': format 1
+        UnsupportedFormatException e = assertThrows(UnsupportedFormatException.class, () -> BumpAllocator.open(mem, 0, PAGE));
+        assertThat(e.getMessage()).contains("SHMBUMP1").contains("SHMKBUMP").contains("recreate");
+        mem.set(ValueLayout.JAVA_LONG, 0, io.shmkit.internal.BumpLayout.MAGIC);
+        mem.set(ValueLayout.JAVA_INT, io.shmkit.internal.BumpLayout.OFF_FORMAT, 3);
+        e = assertThrows(UnsupportedFormatException.class, () -> BumpAllocator.open(mem, 0, PAGE));
+        assertThat(e.getMessage()).contains("format 3").contains("newer");
     }
 
     @Test
@@ -239,7 +253,7 @@ class BumpAllocatorTest {
                     assertEquals(off + 40, off2);
                     assertEquals(2, a.stats().allocations());
                     assertThrows(LayoutMismatchException.class, () -> BumpAllocator.open(s2, "other"));
-                    assertThrows(IllegalArgumentException.class, () -> BumpAllocator.open(s2, "missing"));
+                    assertThrows(StructureNotFoundException.class, () -> BumpAllocator.open(s2, "missing"));
                 }
             } finally {
                 s.closeAndUnlink();
@@ -252,8 +266,8 @@ class BumpAllocatorTest {
         BumpAllocator st = BumpAllocator.create(mem, 0, 2 * PAGE, PAGE, SyncMode.SINGLE_THREADED);
         long a = st.allocate(st.maxAllocation(0));
         long b = st.allocate(st.maxAllocation(1));
-        assertEquals(BumpLayout.FIRST_PAGE_DATA, a);
-        assertEquals(PAGE + BumpLayout.PAGE_HEADER_SIZE, b);
+        assertEquals(BumpLayout.OFF_PAGE0_DATA, a);
+        assertEquals(PAGE + BumpLayout.Page.BYTES, b);
         assertEquals(0, st.tryAllocate(8));
         BumpAllocator reopened = BumpAllocator.open(mem, 0, 2 * PAGE);
         reopened.verify();

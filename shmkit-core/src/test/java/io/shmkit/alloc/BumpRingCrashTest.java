@@ -80,7 +80,7 @@ class BumpRingCrashTest {
 
     @Test
     void ringKeepsEveryRecordedAllocationAndRepairsAfterSigkills() throws Exception {
-        RingAllocator.create(seg, "r", RingAllocator.lengthFor(64 * 1024)); // power-of-two capacity: masked positions
+        RingAllocator.create(seg, "r", RingAllocator.bytesNeeded(64 * 1024)); // power-of-two capacity: masked positions
         long slots = (long) BumpRingChild.RING_THREADS * BumpRingChild.RING_SLOTS;
         long log = seg.reserve("log", 0x7F03, slots * 16, 64).offset();
         MemorySegment m = seg.memory();

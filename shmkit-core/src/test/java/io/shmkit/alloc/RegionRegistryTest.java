@@ -60,7 +60,7 @@ class RegionRegistryTest {
 
     @Test
     void theBlocksOfARegionWhoseProcessWasKilledAreGivenBack() throws Exception {
-        RingAllocator ring = RingAllocator.create(seg, "ring", RingAllocator.lengthFor(64 * 1024));
+        RingAllocator ring = RingAllocator.create(seg, "ring", RingAllocator.bytesNeeded(64 * 1024));
         RegionRegistry registry = RegionRegistry.create(seg, "regions", ring, 4, 16);
         try (ChildJvm child = ChildJvm.start(RegionChild.class, "hold", name, "regions")) {
             String ready = child.awaitLine("READY", Duration.ofSeconds(30));

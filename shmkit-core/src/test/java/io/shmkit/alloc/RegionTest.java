@@ -196,7 +196,7 @@ class RegionTest {
     void livesInARawRange() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mem = arena.allocate(128 * 1024, 4096);
-            try (Region r = Region.inRange(mem, 4096, 64 * 1024, 4096)) {
+            try (Region r = Region.create(mem, 4096, 64 * 1024, 4096)) {
                 MemorySegment a = r.allocate(300);
                 MemorySegment b = r.allocate(30_000);
                 long oa = r.offsetOf(a);

@@ -60,7 +60,7 @@ class RetryableCreationTest {
                 assertThat(t).isInstanceOf(InternalError.class); // SIGBUS on the first touch: the documented risk
                 assertThat(t.getSuppressed()).as("abandoning worked").isEmpty();
                 assertThat(s.lookup("pool")).as("the failed creation gave its reservation up").isEmpty();
-                assertThatThrownBy(() -> FixedPool.open(s, "pool")).isInstanceOf(IllegalArgumentException.class)
+                assertThatThrownBy(() -> FixedPool.open(s, "pool")).isInstanceOf(io.shmkit.StructureNotFoundException.class)
                         .hasMessageContaining("no structure named 'pool'");
                 Files.delete(filler);
                 FixedPool pool = FixedPool.create(s, "pool", 64, 4000);

@@ -33,10 +33,10 @@ class RingAllocatorModelTest {
         Segment seg = Segment.create(SegmentName.posix(TestNames.unique("ringmodel")), 1 << 20);
         try {
             // a power-of-two capacity masks positions, any other divides: test both
-            long length = powerOfTwo ? RingAllocator.lengthFor(Integer.highestOneBit(kib) * 1024L)
-                    : RingLayout.DATA + kib * 1024L + 48;
+            long length = powerOfTwo ? RingAllocator.bytesNeeded(Integer.highestOneBit(kib) * 1024L)
+                    : RingLayout.OFF_DATA + kib * 1024L + 48;
             RingAllocator ring = RingAllocator.create(seg, "r", length, singleThreaded ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
-            long data = ring.name().isEmpty() ? 0 : seg.lookup("r").orElseThrow().offset() + RingLayout.DATA;
+            long data = ring.name().isEmpty() ? 0 : seg.lookup("r").orElseThrow().offset() + RingLayout.OFF_DATA;
             long cap = ring.capacity();
             assertEquals(powerOfTwo, Long.bitCount(cap) == 1, "capacity=" + cap);
             LiveBlocks live = new LiveBlocks(seg.memory(), data, cap);

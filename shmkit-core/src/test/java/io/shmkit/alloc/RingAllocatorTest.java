@@ -26,7 +26,7 @@ class RingAllocatorTest {
 
     private Arena arena;
     private MemorySegment mem;
-    private static final long LEN = RingLayout.DATA + 1024;
+    private static final long LEN = RingLayout.OFF_DATA + 1024;
 
     @BeforeEach
     void setUp() {
@@ -51,7 +51,7 @@ class RingAllocatorTest {
         OutOfSharedMemoryException e = assertThrows(OutOfSharedMemoryException.class, () -> r.allocate(r.maxAllocation() + 1));
         assertThat(e.getMessage()).contains("size=" + (r.maxAllocation() + 1)).contains(r.name()).contains("free=1024");
         long off = r.allocate(r.maxAllocation());
-        assertEquals(RingLayout.DATA + RingLayout.BLOCK_HEADER, off);
+        assertEquals(RingLayout.OFF_DATA + RingLayout.Block.BYTES, off);
         assertEquals(0, r.tryAllocate(1));
         r.free(off);
         assertEquals(off, r.allocate(r.maxAllocation()), "freed space is collected lazily on the next allocation");
@@ -66,11 +66,11 @@ class RingAllocatorTest {
     }
 
     @Test
-    void lengthForGivesExactlyTheAskedCapacity() {
-        assertEquals(4096, ring(RingAllocator.lengthFor(4096)).capacity());
-        assertEquals(1008, RingAllocator.create(mem, 8192, RingAllocator.lengthFor(1008), SyncMode.LOCKED).capacity());
-        assertThrows(IllegalArgumentException.class, () -> RingAllocator.lengthFor(1000));
-        assertThrows(IllegalArgumentException.class, () -> RingAllocator.lengthFor(32));
+    void bytesNeededGivesExactlyTheAskedCapacity() {
+        assertEquals(4096, ring(RingAllocator.bytesNeeded(4096)).capacity());
+        assertEquals(1008, RingAllocator.create(mem, 8192, RingAllocator.bytesNeeded(1008), SyncMode.LOCKED).capacity());
+        assertThrows(IllegalArgumentException.class, () -> RingAllocator.bytesNeeded(1000));
+        assertThrows(IllegalArgumentException.class, () -> RingAllocator.bytesNeeded(32));
     }
 
     @Test
@@ -84,7 +84,7 @@ class RingAllocatorTest {
         r.free(b);
         // 1024 - 912 = 112 bytes left at the end: too short for 200, so it wraps to the start
         long d = r.allocate(200);
-        assertEquals(RingLayout.DATA + RingLayout.BLOCK_HEADER, d);
+        assertEquals(RingLayout.OFF_DATA + RingLayout.Block.BYTES, d);
         assertTrue(r.isAllocated(c));
         assertTrue(r.isAllocated(d));
         assertEquals(a, d, "d reuses a's place");
@@ -108,7 +108,7 @@ class RingAllocatorTest {
         assertEquals(0, r.tryAllocate(8), "a is still live at the head: b and c cannot be collected yet");
         r.free(a);
         long e = r.allocate(700);
-        assertEquals(RingLayout.DATA + 16, e);
+        assertEquals(RingLayout.OFF_DATA + 16, e);
         r.free(d);
         r.free(e);
         r.verify();
@@ -141,7 +141,7 @@ class RingAllocatorTest {
 
     @Test
     void honoursPerCallAlignment() {
-        RingAllocator r = ring(RingLayout.DATA + 64 * 1024);
+        RingAllocator r = ring(RingLayout.OFF_DATA + 64 * 1024);
         List<Long> got = new ArrayList<>();
         for (long align : new long[]{8, 16, 32, 64, 256, 4096, 8}) {
             long off = r.allocate(24, align);
@@ -184,7 +184,7 @@ class RingAllocatorTest {
         long a = r.allocate(40);
         r.allocate(40);
         r.free(a);
-        long sizeField = a - 16 + RingLayout.BLOCK_SIZE;
+        long sizeField = a - 16 + RingLayout.Block.OFF_SIZE;
         mem.set(ValueLayout.JAVA_LONG, sizeField, 0L); // a zero-length block would make a naive walk spin
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, r::verify);
         assertThat(e.getMessage()).contains("SIZE=0").contains("offset " + sizeField);
@@ -196,7 +196,7 @@ class RingAllocatorTest {
         RingAllocator r = ring(LEN);
         r.allocate(40);
         long b = r.allocate(40);
-        long tagField = b - 16 + RingLayout.BLOCK_TAG;
+        long tagField = b - 16 + RingLayout.Block.OFF_TAG;
         mem.set(ValueLayout.JAVA_LONG, tagField, 0xDEADL);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, r::verify);
         assertThat(e.getMessage()).contains("bad tag").contains("offset " + tagField);
@@ -206,12 +206,24 @@ class RingAllocatorTest {
     void verifyRejectsImpossibleHeadAndTail() {
         RingAllocator r = ring(LEN);
         r.allocate(40);
-        mem.set(ValueLayout.JAVA_LONG, RingLayout.TAIL, 5000L);
+        mem.set(ValueLayout.JAVA_LONG, RingLayout.OFF_TAIL, 5000L);
         SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, r::verify);
         assertThat(e.getMessage()).contains("TAIL=5000");
         assertThrows(SegmentCorruptedException.class, () -> r.allocate(8), "allocate refuses to write anywhere");
-        mem.set(ValueLayout.JAVA_LONG, RingLayout.TAIL, -4096L);
+        mem.set(ValueLayout.JAVA_LONG, RingLayout.OFF_TAIL, -4096L);
         assertThrows(SegmentCorruptedException.class, () -> r.allocate(8));
+    }
+
+    @Test
+    void openRefusesTheFormatBeforeTheVersionScheme() {
+        RingAllocator.create(mem, 0, LEN, SyncMode.LOCKED);
+        mem.set(ValueLayout.JAVA_LONG, 0, 0x3147_4E49_524D_4853L); // 'SHMRING1': format 1
+        io.shmkit.UnsupportedFormatException e = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                () -> RingAllocator.open(mem, 0, LEN));
+        assertThat(e.getMessage()).contains("SHMRING1").contains("SHMKRING").contains("recreate");
+        mem.set(ValueLayout.JAVA_LONG, 0, 0x1234L);
+        SegmentCorruptedException bad = assertThrows(SegmentCorruptedException.class, () -> RingAllocator.open(mem, 0, LEN));
+        assertThat(bad.getMessage()).contains("magic is").contains("offset 0");
     }
 
     @Test
@@ -228,6 +240,7 @@ class RingAllocatorTest {
                     b.free(off);
                     assertFalse(a.isAllocated(off));
                     assertThrows(LayoutMismatchException.class, () -> RingAllocator.open(s2, "other"));
+                    assertThrows(io.shmkit.StructureNotFoundException.class, () -> RingAllocator.open(s2, "missing"));
                 }
             } finally {
                 s.closeAndUnlink();
@@ -247,7 +260,7 @@ class RingAllocatorTest {
 
     @Test
     void threadsAllocateAndFreeWithoutCorruption() throws Exception {
-        RingAllocator r = ring(RingLayout.DATA + 256 * 1024);
+        RingAllocator r = ring(RingLayout.OFF_DATA + 256 * 1024);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {

@@ -154,7 +154,7 @@ class ContainerLivenessTest {
     @Test
     void liveReaderInAnotherPidNamespaceKeepsItsSlot() throws Exception {
         List<String> ns = Namespaces.newPidNamespace();
-        long rwOff = segment.reserve("rw", 0x7F07, ShmRwLock.sizeFor(4), 64).offset();
+        long rwOff = segment.reserve("rw", 0x7F07, ShmRwLock.bytesNeeded(4), 64).offset();
         ShmRwLock rw = ShmRwLock.create(segment.memory(), rwOff, 4);
         try (ChildJvm child = ChildJvm.start(ns, LivenessChild.class, "hold-read", name, "" + rwOff)) {
             assertThat(child.awaitLine("LOCKED", START)).isEqualTo("LOCKED ACQUIRED");

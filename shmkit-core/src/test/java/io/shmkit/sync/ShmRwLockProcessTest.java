@@ -32,7 +32,7 @@ class ShmRwLockProcessTest {
         mem = procs.mem;
         lockOff = procs.base;
         lock = ShmRwLock.create(mem, lockOff, 8);
-        dataOff = lockOff + ShmRwLock.sizeFor(8);
+        dataOff = lockOff + ShmRwLock.bytesNeeded(8);
     }
 
     @AfterEach

@@ -60,8 +60,8 @@ class ShmRwLockTest {
     @Test
     void sizeIsAMultipleOfACacheLine() {
         assertEquals(0, ShmRwLock.SIZE % 64);
-        assertEquals(128 + 8 * 64, ShmRwLock.sizeFor(8));
-        assertThrows(IllegalArgumentException.class, () -> ShmRwLock.sizeFor(0));
+        assertEquals(128 + 8 * 64, ShmRwLock.bytesNeeded(8));
+        assertThrows(IllegalArgumentException.class, () -> ShmRwLock.bytesNeeded(0));
     }
 
     @Test
