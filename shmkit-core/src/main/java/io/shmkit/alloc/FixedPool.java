@@ -102,21 +102,10 @@ public final class FixedPool implements SharedAllocator {
     private final SyncMode mode;
     private final AllocLock lock;
     /** The lock with its repair, and the thread-cache registry (shared with SlabAllocator). */
-    private final CacheRegistry<Cache> core;
-    private final ThreadCaches<Cache> caches; // null without thread caches
-
-    /** A thread's cache: the indices of the slices whose state byte is {@code mark}. */
-    private static final class Cache extends ThreadCaches.Cache {
-        final byte mark;          // state byte of a slice in this cache
-        final int[] stack = new int[CACHE_SLICES];
-        int n;
-        long requests;            // served from this cache; packed with n into the entry's cache word
-
-        Cache(int entry, long entryAt) {
-            super(entry, entryAt);
-            this.mark = (byte) (STATE_CACHED + Math.max(entry, 0));
-        }
-    }
+    private final CacheRegistry<FixedPoolCaches.Cache> core;
+    /** The thread caches' slices. */
+    private final FixedPoolCaches cached;
+    private final ThreadCaches<FixedPoolCaches.Cache> caches; // null without thread caches
 
     private FixedPool(String name, MemorySegment m, long base, AllocLock lock) {
         this.name = name;
@@ -136,7 +125,8 @@ public final class FixedPool implements SharedAllocator {
         this.mode = (flags & FLAGS_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
                 : (flags & FLAGS_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
         this.lock = lock;
-        this.core = new CacheRegistry<>(m, base, base + OFF_REGISTRY, Entry.BYTES, entries, lock, new Slices());
+        this.cached = new FixedPoolCaches(this, m, base, count, entries, sliceSize, slices, state, stateStride, lock);
+        this.core = cached.core;
         this.caches = core.caches;
     }
 
@@ -330,9 +320,9 @@ public final class FixedPool implements SharedAllocator {
                     + this.align + ": align=" + align);
         }
         if (caches != null) {
-            Cache c = caches.get();
+            FixedPoolCaches.Cache c = caches.get();
             if (c.entry >= 0) {
-                return allocateCached(c);
+                return cached.allocateCached(c);
             }
         }
         lockAndRepair();
@@ -363,7 +353,7 @@ public final class FixedPool implements SharedAllocator {
      * Unlinks the first free slice (lock held) and counts it as taken; returns its index or
      * {@link FixedPoolLayout#LINK_NONE}. The caller then commits it by writing its state byte.
      */
-    private int popFree() {
+    int popFree() {
         int head = Mem.getInt(m, base + OFF_HEAD);
         if (head == LINK_NONE) {
             return LINK_NONE;
@@ -378,63 +368,16 @@ public final class FixedPool implements SharedAllocator {
     }
 
     /** Links slice {@code index}, already marked free, at the head of the list (lock held). */
-    private void pushFree(int index) {
+    void pushFree(int index) {
         Mem.setInt(m, next + 4L * index, Mem.getInt(m, base + OFF_HEAD));
         Mem.setInt(m, base + OFF_HEAD, index);
         Mem.setLong(m, base + OFF_USED, Mem.getLong(m, base + OFF_USED) - 1);
     }
 
-    private long allocateCached(Cache c) {
-        MemorySegment m = this.m;
-        if (c.n == 0 && !refill(c)) {
-            return 0;
-        }
-        int n = c.n - 1;
-        int index = c.stack[n];
-        c.n = n;
-        Mem.setByte(m, stateAt(index), STATE_USED); // the commit: cached -> allocated
-        Mem.setLong(m, c.entryAt + Entry.OFF_CACHE_WORD, cacheWord(++c.requests, n)); // statistics only
-        return slices + index * sliceSize;
-    }
-
-    /** A registry entry's cache word, for statistics: requests served from the cache, and the cached count. */
-    private static long cacheWord(long requests, int n) {
-        return (requests << CACHE_COUNT_BITS) | n;
-    }
-
-    /** Moves up to {@link #CACHE_BATCH} slices from the shared list into the empty cache {@code c}. */
-    private boolean refill(Cache c) {
-        lockAndRepair();
-        try {
-            int n = 0;
-            while (n < CACHE_BATCH) {
-                int head = popFree();
-                if (head == LINK_NONE && n == 0 && reclaimDeadCaches() > 0) {
-                    head = popFree();
-                }
-                if (head == LINK_NONE) {
-                    break;
-                }
-                Mem.setByte(m, stateAt(head), c.mark); // the commit: in this thread's cache
-                c.stack[n++] = head;
-            }
-            c.n = n;
-            Mem.setLong(m, c.entryAt + Entry.OFF_CACHE_WORD, cacheWord(c.requests, n));
-            if (n == 0) {
-                Mem.setLong(m, base + OFF_REQUESTS, Mem.getLong(m, base + OFF_REQUESTS) + 1);
-                Mem.setLong(m, base + OFF_FAILURES, Mem.getLong(m, base + OFF_FAILURES) + 1);
-                return false;
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // ------------------------------------------------------------------ free
 
     /** Segment offset of slice {@code index}'s state byte (see {@link FixedPoolLayout#statePosition}). */
-    private long stateAt(int index) {
+    long stateAt(int index) {
         return state + (index & 63) * stateStride + (index >>> 6);
     }
 
@@ -459,9 +402,9 @@ public final class FixedPool implements SharedAllocator {
                     + " is not the start of a slice of this pool");
         }
         if (caches != null) {
-            Cache c = caches.get();
+            FixedPoolCaches.Cache c = caches.get();
             if (c.entry >= 0) {
-                freeCached(c, offset, index);
+                cached.freeCached(c, offset, index);
                 return;
             }
         }
@@ -482,90 +425,14 @@ public final class FixedPool implements SharedAllocator {
         }
     }
 
-    private IllegalArgumentException notAllocated(long offset, int index, byte s) {
+    IllegalArgumentException notAllocated(long offset, int index, byte s) {
         return new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset + " (slice " + index
                 + ") is not allocated (" + (s == STATE_FREE ? "double free?"
                 : s >= STATE_CACHED && s < STATE_CACHED + entries ? "it is in a thread cache; double free?"
                 : "its state byte is " + s + "; corrupted?") + ")");
     }
 
-    private void freeCached(Cache c, long offset, int index) {
-        MemorySegment m = this.m;
-        byte s = Mem.getByte(m, stateAt(index));
-        if (s != STATE_USED) {
-            throw notAllocated(offset, index, s);
-        }
-        if (c.n == CACHE_SLICES) {
-            drain(c, CACHE_BATCH);
-        }
-        int n = c.n;
-        c.stack[n] = index;
-        c.n = n + 1;
-        Mem.setByte(m, stateAt(index), c.mark); // the commit: allocated -> in this thread's cache
-        Mem.setLong(m, c.entryAt + Entry.OFF_CACHE_WORD, cacheWord(c.requests, n + 1)); // statistics only
-    }
-
-    /** Returns {@code k} slices of cache {@code c} to the shared list. */
-    private void drain(Cache c, int k) {
-        lockAndRepair();
-        try {
-            for (int i = 0; i < k && c.n > 0; i++) {
-                int index = c.stack[--c.n];
-                Mem.setByte(m, stateAt(index), STATE_FREE); // the commit: back on the shared list
-                pushFree(index);
-            }
-            Mem.setLong(m, c.entryAt + Entry.OFF_CACHE_WORD, cacheWord(c.requests, c.n));
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // ------------------------------------------------------------------ thread cache registry
-
-    /** The pool's side of the shared cache core: a block is a slice, held by its state byte (lock held). */
-    private final class Slices implements CacheRegistry.Blocks<Cache> {
-        @Override
-        public void repair() {
-            rebuild();
-        }
-
-        @Override
-        public Cache newCache(int entry, long entryAt) {
-            return new Cache(entry, entryAt);
-        }
-
-        @Override
-        public void emptyLocal(Cache c) {
-            for (int i = c.n - 1; i >= 0; i--) {
-                int index = c.stack[i];
-                if (Mem.getByte(m, stateAt(index)) == c.mark) {
-                    Mem.setByte(m, stateAt(index), STATE_FREE);
-                    pushFree(index);
-                }
-            }
-            c.n = 0;
-        }
-
-        /** Dead processes' slices are found by a scan of the state bytes. */
-        @Override
-        public void emptyDead(long deadMask) {
-            for (int i = 0; i < count; i++) {
-                int e = Mem.getByte(m, stateAt(i)) - STATE_CACHED;
-                if (e >= 0 && e < entries && (deadMask >>> e & 1) != 0) {
-                    Mem.setByte(m, stateAt(i), STATE_FREE);
-                    pushFree(i);
-                }
-            }
-        }
-
-        /** Folds the entry's request counter into the pool's. */
-        @Override
-        public void retire(long at) {
-            long word = Mem.getLong(m, at + Entry.OFF_CACHE_WORD);
-            Mem.setLong(m, base + OFF_REQUESTS, Mem.getLong(m, base + OFF_REQUESTS) + (word >>> CACHE_COUNT_BITS));
-            Mem.setLong(m, at + Entry.OFF_CACHE_WORD, 0);
-        }
-    }
 
     private long entryAt(int e) {
         return core.entryAt(e);
@@ -637,76 +504,13 @@ public final class FixedPool implements SharedAllocator {
         lockAndRepair();
         try {
             reclaimDeadCaches();
-            verifyLocked();
+            new FixedPoolVerifier(this, core, m, base, count, next).verify();
         } finally {
             lock.unlock();
         }
     }
 
-    private void verifyLocked() {
-        long inUse = 0;
-        for (int e = 0; e < entries; e++) {
-            long at = entryAt(e);
-            if (!OwnerRecords.inUse(m, at)) {
-                continue;
-            }
-            inUse |= 1L << e;
-            long n = Mem.getLongAcquire(m, at + Entry.OFF_CACHE_WORD) & CACHE_COUNT_MASK; // acquire: a snapshot of the owner's word
-            if (n > CACHE_SLICES) {
-                throw corrupt("thread cache " + e + ": count at offset=" + (at + Entry.OFF_CACHE_WORD) + " is " + n
-                        + ", more than " + CACHE_SLICES);
-            }
-        }
-        long taken = 0;
-        for (int i = 0; i < count; i++) {
-            byte s = Mem.getByte(m, stateAt(i));
-            int e = s - STATE_CACHED;
-            if (s == STATE_USED) {
-                taken++;
-            } else if (e >= 0 && e < entries) {
-                if ((inUse >>> e & 1) == 0) {
-                    throw corrupt("state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s
-                            + ": in thread cache " + e + ", which no thread owns");
-                }
-                taken++;
-            } else if (s != STATE_FREE) {
-                throw corrupt("state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s
-                        + ", expected 0 (free), 1 (used)" + (entries > 0 ? " or " + STATE_CACHED + ".."
-                        + (STATE_CACHED + entries - 1) + " (cached)" : ""));
-            }
-        }
-        long used = Mem.getLong(m, base + OFF_USED);
-        if (used != taken) {
-            throw corrupt("used counter at offset=" + (base + OFF_USED) + " is " + used + " but " + taken
-                    + " slices are marked used");
-        }
-        BitSet seen = new BitSet(count);
-        int cur = Mem.getInt(m, base + OFF_HEAD);
-        long where = base + OFF_HEAD;
-        long listed = 0;
-        while (cur != LINK_NONE) {
-            if (cur < 0 || cur >= count) {
-                throw corrupt("free-list link at offset=" + where + " is " + cur + ", out of range [0, " + count + ")");
-            }
-            if (seen.get(cur)) {
-                throw corrupt("free list has a cycle: slice " + cur + " listed twice (link at offset=" + where + ")");
-            }
-            if (Mem.getByte(m, stateAt(cur)) != STATE_FREE) {
-                throw corrupt("slice " + cur + " is on the free list (link at offset=" + where
-                        + ") but its state byte says used");
-            }
-            seen.set(cur);
-            listed++;
-            where = next + 4L * cur;
-            cur = Mem.getInt(m, where);
-        }
-        if (listed != count - taken) {
-            throw corrupt("free list holds " + listed + " slices but " + (count - taken)
-                    + " are marked free (free slices missing from the list)");
-        }
-    }
-
-    private SegmentCorruptedException corrupt(String what) {
+    SegmentCorruptedException corrupt(String what) {
         return new SegmentCorruptedException("fixed pool '" + name + "' at offset=" + base + ": " + what);
     }
 
@@ -719,7 +523,7 @@ public final class FixedPool implements SharedAllocator {
      * then returns dead processes' cached slices. A slice marked as cached by a registry entry
      * that is not in use (only damage can leave one) is freed.
      */
-    private void rebuild() {
+    void rebuild() {
         int head = LINK_NONE;
         long taken = 0;
         for (int i = count - 1; i >= 0; i--) {
