@@ -84,15 +84,25 @@ final class CacheRegistry<C extends ThreadCaches.Cache> {
     /** Takes the lock; after a holder died, repairs and returns dead caches before going on. */
     void lock() {
         if (lock.lock()) {
-            try {
-                blocks.repair();
-                reclaimDead();
-            } catch (RuntimeException e) {
-                lock.unlock();
-                throw e;
-            }
-            lock.markConsistent();
+            repairTakeover();
         }
+    }
+
+    /**
+     * After {@code lock.lock()} said the previous holder died (lock held): repairs, returns dead
+     * caches and marks the lock consistent; on failure releases the lock. Hot paths call
+     * {@code lock.lock()} themselves and this only when it returns true, so the common case is
+     * the lock call alone.
+     */
+    void repairTakeover() {
+        try {
+            blocks.repair();
+            reclaimDead();
+        } catch (RuntimeException e) {
+            lock.unlock();
+            throw e;
+        }
+        lock.markConsistent();
     }
 
     void unlock() {

@@ -10,7 +10,6 @@ import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
-import java.util.BitSet;
 
 import static io.shmkit.internal.FixedPoolLayout.*;
 
@@ -56,8 +55,8 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  * with the single store of that byte: allocate sets it before it returns, free changes it first.
  * The free list and the {@code used} counter are derived data. If a process dies holding the
  * lock, the next locker is told so and rebuilds the free list and counter from the state bytes
- * before it goes on. Slices in the caches of a process that died (its pid is gone, or now
- * belongs to a process with another start time) are found by their state bytes and returned to
+ * before it goes on. Slices in the caches of a process that died (its registration in the
+ * segment's attach table is gone) are found by their state bytes and returned to
  * the shared list by that repair, by {@link #verify()}, and before an allocation is refused for
  * lack of slices. A process killed inside {@code allocate} may leak the slice it was taking
  * (its state byte says allocated; nobody will free it), never hands it out twice. The cache of
@@ -515,7 +514,9 @@ public final class FixedPool implements SharedAllocator {
     }
 
     private void lockAndRepair() {
-        core.lock();
+        if (lock.lock()) { // the common case is this call alone
+            core.repairTakeover();
+        }
     }
 
     /**

@@ -26,8 +26,9 @@ import static io.shmkit.internal.RegionRegistryLayout.*;
  * killed while a region is open leaves the region's blocks allocated in the segment, and
  * nobody can tell them from live allocations. In a {@link RingAllocator}, which collects freed
  * blocks only from its head, one such block would stop collection of everything behind it. With
- * a registry, each region has a slot in shared memory recording its owner (pid and process
- * start time) and the offset of every block and large allocation it holds.
+ * a registry, each region has a slot in shared memory recording its owner (the owner id of its
+ * process, whose liveness the segment's attach table answers) and the offset of every block and
+ * large allocation it holds.
  * {@link #reclaimDead()} frees the recorded blocks of regions whose process is gone. Any
  * process may call it, and {@link Region#create(RegionRegistry, long)} calls it when every
  * slot is taken.
@@ -216,8 +217,8 @@ public final class RegionRegistry {
     }
 
     /**
-     * Frees the blocks of every region whose process is gone (its pid no longer exists, or now
-     * belongs to a process with another start time) and frees their slots.
+     * Frees the blocks of every region whose process is gone (its registration in the segment's
+     * attach table is gone) and frees their slots.
      *
      * @return the number of regions reclaimed
      */

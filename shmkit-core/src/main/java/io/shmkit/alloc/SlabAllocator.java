@@ -256,7 +256,7 @@ public final class SlabAllocator implements SharedAllocator {
         long off = tryAllocate(size, align);
         if (off == 0) {
             long free;
-            core.lock();
+            lockAndRepair();
             try {
                 free = Mem.getLong(m, base + OFF_FREE_PAGES);
             } finally {
@@ -285,7 +285,7 @@ public final class SlabAllocator implements SharedAllocator {
                 return cached.allocateCached(k, SlabPages.classOf(need));
             }
         }
-        core.lock();
+        lockAndRepair();
         try {
             long off;
             if (need <= (pageSize >>> 1)) {
@@ -332,7 +332,7 @@ public final class SlabAllocator implements SharedAllocator {
                 return;
             }
         }
-        core.lock();
+        lockAndRepair();
         try {
             long dp = slab.d(p);
             int kind = Mem.getInt(m, dp + Descriptor.OFF_KIND);
@@ -395,7 +395,7 @@ public final class SlabAllocator implements SharedAllocator {
 
     @Override
     public AllocatorStats stats() {
-        core.lock();
+        lockAndRepair();
         try {
             long used = Mem.getLong(m, base + OFF_LARGE_PAGES) * pageSize;
             long allocs = Mem.getLong(m, base + OFF_LARGE_ALLOCS);
@@ -420,7 +420,7 @@ public final class SlabAllocator implements SharedAllocator {
 
     /** Per size class counters, smallest class first. */
     public List<SlabClassStats> classStats() {
-        core.lock();
+        lockAndRepair();
         try {
             List<SlabClassStats> out = new ArrayList<>(classCount);
             long[] inCaches = cached.cachedPerClass();
@@ -438,7 +438,7 @@ public final class SlabAllocator implements SharedAllocator {
 
     /** Pages in free runs. */
     public long freePages() {
-        core.lock();
+        lockAndRepair();
         try {
             return Mem.getLong(m, base + OFF_FREE_PAGES);
         } finally {
@@ -450,7 +450,7 @@ public final class SlabAllocator implements SharedAllocator {
 
     @Override
     public void verify() {
-        core.lock();
+        lockAndRepair();
         try {
             core.reclaimDead();
             SlabVerifier v = new SlabVerifier(slab, core);
@@ -458,6 +458,13 @@ public final class SlabAllocator implements SharedAllocator {
             v.verifyCaches();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Takes the lock; after a holder died, the core repairs (the common case is the lock call alone). */
+    private void lockAndRepair() {
+        if (lock.lock()) {
+            core.repairTakeover();
         }
     }
 

@@ -225,26 +225,24 @@ final class SlabCaches implements CacheRegistry.Blocks<SlabCaches.Cache> {
 
     // ------------------------------------------------------------------ snapshots
 
-    /** Blocks held in thread caches, per class (a snapshot). */
+    /** Blocks held in thread caches, per class (a snapshot; acquire: each owner's count). */
     long[] cachedPerClass() {
-        long[] out = new long[classCount];
-        for (int e = 0; e < core.entries(); e++) {
-            long at = core.entryAt(e);
-            if (OwnerRecords.inUse(m, at)) {
-                for (int c = 0; c < classCount; c++) {
-                    out[c] += Mem.getLongAcquire(m, at + Entry.OFF_CLASSES + c * CacheClass.BYTES + CacheClass.OFF_COUNT);
-                }
-            }
-        }
-        return out;
+        return sumPerClass(CacheClass.OFF_COUNT, true);
     }
+
+    /** Requests served from thread caches and not yet folded into the classes, per class (a snapshot). */
     long[] cachedRequestsPerClass() {
+        return sumPerClass(CacheClass.OFF_REQUESTS, false);
+    }
+
+    private long[] sumPerClass(long field, boolean acquire) {
         long[] out = new long[classCount];
         for (int e = 0; e < core.entries(); e++) {
             long at = core.entryAt(e);
             if (OwnerRecords.inUse(m, at)) {
                 for (int c = 0; c < classCount; c++) {
-                    out[c] += Mem.getLong(m, at + Entry.OFF_CLASSES + c * CacheClass.BYTES + CacheClass.OFF_REQUESTS);
+                    long word = at + Entry.OFF_CLASSES + c * CacheClass.BYTES + field;
+                    out[c] += acquire ? Mem.getLongAcquire(m, word) : Mem.getLong(m, word);
                 }
             }
         }

@@ -3,7 +3,6 @@ package io.shmkit.alloc;
 import io.shmkit.internal.Mem;
 import io.shmkit.internal.OwnerRecords;
 
-import java.lang.foreign.MemorySegment;
 import java.util.BitSet;
 
 import static io.shmkit.internal.SlabLayout.*;
@@ -18,52 +17,36 @@ final class SlabVerifier {
 
     private final SlabPages slab;
     private final CacheRegistry<SlabCaches.Cache> core;
-    private final MemorySegment m;
-    private final long base;
-    private final long pageSize;
-    private final int pageShift;
-    private final int pageCount;
-    private final int classCount;
-    private final long pages;
-    private final long pagesEnd;
 
     SlabVerifier(SlabPages slab, CacheRegistry<SlabCaches.Cache> core) {
         this.slab = slab;
         this.core = core;
-        this.m = slab.m;
-        this.base = slab.base;
-        this.pageSize = slab.pageSize;
-        this.pageShift = slab.pageShift;
-        this.pageCount = slab.pageCount;
-        this.classCount = slab.classCount;
-        this.pages = slab.pages;
-        this.pagesEnd = slab.pagesEnd;
     }
 
     void verify() {
-        long[] total = new long[classCount];
-        long[] used = new long[classCount];
-        BitSet partial = new BitSet(pageCount);
+        long[] total = new long[slab.classCount];
+        long[] used = new long[slab.classCount];
+        BitSet partial = new BitSet(slab.pageCount);
         long freeCount = 0;
         long largePages = 0;
         long largeAllocs = 0;
         int i = 0;
-        while (i < pageCount) {
+        while (i < slab.pageCount) {
             long di = slab.d(i);
-            int kind = Mem.getInt(m, di + Descriptor.OFF_KIND);
+            int kind = Mem.getInt(slab.m, di + Descriptor.OFF_KIND);
             switch (kind) {
                 case KIND_FREE -> {
                     freeCount++;
                     i++;
                 }
                 case KIND_SMALL -> {
-                    int c = Mem.getInt(m, di + Descriptor.OFF_INFO);
-                    if (c < 0 || c >= classCount) {
+                    int c = Mem.getInt(slab.m, di + Descriptor.OFF_INFO);
+                    if (c < 0 || c >= slab.classCount) {
                         throw slab.corrupt("small page " + i + " (descriptor at offset=" + di + ") has class index " + c);
                     }
                     int slots = slab.slotsOf(c);
                     int bitsSet = slab.countBits(i, di, slots);
-                    int u = Mem.getInt(m, di + Descriptor.OFF_USED);
+                    int u = Mem.getInt(slab.m, di + Descriptor.OFF_USED);
                     if (u != bitsSet) {
                         throw slab.corrupt("small page " + i + " (descriptor at offset=" + di + "): used counter " + u
                                 + " but bitmap at offset=" + (di + Descriptor.OFF_BITMAP) + " has " + bitsSet + " bits set");
@@ -76,15 +59,15 @@ final class SlabVerifier {
                     i++;
                 }
                 case KIND_LARGE -> {
-                    int n = Mem.getInt(m, di + Descriptor.OFF_INFO);
-                    if (n < 1 || n > pageCount - i) {
+                    int n = Mem.getInt(slab.m, di + Descriptor.OFF_INFO);
+                    if (n < 1 || n > slab.pageCount - i) {
                         throw slab.corrupt("large head page " + i + " (descriptor at offset=" + di + ") has run=" + n);
                     }
                     for (int j = 1; j < n; j++) {
-                        if (Mem.getInt(m, slab.d(i + j) + Descriptor.OFF_KIND) != KIND_CONT) {
+                        if (Mem.getInt(slab.m, slab.d(i + j) + Descriptor.OFF_KIND) != KIND_CONT) {
                             throw slab.corrupt("page " + (i + j) + " (descriptor at offset=" + slab.d(i + j)
                                     + ") should continue the large block at page " + i + " but has kind="
-                                    + Mem.getInt(m, slab.d(i + j) + Descriptor.OFF_KIND));
+                                    + Mem.getInt(slab.m, slab.d(i + j) + Descriptor.OFF_KIND));
                         }
                     }
                     largePages += n;
@@ -97,16 +80,16 @@ final class SlabVerifier {
             }
         }
         verifyFreeRuns(freeCount);
-        for (int c = 0; c < classCount; c++) {
+        for (int c = 0; c < slab.classCount; c++) {
             verifyClass(c, total[c], used[c], partial);
         }
         if (!partial.isEmpty()) {
             int p = partial.nextSetBit(0);
             throw slab.corrupt("small page " + p + " has free slots but is on no partial list");
         }
-        if (Mem.getLong(m, base + OFF_LARGE_PAGES) != largePages || Mem.getLong(m, base + OFF_LARGE_ALLOCS) != largeAllocs) {
-            throw slab.corrupt("large counters at offset=" + (base + OFF_LARGE_PAGES) + " say pages=" + Mem.getLong(m, base + OFF_LARGE_PAGES)
-                    + " allocs=" + Mem.getLong(m, base + OFF_LARGE_ALLOCS) + " but descriptors say pages=" + largePages
+        if (Mem.getLong(slab.m, slab.base + OFF_LARGE_PAGES) != largePages || Mem.getLong(slab.m, slab.base + OFF_LARGE_ALLOCS) != largeAllocs) {
+            throw slab.corrupt("large counters at offset=" + (slab.base + OFF_LARGE_PAGES) + " say slab.pages=" + Mem.getLong(slab.m, slab.base + OFF_LARGE_PAGES)
+                    + " allocs=" + Mem.getLong(slab.m, slab.base + OFF_LARGE_ALLOCS) + " but descriptors say slab.pages=" + largePages
                     + " allocs=" + largeAllocs);
         }
     }
@@ -114,25 +97,25 @@ final class SlabVerifier {
     void verifyCaches() {
         for (int e = 0; e < core.entries(); e++) {
             long at = core.entryAt(e);
-            if (!OwnerRecords.inUse(m, at)) {
+            if (!OwnerRecords.inUse(slab.m, at)) {
                 continue;
             }
-            for (int c = 0; c < classCount; c++) {
+            for (int c = 0; c < slab.classCount; c++) {
                 long ea = at + Entry.OFF_CLASSES + c * CacheClass.BYTES;
-                long n = Mem.getLongAcquire(m, ea + CacheClass.OFF_COUNT); // acquire: offsets below it are written
+                long n = Mem.getLongAcquire(slab.m, ea + CacheClass.OFF_COUNT); // acquire: offsets below it are written
                 if (n < 0 || n > CACHE_SLOTS) {
                     throw slab.corrupt("thread cache " + e + " class " + (8L << c) + ": count at offset=" + (ea + CacheClass.OFF_COUNT)
                             + " is " + n);
                 }
                 for (int i = 0; i < n; i++) {
                     long where = ea + CacheClass.OFF_OFFSETS + 8L * i;
-                    long off = Mem.getLong(m, where);
-                    int p = (int) ((off - pages) >>> pageShift);
-                    boolean ok = off >= pages && off < pagesEnd && Mem.getInt(m, slab.d(p) + Descriptor.OFF_KIND) == KIND_SMALL
-                            && Mem.getInt(m, slab.d(p) + Descriptor.OFF_INFO) == c && (((off - pages) & (pageSize - 1)) & ((8L << c) - 1)) == 0;
+                    long off = Mem.getLong(slab.m, where);
+                    int p = (int) ((off - slab.pages) >>> slab.pageShift);
+                    boolean ok = off >= slab.pages && off < slab.pagesEnd && Mem.getInt(slab.m, slab.d(p) + Descriptor.OFF_KIND) == KIND_SMALL
+                            && Mem.getInt(slab.m, slab.d(p) + Descriptor.OFF_INFO) == c && (((off - slab.pages) & (slab.pageSize - 1)) & ((8L << c) - 1)) == 0;
                     if (ok) {
-                        int slot = (int) (((off - pages) & (pageSize - 1)) >>> (c + MIN_SHIFT));
-                        ok = (Mem.getLong(m, slab.d(p) + Descriptor.OFF_BITMAP + 8L * (slot >>> 6)) & (1L << (slot & 63))) != 0;
+                        int slot = (int) (((off - slab.pages) & (slab.pageSize - 1)) >>> (c + MIN_SHIFT));
+                        ok = (Mem.getLong(slab.m, slab.d(p) + Descriptor.OFF_BITMAP + 8L * (slot >>> 6)) & (1L << (slot & 63))) != 0;
                     }
                     if (!ok) {
                         throw slab.corrupt("thread cache " + e + " holds offset=" + off + " (recorded at offset=" + where
@@ -143,82 +126,82 @@ final class SlabVerifier {
         }
     }
     private void verifyFreeRuns(long freeCount) {
-        BitSet seen = new BitSet(pageCount);
+        BitSet seen = new BitSet(slab.pageCount);
         long listed = 0;
         int prev = LINK_NONE;
-        long where = base + OFF_FREE_HEAD;
-        int h = Mem.getInt(m, where);
+        long where = slab.base + OFF_FREE_HEAD;
+        int h = Mem.getInt(slab.m, where);
         for (int steps = 0; h != LINK_NONE; steps++) {
-            if (steps > pageCount || h < 0 || h >= pageCount) {
+            if (steps > slab.pageCount || h < 0 || h >= slab.pageCount) {
                 throw slab.corrupt("free page list link at offset=" + where + " is " + h
-                        + (steps > pageCount ? " (cycle)" : " (out of range)"));
+                        + (steps > slab.pageCount ? " (cycle)" : " (out of range)"));
             }
             long dh = slab.d(h);
-            int len = Mem.getInt(m, dh + Descriptor.OFF_INFO);
-            if (Mem.getInt(m, dh + Descriptor.OFF_KIND) != KIND_FREE || len < 1 || len > pageCount - h || seen.get(h)) {
+            int len = Mem.getInt(slab.m, dh + Descriptor.OFF_INFO);
+            if (Mem.getInt(slab.m, dh + Descriptor.OFF_KIND) != KIND_FREE || len < 1 || len > slab.pageCount - h || seen.get(h)) {
                 throw slab.corrupt("free page list link at offset=" + where + " points at page " + h + " (kind="
-                        + Mem.getInt(m, dh + Descriptor.OFF_KIND) + " run=" + len + (seen.get(h) ? ", listed twice: the list has a cycle" : "") + ")");
+                        + Mem.getInt(slab.m, dh + Descriptor.OFF_KIND) + " run=" + len + (seen.get(h) ? ", listed twice: the list has a cycle" : "") + ")");
             }
-            if (Mem.getInt(m, dh + Descriptor.OFF_PREV) != prev) {
+            if (Mem.getInt(slab.m, dh + Descriptor.OFF_PREV) != prev) {
                 throw slab.corrupt("free run at page " + h + ": back link at offset=" + (dh + Descriptor.OFF_PREV) + " is "
-                        + Mem.getInt(m, dh + Descriptor.OFF_PREV) + ", expected " + prev);
+                        + Mem.getInt(slab.m, dh + Descriptor.OFF_PREV) + ", expected " + prev);
             }
             for (int j = h; j < h + len; j++) {
-                if (Mem.getInt(m, slab.d(j) + Descriptor.OFF_KIND) != KIND_FREE) {
-                    throw slab.corrupt("free run at page " + h + " of " + len + " pages contains page " + j
-                            + " of kind " + Mem.getInt(m, slab.d(j) + Descriptor.OFF_KIND));
+                if (Mem.getInt(slab.m, slab.d(j) + Descriptor.OFF_KIND) != KIND_FREE) {
+                    throw slab.corrupt("free run at page " + h + " of " + len + " slab.pages contains page " + j
+                            + " of kind " + Mem.getInt(slab.m, slab.d(j) + Descriptor.OFF_KIND));
                 }
             }
             long dt = slab.d(h + len - 1);
-            if (Mem.getInt(m, dt + Descriptor.OFF_RUN_HEAD) != h || Mem.getInt(m, dt + Descriptor.OFF_INFO) != len) {
+            if (Mem.getInt(slab.m, dt + Descriptor.OFF_RUN_HEAD) != h || Mem.getInt(slab.m, dt + Descriptor.OFF_INFO) != len) {
                 throw slab.corrupt("free run at page " + h + ": tail descriptor at offset=" + dt
-                        + " says head=" + Mem.getInt(m, dt + Descriptor.OFF_RUN_HEAD) + " run=" + Mem.getInt(m, dt + Descriptor.OFF_INFO));
+                        + " says head=" + Mem.getInt(slab.m, dt + Descriptor.OFF_RUN_HEAD) + " run=" + Mem.getInt(slab.m, dt + Descriptor.OFF_INFO));
             }
-            if ((h > 0 && Mem.getInt(m, slab.d(h - 1) + Descriptor.OFF_KIND) == KIND_FREE)
-                    || (h + len < pageCount && Mem.getInt(m, slab.d(h + len) + Descriptor.OFF_KIND) == KIND_FREE)) {
-                throw slab.corrupt("free run at page " + h + " of " + len + " pages touches another free page (not coalesced)");
+            if ((h > 0 && Mem.getInt(slab.m, slab.d(h - 1) + Descriptor.OFF_KIND) == KIND_FREE)
+                    || (h + len < slab.pageCount && Mem.getInt(slab.m, slab.d(h + len) + Descriptor.OFF_KIND) == KIND_FREE)) {
+                throw slab.corrupt("free run at page " + h + " of " + len + " slab.pages touches another free page (not coalesced)");
             }
             seen.set(h, h + len);
             listed += len;
             prev = h;
             where = dh + Descriptor.OFF_NEXT;
-            h = Mem.getInt(m, where);
+            h = Mem.getInt(slab.m, where);
         }
         if (listed != freeCount) {
-            throw slab.corrupt("free runs hold " + listed + " pages but " + freeCount + " descriptors say free");
+            throw slab.corrupt("free runs hold " + listed + " slab.pages but " + freeCount + " descriptors say free");
         }
-        if (Mem.getLong(m, base + OFF_FREE_PAGES) != freeCount) {
-            throw slab.corrupt("free pages counter at offset=" + (base + OFF_FREE_PAGES) + " is " + Mem.getLong(m, base + OFF_FREE_PAGES)
+        if (Mem.getLong(slab.m, slab.base + OFF_FREE_PAGES) != freeCount) {
+            throw slab.corrupt("free slab.pages counter at offset=" + (slab.base + OFF_FREE_PAGES) + " is " + Mem.getLong(slab.m, slab.base + OFF_FREE_PAGES)
                     + ", descriptors say " + freeCount);
         }
     }
     private void verifyClass(int c, long total, long used, BitSet partial) {
         long ca = slab.cls(c);
-        if (Mem.getLong(m, ca + SizeClass.OFF_TOTAL) != total || Mem.getLong(m, ca + SizeClass.OFF_USED) != used) {
-            throw slab.corrupt("class " + (8L << c) + " counters at offset=" + ca + " say total=" + Mem.getLong(m, ca + SizeClass.OFF_TOTAL)
-                    + " used=" + Mem.getLong(m, ca + SizeClass.OFF_USED) + " but bitmaps say total=" + total + " used=" + used);
+        if (Mem.getLong(slab.m, ca + SizeClass.OFF_TOTAL) != total || Mem.getLong(slab.m, ca + SizeClass.OFF_USED) != used) {
+            throw slab.corrupt("class " + (8L << c) + " counters at offset=" + ca + " say total=" + Mem.getLong(slab.m, ca + SizeClass.OFF_TOTAL)
+                    + " used=" + Mem.getLong(slab.m, ca + SizeClass.OFF_USED) + " but bitmaps say total=" + total + " used=" + used);
         }
         int prev = LINK_NONE;
         long where = ca + SizeClass.OFF_PARTIAL;
-        int p = Mem.getInt(m, where);
+        int p = Mem.getInt(slab.m, where);
         for (int steps = 0; p != LINK_NONE; steps++) {
-            if (steps > pageCount || p < 0 || p >= pageCount) {
+            if (steps > slab.pageCount || p < 0 || p >= slab.pageCount) {
                 throw slab.corrupt("partial list of class " + (8L << c) + ": link at offset=" + where + " is " + p
-                        + (steps > pageCount ? " (cycle)" : " (out of range)"));
+                        + (steps > slab.pageCount ? " (cycle)" : " (out of range)"));
             }
             long dp = slab.d(p);
-            if (Mem.getInt(m, dp + Descriptor.OFF_KIND) != KIND_SMALL || Mem.getInt(m, dp + Descriptor.OFF_INFO) != c || !partial.get(p)) {
+            if (Mem.getInt(slab.m, dp + Descriptor.OFF_KIND) != KIND_SMALL || Mem.getInt(slab.m, dp + Descriptor.OFF_INFO) != c || !partial.get(p)) {
                 throw slab.corrupt("partial list of class " + (8L << c) + ": link at offset=" + where + " points at page "
                         + p + " which is not a partial page of that class (or is listed twice)");
             }
-            if (Mem.getInt(m, dp + Descriptor.OFF_PREV) != prev) {
+            if (Mem.getInt(slab.m, dp + Descriptor.OFF_PREV) != prev) {
                 throw slab.corrupt("partial list of class " + (8L << c) + ": back link at offset=" + (dp + Descriptor.OFF_PREV)
-                        + " is " + Mem.getInt(m, dp + Descriptor.OFF_PREV) + ", expected " + prev);
+                        + " is " + Mem.getInt(slab.m, dp + Descriptor.OFF_PREV) + ", expected " + prev);
             }
             partial.clear(p);
             prev = p;
             where = dp + Descriptor.OFF_NEXT;
-            p = Mem.getInt(m, where);
+            p = Mem.getInt(slab.m, where);
         }
     }
 }

@@ -41,7 +41,7 @@ public final class Mem {
     // ---- long --------------------------------------------------------------------------------
 
     public static long getLong(MemorySegment m, long at) {
-        return (long) LONG.get(m, at);
+        return m.get(ValueLayout.JAVA_LONG, at);
     }
 
     public static long getLongOpaque(MemorySegment m, long at) {
@@ -57,7 +57,7 @@ public final class Mem {
     }
 
     public static void setLong(MemorySegment m, long at, long value) {
-        LONG.set(m, at, value);
+        m.set(ValueLayout.JAVA_LONG, at, value);
     }
 
     public static void setLongOpaque(MemorySegment m, long at, long value) {
@@ -101,7 +101,7 @@ public final class Mem {
     // ---- int ---------------------------------------------------------------------------------
 
     public static int getInt(MemorySegment m, long at) {
-        return (int) INT.get(m, at);
+        return m.get(ValueLayout.JAVA_INT, at);
     }
 
     public static int getIntOpaque(MemorySegment m, long at) {
@@ -117,7 +117,7 @@ public final class Mem {
     }
 
     public static void setInt(MemorySegment m, long at, int value) {
-        INT.set(m, at, value);
+        m.set(ValueLayout.JAVA_INT, at, value);
     }
 
     public static void setIntRelease(MemorySegment m, long at, int value) {
@@ -151,7 +151,7 @@ public final class Mem {
     // ---- byte --------------------------------------------------------------------------------
 
     public static byte getByte(MemorySegment m, long at) {
-        return (byte) BYTE.get(m, at);
+        return m.get(ValueLayout.JAVA_BYTE, at);
     }
 
     public static byte getByteAcquire(MemorySegment m, long at) {
@@ -163,7 +163,7 @@ public final class Mem {
     }
 
     public static void setByte(MemorySegment m, long at, byte value) {
-        BYTE.set(m, at, value);
+        m.set(ValueLayout.JAVA_BYTE, at, value);
     }
 
     public static void setByteRelease(MemorySegment m, long at, byte value) {
