@@ -1,18 +1,15 @@
 package io.shmkit.alloc;
 
-import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.FixedPoolLayout;
-import io.shmkit.internal.OwnerTable;
-import io.shmkit.internal.Procs;
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
+import io.shmkit.internal.OwnerRecords;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
-import java.util.BitSet;
 
 import static io.shmkit.internal.FixedPoolLayout.*;
 
@@ -58,8 +55,8 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  * with the single store of that byte: allocate sets it before it returns, free changes it first.
  * The free list and the {@code used} counter are derived data. If a process dies holding the
  * lock, the next locker is told so and rebuilds the free list and counter from the state bytes
- * before it goes on. Slices in the caches of a process that died (its pid is gone, or now
- * belongs to a process with another start time) are found by their state bytes and returned to
+ * before it goes on. Slices in the caches of a process that died (its registration in the
+ * segment's attach table is gone) are found by their state bytes and returned to
  * the shared list by that repair, by {@link #verify()}, and before an allocation is refused for
  * lack of slices. A process killed inside {@code allocate} may leak the slice it was taking
  * (its state byte says allocated; nobody will free it), never hands it out twice. The cache of
@@ -88,8 +85,6 @@ public final class FixedPool implements SharedAllocator {
     /** Slices moved between a thread cache and the shared list at once. */
     public static final int CACHE_BATCH = 16;
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-
     private final String name;
     private final MemorySegment m;
     private final long base;
@@ -105,45 +100,33 @@ public final class FixedPool implements SharedAllocator {
     private final int entries;   // registry entries (0 without thread caches)
     private final SyncMode mode;
     private final AllocLock lock;
-    /** Liveness of registry owners: the attach table of the segment this structure is in. */
-    private final OwnerTable owners;
-    /** See {@link #reclaimedCaches()}; written under the lock. */
-    private long reclaimedCaches;
-    private final ThreadCaches<Cache> caches; // null without thread caches
-
-    /** A thread's cache: the indices of the slices whose state byte is {@code mark}. */
-    private static final class Cache extends ThreadCaches.Cache {
-        final byte mark;          // state byte of a slice in this cache
-        final int[] stack = new int[CACHE_SLICES];
-        int n;
-        long requests;            // served from this cache; packed with n into the entry's cache word
-
-        Cache(int entry, long entryAt) {
-            super(entry, entryAt);
-            this.mark = (byte) (STATE_CACHED + Math.max(entry, 0));
-        }
-    }
+    /** The lock with its repair, and the thread-cache registry (shared with SlabAllocator). */
+    private final CacheRegistry<FixedPoolCaches.Cache> core;
+    /** The thread caches' slices. */
+    private final FixedPoolCaches cached;
+    private final ThreadCaches<FixedPoolCaches.Cache> caches; // null without thread caches
 
     private FixedPool(String name, MemorySegment m, long base, AllocLock lock) {
         this.name = name;
         this.m = m;
         this.base = base;
-        this.sliceSize = m.get(ValueLayout.JAVA_LONG, base + SLICE_SIZE);
-        this.count = (int) m.get(ValueLayout.JAVA_LONG, base + SLICE_COUNT);
-        this.align = m.get(ValueLayout.JAVA_LONG, base + ALIGN);
-        this.slices = base + m.get(ValueLayout.JAVA_LONG, base + SLICES_AT);
+        this.sliceSize = Mem.getLong(m, base + OFF_SLICE_SIZE);
+        this.count = (int) Mem.getLong(m, base + OFF_SLICE_COUNT);
+        this.align = Mem.getLong(m, base + OFF_ALIGN);
+        this.slices = base + Mem.getLong(m, base + OFF_SLICES_AT);
         this.slicesEnd = slices + sliceSize * count;
         this.sliceShift = Long.bitCount(sliceSize) == 1 ? Long.numberOfTrailingZeros(sliceSize) : -1;
-        this.next = base + m.get(ValueLayout.JAVA_LONG, base + NEXT_AT);
-        this.state = base + m.get(ValueLayout.JAVA_LONG, base + STATE_AT);
+        this.next = base + Mem.getLong(m, base + OFF_NEXT_AT);
+        this.state = base + Mem.getLong(m, base + OFF_STATE_AT);
         this.stateStride = stateBytes(count) / 64;
-        this.entries = (int) m.get(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES);
-        long flags = m.get(ValueLayout.JAVA_LONG, base + FLAGS);
-        this.mode = (flags & FLAG_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
-                : (flags & FLAG_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
+        this.entries = (int) Mem.getLong(m, base + OFF_CACHE_ENTRIES);
+        long flags = Mem.getLong(m, base + OFF_FLAGS);
+        this.mode = (flags & FLAGS_SINGLE_THREADED) != 0 ? SyncMode.SINGLE_THREADED
+                : (flags & FLAGS_THREAD_CACHE) != 0 ? SyncMode.THREAD_CACHED : SyncMode.LOCKED;
         this.lock = lock;
-        this.owners = OwnerTable.of(m, base);
-        this.caches = mode == SyncMode.THREAD_CACHED ? new ThreadCaches<>(entries, this::register) : null;
+        this.cached = new FixedPoolCaches(this, m, base, count, entries, sliceSize, slices, state, stateStride, lock);
+        this.core = cached.core;
+        this.caches = core.caches;
     }
 
     // ------------------------------------------------------------------ create / open
@@ -207,31 +190,27 @@ public final class FixedPool implements SharedAllocator {
 
     private static FixedPool open(MemorySegment memory, long offset, long length, String name) {
         Structures.checkRange(memory, offset, length, "fixed pool '" + name + "'");
-        long oldMagic = memory.get(ValueLayout.JAVA_LONG, offset + MAGIC);
-        if (oldMagic == MAGIC_FORMAT_1 || oldMagic == MAGIC_FORMAT_2) {
-            throw new LayoutMismatchException("fixed pool '" + name + "' at offset=" + offset + " has format "
-                    + (oldMagic == MAGIC_FORMAT_1 ? 1 : 2) + " (an older shmkit); this library reads format 3: recreate"
-                    + " the pool");
-        }
-        Structures.awaitMagic(memory, offset + MAGIC, MAGIC_VALUE, "fixed pool '" + name + "'");
-        long sliceSize = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_SIZE);
-        long cnt = memory.get(ValueLayout.JAVA_LONG, offset + SLICE_COUNT);
-        long al = memory.get(ValueLayout.JAVA_LONG, offset + ALIGN);
-        long flags = memory.get(ValueLayout.JAVA_LONG, offset + FLAGS);
-        long ent = memory.get(ValueLayout.JAVA_LONG, offset + CACHE_ENTRIES);
+        Published.await(memory, offset + OFF_MAGIC, "fixed pool '" + name + "'");
+        Formats.check(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT, "fixed pool '" + name + "' at offset="
+                + offset, MAGIC_FORMAT_1, MAGIC_FORMAT_2, MAGIC_FORMAT_3);
+        long sliceSize = Mem.getLong(memory, offset + OFF_SLICE_SIZE);
+        long cnt = Mem.getLong(memory, offset + OFF_SLICE_COUNT);
+        long al = Mem.getLong(memory, offset + OFF_ALIGN);
+        long flags = Mem.getLong(memory, offset + OFF_FLAGS);
+        long ent = Mem.getLong(memory, offset + OFF_CACHE_ENTRIES);
         if (al <= 0 || Long.bitCount(al) != 1 || al > Segment.PAGE_SIZE || sliceSize <= 0 || sliceSize % al != 0
-                || cnt <= 0 || cnt > Integer.MAX_VALUE || (flags & ~(FLAG_SINGLE_THREADED | FLAG_THREAD_CACHE)) != 0
-                || ent != ((flags & FLAG_THREAD_CACHE) != 0 ? ENTRIES : 0)
-                || memory.get(ValueLayout.JAVA_LONG, offset + NEXT_AT) != nextArray(ent)
-                || memory.get(ValueLayout.JAVA_LONG, offset + STATE_AT) != stateArray(ent, cnt)
-                || memory.get(ValueLayout.JAVA_LONG, offset + SLICES_AT) != slicesStart(offset, ent, cnt, al)
+                || cnt <= 0 || cnt > Integer.MAX_VALUE || (flags & ~(FLAGS_SINGLE_THREADED | FLAGS_THREAD_CACHE)) != 0
+                || ent != ((flags & FLAGS_THREAD_CACHE) != 0 ? ENTRIES : 0)
+                || Mem.getLong(memory, offset + OFF_NEXT_AT) != nextArray(ent)
+                || Mem.getLong(memory, offset + OFF_STATE_AT) != stateArray(ent, cnt)
+                || Mem.getLong(memory, offset + OFF_SLICES_AT) != slicesStart(offset, ent, cnt, al)
                 || FixedPoolLayout.bytesNeeded(offset, ent, sliceSize, cnt, al) > length) {
             throw new SegmentCorruptedException("fixed pool '" + name + "' at offset=" + offset
                     + ": inconsistent header sliceSize=" + sliceSize + " count=" + cnt + " align=" + al
                     + " flags=" + flags + " entries=" + ent + " length=" + length);
         }
-        boolean single = (flags & FLAG_SINGLE_THREADED) != 0;
-        AllocLock l = single ? AllocLock.NONE : AllocLock.openRobust(memory, offset + LOCK);
+        boolean single = (flags & FLAGS_SINGLE_THREADED) != 0;
+        AllocLock l = single ? AllocLock.NONE : AllocLock.openRobust(memory, offset + OFF_LOCK);
         return new FixedPool(name, memory, offset, l);
     }
 
@@ -258,26 +237,26 @@ public final class FixedPool implements SharedAllocator {
                     + " needed=" + need);
         }
         m.asSlice(base, nextArray(ent)).fill((byte) 0);
-        m.set(ValueLayout.JAVA_LONG, base + SLICE_SIZE, size);
-        m.set(ValueLayout.JAVA_LONG, base + SLICE_COUNT, count);
-        m.set(ValueLayout.JAVA_LONG, base + ALIGN, align);
-        m.set(ValueLayout.JAVA_LONG, base + FLAGS, switch (mode) {
+        Mem.setLong(m, base + OFF_SLICE_SIZE, size);
+        Mem.setLong(m, base + OFF_SLICE_COUNT, count);
+        Mem.setLong(m, base + OFF_ALIGN, align);
+        Mem.setLong(m, base + OFF_FLAGS, switch (mode) {
             case LOCKED -> 0L;
-            case THREAD_CACHED -> FLAG_THREAD_CACHE;
-            case SINGLE_THREADED -> FLAG_SINGLE_THREADED;
+            case THREAD_CACHED -> FLAGS_THREAD_CACHE;
+            case SINGLE_THREADED -> FLAGS_SINGLE_THREADED;
         });
-        m.set(ValueLayout.JAVA_LONG, base + CACHE_ENTRIES, ent);
-        m.set(ValueLayout.JAVA_LONG, base + SLICES_AT, slicesStart(base, ent, count, align));
-        m.set(ValueLayout.JAVA_LONG, base + NEXT_AT, nextArray(ent));
-        m.set(ValueLayout.JAVA_LONG, base + STATE_AT, stateArray(ent, count));
-        m.set(ValueLayout.JAVA_INT, base + HEAD, 0);
+        Mem.setLong(m, base + OFF_CACHE_ENTRIES, ent);
+        Mem.setLong(m, base + OFF_SLICES_AT, slicesStart(base, ent, count, align));
+        Mem.setLong(m, base + OFF_NEXT_AT, nextArray(ent));
+        Mem.setLong(m, base + OFF_STATE_AT, stateArray(ent, count));
+        Mem.setInt(m, base + OFF_HEAD, 0);
         long nextAt = base + nextArray(ent);
         for (int i = 0; i < count; i++) {
-            m.set(ValueLayout.JAVA_INT, nextAt + 4L * i, i + 1 < count ? i + 1 : NONE);
+            Mem.setInt(m, nextAt + 4L * i, i + 1 < count ? i + 1 : LINK_NONE);
         }
         m.asSlice(base + stateArray(ent, count), stateBytes(count)).fill(STATE_FREE);
-        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
-        LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + OFF_LOCK);
+        Formats.publish(m, base + OFF_MAGIC, MAGIC, base + OFF_FORMAT, FORMAT); // openers that see the magic see the header
         return new FixedPool(name, m, base, l);
     }
 
@@ -316,7 +295,7 @@ public final class FixedPool implements SharedAllocator {
     /** Whether the slice at {@code offset} is allocated (a snapshot). */
     public boolean isAllocated(long offset) {
         int index = sliceIndex(offset);
-        return index >= 0 && m.get(ValueLayout.JAVA_BYTE, stateAt(index)) == STATE_USED;
+        return index >= 0 && Mem.getByte(m, stateAt(index)) == STATE_USED;
     }
 
     // ------------------------------------------------------------------ allocate
@@ -348,9 +327,9 @@ public final class FixedPool implements SharedAllocator {
                     + this.align + ": align=" + align);
         }
         if (caches != null) {
-            Cache c = caches.get();
+            FixedPoolCaches.Cache c = caches.get();
             if (c.entry >= 0) {
-                return allocateCached(c);
+                return cached.allocateCached(c);
             }
         }
         lockAndRepair();
@@ -364,95 +343,48 @@ public final class FixedPool implements SharedAllocator {
     private long allocateLocked() {
         MemorySegment m = this.m;
         long base = this.base;
-        m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS) + 1);
+        Mem.setLong(m, base + OFF_REQUESTS, Mem.getLong(m, base + OFF_REQUESTS) + 1);
         int head = popFree();
-        if (head == NONE && reclaimDeadCaches() > 0) {
+        if (head == LINK_NONE && reclaimDeadCaches() > 0) {
             head = popFree();
         }
-        if (head == NONE) {
-            m.set(ValueLayout.JAVA_LONG, base + FAILURES, m.get(ValueLayout.JAVA_LONG, base + FAILURES) + 1);
+        if (head == LINK_NONE) {
+            Mem.setLong(m, base + OFF_FAILURES, Mem.getLong(m, base + OFF_FAILURES) + 1);
             return 0;
         }
-        m.set(ValueLayout.JAVA_BYTE, stateAt(head), STATE_USED); // the commit: source of truth says used
+        Mem.setByte(m, stateAt(head), STATE_USED); // the commit: source of truth says used
         return slices + head * sliceSize;
     }
 
     /**
      * Unlinks the first free slice (lock held) and counts it as taken; returns its index or
-     * {@link FixedPoolLayout#NONE}. The caller then commits it by writing its state byte.
+     * {@link FixedPoolLayout#LINK_NONE}. The caller then commits it by writing its state byte.
      */
-    private int popFree() {
-        int head = m.get(ValueLayout.JAVA_INT, base + HEAD);
-        if (head == NONE) {
-            return NONE;
+    int popFree() {
+        int head = Mem.getInt(m, base + OFF_HEAD);
+        if (head == LINK_NONE) {
+            return LINK_NONE;
         }
-        if (head < 0 || head >= count || m.get(ValueLayout.JAVA_BYTE, stateAt(head)) != STATE_FREE) {
-            throw corrupt("free-list head at offset=" + (base + HEAD) + " is slice " + head + ", which is "
+        if (head < 0 || head >= count || Mem.getByte(m, stateAt(head)) != STATE_FREE) {
+            throw corrupt("free-list head at offset=" + (base + OFF_HEAD) + " is slice " + head + ", which is "
                     + (head < 0 || head >= count ? "out of range [0, " + count + ")" : "not free"));
         }
-        m.set(ValueLayout.JAVA_INT, base + HEAD, m.get(ValueLayout.JAVA_INT, next + 4L * head));
-        m.set(ValueLayout.JAVA_LONG, base + USED, m.get(ValueLayout.JAVA_LONG, base + USED) + 1);
+        Mem.setInt(m, base + OFF_HEAD, Mem.getInt(m, next + 4L * head));
+        Mem.setLong(m, base + OFF_USED, Mem.getLong(m, base + OFF_USED) + 1);
         return head;
     }
 
     /** Links slice {@code index}, already marked free, at the head of the list (lock held). */
-    private void pushFree(int index) {
-        m.set(ValueLayout.JAVA_INT, next + 4L * index, m.get(ValueLayout.JAVA_INT, base + HEAD));
-        m.set(ValueLayout.JAVA_INT, base + HEAD, index);
-        m.set(ValueLayout.JAVA_LONG, base + USED, m.get(ValueLayout.JAVA_LONG, base + USED) - 1);
-    }
-
-    private long allocateCached(Cache c) {
-        MemorySegment m = this.m;
-        if (c.n == 0 && !refill(c)) {
-            return 0;
-        }
-        int n = c.n - 1;
-        int index = c.stack[n];
-        c.n = n;
-        m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_USED); // the commit: cached -> allocated
-        m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(++c.requests, n)); // statistics only
-        return slices + index * sliceSize;
-    }
-
-    /** A registry entry's cache word, for statistics: requests served from the cache, and the cached count. */
-    private static long cacheWord(long requests, int n) {
-        return (requests << CACHE_COUNT_BITS) | n;
-    }
-
-    /** Moves up to {@link #CACHE_BATCH} slices from the shared list into the empty cache {@code c}. */
-    private boolean refill(Cache c) {
-        lockAndRepair();
-        try {
-            int n = 0;
-            while (n < CACHE_BATCH) {
-                int head = popFree();
-                if (head == NONE && n == 0 && reclaimDeadCaches() > 0) {
-                    head = popFree();
-                }
-                if (head == NONE) {
-                    break;
-                }
-                m.set(ValueLayout.JAVA_BYTE, stateAt(head), c.mark); // the commit: in this thread's cache
-                c.stack[n++] = head;
-            }
-            c.n = n;
-            m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, n));
-            if (n == 0) {
-                m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS) + 1);
-                m.set(ValueLayout.JAVA_LONG, base + FAILURES, m.get(ValueLayout.JAVA_LONG, base + FAILURES) + 1);
-                return false;
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+    void pushFree(int index) {
+        Mem.setInt(m, next + 4L * index, Mem.getInt(m, base + OFF_HEAD));
+        Mem.setInt(m, base + OFF_HEAD, index);
+        Mem.setLong(m, base + OFF_USED, Mem.getLong(m, base + OFF_USED) - 1);
     }
 
     // ------------------------------------------------------------------ free
 
     /** Segment offset of slice {@code index}'s state byte (see {@link FixedPoolLayout#statePosition}). */
-    private long stateAt(int index) {
+    long stateAt(int index) {
         return state + (index & 63) * stateStride + (index >>> 6);
     }
 
@@ -477,16 +409,16 @@ public final class FixedPool implements SharedAllocator {
                     + " is not the start of a slice of this pool");
         }
         if (caches != null) {
-            Cache c = caches.get();
+            FixedPoolCaches.Cache c = caches.get();
             if (c.entry >= 0) {
-                freeCached(c, offset, index);
+                cached.freeCached(c, offset, index);
                 return;
             }
         }
         lockAndRepair();
         try {
             checkUsed(offset, index);
-            m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_FREE); // the commit: source of truth says free
+            Mem.setByte(m, stateAt(index), STATE_FREE); // the commit: source of truth says free
             pushFree(index);
         } finally {
             lock.unlock();
@@ -494,81 +426,31 @@ public final class FixedPool implements SharedAllocator {
     }
 
     private void checkUsed(long offset, int index) {
-        byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(index));
+        byte s = Mem.getByte(m, stateAt(index));
         if (s != STATE_USED) {
             throw notAllocated(offset, index, s);
         }
     }
 
-    private IllegalArgumentException notAllocated(long offset, int index, byte s) {
+    IllegalArgumentException notAllocated(long offset, int index, byte s) {
         return new IllegalArgumentException("fixed pool '" + name + "': offset=" + offset + " (slice " + index
                 + ") is not allocated (" + (s == STATE_FREE ? "double free?"
                 : s >= STATE_CACHED && s < STATE_CACHED + entries ? "it is in a thread cache; double free?"
                 : "its state byte is " + s + "; corrupted?") + ")");
     }
 
-    private void freeCached(Cache c, long offset, int index) {
-        MemorySegment m = this.m;
-        byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(index));
-        if (s != STATE_USED) {
-            throw notAllocated(offset, index, s);
-        }
-        if (c.n == CACHE_SLICES) {
-            drain(c, CACHE_BATCH);
-        }
-        int n = c.n;
-        c.stack[n] = index;
-        c.n = n + 1;
-        m.set(ValueLayout.JAVA_BYTE, stateAt(index), c.mark); // the commit: allocated -> in this thread's cache
-        m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, n + 1)); // statistics only
-    }
-
-    /** Returns {@code k} slices of cache {@code c} to the shared list. */
-    private void drain(Cache c, int k) {
-        lockAndRepair();
-        try {
-            for (int i = 0; i < k && c.n > 0; i++) {
-                int index = c.stack[--c.n];
-                m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_FREE); // the commit: back on the shared list
-                pushFree(index);
-            }
-            m.set(ValueLayout.JAVA_LONG, c.entryAt + E_CACHED, cacheWord(c.requests, c.n));
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // ------------------------------------------------------------------ thread cache registry
 
-    private Cache register() {
-        lockAndRepair();
-        try {
-            for (int pass = 0; pass < 2; pass++) {
-                for (int e = 0; e < entries; e++) {
-                    long at = entryAt(e);
-                    if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
-                        m.asSlice(at, ENTRY_BYTES).fill((byte) 0);
-                        m.set(ValueLayout.JAVA_INT, at + E_OWNER, owners.id());
-                        m.set(ValueLayout.JAVA_LONG, at + E_PID, Procs.PID); // diagnostics
-                        m.set(ValueLayout.JAVA_LONG, at + E_THREAD, Thread.currentThread().threadId());
-                        m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 1);
-                        Cache c = new Cache(e, at);
-                        caches.registered(c);
-                        return c;
-                    }
-                }
-                if (pass == 0 && reclaimDeadCaches() == 0) {
-                    break; // registry full of live threads: this thread uses the locked path
-                }
-            }
-            return new Cache(-1, 0);
-        } finally {
-            lock.unlock();
-        }
+    private long entryAt(int e) {
+        return core.entryAt(e);
     }
 
-    private long entryAt(int e) {
-        return base + REGISTRY + ENTRY_BYTES * e;
+    /**
+     * Thread caches this instance gave back to the shared list because their process died or
+     * their thread ended (process-local count, for diagnostics and tests).
+     */
+    public long reclaimedCaches() {
+        return core.reclaimed();
     }
 
     /**
@@ -576,71 +458,8 @@ public final class FixedPool implements SharedAllocator {
      * that ended without {@link #releaseThreadCache()}, to the shared list and frees their
      * registry entries (lock held). Returns the number of entries freed.
      */
-    /**
-     * Thread caches this instance gave back to the shared list because their process died or
-     * their thread ended (process-local count, for diagnostics and tests).
-     */
-    public long reclaimedCaches() {
-        return reclaimedCaches;
-    }
-
     private int reclaimDeadCaches() {
-        long deadMask = 0; // entries of dead processes: their slices are found by a scan of the state bytes
-        int freed = 0;
-        for (int e = 0; e < entries; e++) {
-            long at = entryAt(e);
-            if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
-                continue;
-            }
-            int owner = m.get(ValueLayout.JAVA_INT, at + E_OWNER);
-            if (owner == owners.id() || (caches != null && caches.holds(e))) { // ours, whatever a stray write says
-                Cache c = caches.ended(e);
-                if (c != null) {
-                    emptyLocal(c);
-                    freed++;
-                }
-            } else if (owners.check(owner).dead()) { // positive evidence only: unknown keeps its slices
-                deadMask |= 1L << e;
-            }
-        }
-        if (deadMask != 0) {
-            for (int i = 0; i < count; i++) {
-                int e = m.get(ValueLayout.JAVA_BYTE, stateAt(i)) - STATE_CACHED;
-                if (e >= 0 && e < entries && (deadMask >>> e & 1) != 0) {
-                    m.set(ValueLayout.JAVA_BYTE, stateAt(i), STATE_FREE);
-                    pushFree(i);
-                }
-            }
-            for (long mask = deadMask; mask != 0; mask &= mask - 1) {
-                releaseEntry(entryAt(Long.numberOfTrailingZeros(mask)));
-                freed++;
-            }
-        }
-        reclaimedCaches += freed;
-        return freed;
-    }
-
-    /** Returns the slices of cache {@code c} (its thread is the caller or has ended) and its entry (lock held). */
-    private void emptyLocal(Cache c) {
-        for (int i = c.n - 1; i >= 0; i--) {
-            int index = c.stack[i];
-            if (m.get(ValueLayout.JAVA_BYTE, stateAt(index)) == c.mark) {
-                m.set(ValueLayout.JAVA_BYTE, stateAt(index), STATE_FREE);
-                pushFree(index);
-            }
-        }
-        c.n = 0;
-        caches.forget(c);
-        releaseEntry(c.entryAt);
-    }
-
-    /** Folds the request counter of the registry entry at {@code at} into the pool's and frees the entry (lock held). */
-    private void releaseEntry(long at) {
-        long word = m.get(ValueLayout.JAVA_LONG, at + E_CACHED);
-        m.set(ValueLayout.JAVA_LONG, base + REQUESTS, m.get(ValueLayout.JAVA_LONG, base + REQUESTS)
-                + (word >>> CACHE_COUNT_BITS));
-        m.set(ValueLayout.JAVA_LONG, at + E_CACHED, 0);
-        m.set(ValueLayout.JAVA_INT, at + E_IN_USE, 0);
+        return core.reclaimDead();
     }
 
     /**
@@ -649,23 +468,7 @@ public final class FixedPool implements SharedAllocator {
      * pool ends if the process lives on.
      */
     public void releaseThreadCache() {
-        if (caches == null) {
-            return;
-        }
-        Cache c = caches.removeCurrent();
-        if (c == null) {
-            return; // this thread never used the allocator
-        }
-        if (c.entry < 0) {
-            caches.forget(c);
-            return;
-        }
-        lockAndRepair();
-        try {
-            emptyLocal(c);
-        } finally {
-            lock.unlock();
-        }
+        core.releaseCurrent();
     }
 
     // ------------------------------------------------------------------ stats / verify / repair
@@ -674,18 +477,18 @@ public final class FixedPool implements SharedAllocator {
     public AllocatorStats stats() {
         lockAndRepair();
         try {
-            long out = m.get(ValueLayout.JAVA_LONG, base + USED);
-            long requests = m.get(ValueLayout.JAVA_LONG, base + REQUESTS);
+            long out = Mem.getLong(m, base + OFF_USED);
+            long requests = Mem.getLong(m, base + OFF_REQUESTS);
             for (int e = 0; e < entries; e++) {
                 long at = entryAt(e);
-                if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
-                    long word = (long) LONG.getAcquire(m, at + E_CACHED); // acquire: a snapshot of the owner's word
+                if (OwnerRecords.inUse(m, at)) {
+                    long word = Mem.getLongAcquire(m, at + Entry.OFF_CACHE_WORD); // acquire: a snapshot of the owner's word
                     out -= word & CACHE_COUNT_MASK;
                     requests += word >>> CACHE_COUNT_BITS;
                 }
             }
             return new AllocatorStats("fixed-pool", name, sliceSize * count, out * sliceSize, out,
-                    requests, m.get(ValueLayout.JAVA_LONG, base + FAILURES));
+                    requests, Mem.getLong(m, base + OFF_FAILURES));
         } finally {
             lock.unlock();
         }
@@ -696,8 +499,8 @@ public final class FixedPool implements SharedAllocator {
         long n = 0;
         for (int e = 0; e < entries; e++) {
             long at = entryAt(e);
-            if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) != 0) {
-                n += m.get(ValueLayout.JAVA_LONG, at + E_CACHED) & CACHE_COUNT_MASK;
+            if (OwnerRecords.inUse(m, at)) {
+                n += Mem.getLong(m, at + Entry.OFF_CACHE_WORD) & CACHE_COUNT_MASK;
             }
         }
         return n;
@@ -708,108 +511,39 @@ public final class FixedPool implements SharedAllocator {
         lockAndRepair();
         try {
             reclaimDeadCaches();
-            verifyLocked();
+            new FixedPoolVerifier(this, core, m, base, count, next).verify();
         } finally {
             lock.unlock();
         }
     }
 
-    private void verifyLocked() {
-        long inUse = 0;
-        for (int e = 0; e < entries; e++) {
-            long at = entryAt(e);
-            if (m.get(ValueLayout.JAVA_INT, at + E_IN_USE) == 0) {
-                continue;
-            }
-            inUse |= 1L << e;
-            long n = (long) LONG.getAcquire(m, at + E_CACHED) & CACHE_COUNT_MASK; // acquire: a snapshot of the owner's word
-            if (n > CACHE_SLICES) {
-                throw corrupt("thread cache " + e + ": count at offset=" + (at + E_CACHED) + " is " + n
-                        + ", more than " + CACHE_SLICES);
-            }
-        }
-        long taken = 0;
-        for (int i = 0; i < count; i++) {
-            byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(i));
-            int e = s - STATE_CACHED;
-            if (s == STATE_USED) {
-                taken++;
-            } else if (e >= 0 && e < entries) {
-                if ((inUse >>> e & 1) == 0) {
-                    throw corrupt("state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s
-                            + ": in thread cache " + e + ", which no thread owns");
-                }
-                taken++;
-            } else if (s != STATE_FREE) {
-                throw corrupt("state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s
-                        + ", expected 0 (free), 1 (used)" + (entries > 0 ? " or " + STATE_CACHED + ".."
-                        + (STATE_CACHED + entries - 1) + " (cached)" : ""));
-            }
-        }
-        long used = m.get(ValueLayout.JAVA_LONG, base + USED);
-        if (used != taken) {
-            throw corrupt("used counter at offset=" + (base + USED) + " is " + used + " but " + taken
-                    + " slices are marked used");
-        }
-        BitSet seen = new BitSet(count);
-        int cur = m.get(ValueLayout.JAVA_INT, base + HEAD);
-        long where = base + HEAD;
-        long listed = 0;
-        while (cur != NONE) {
-            if (cur < 0 || cur >= count) {
-                throw corrupt("free-list link at offset=" + where + " is " + cur + ", out of range [0, " + count + ")");
-            }
-            if (seen.get(cur)) {
-                throw corrupt("free list has a cycle: slice " + cur + " listed twice (link at offset=" + where + ")");
-            }
-            if (m.get(ValueLayout.JAVA_BYTE, stateAt(cur)) != STATE_FREE) {
-                throw corrupt("slice " + cur + " is on the free list (link at offset=" + where
-                        + ") but its state byte says used");
-            }
-            seen.set(cur);
-            listed++;
-            where = next + 4L * cur;
-            cur = m.get(ValueLayout.JAVA_INT, where);
-        }
-        if (listed != count - taken) {
-            throw corrupt("free list holds " + listed + " slices but " + (count - taken)
-                    + " are marked free (free slices missing from the list)");
-        }
-    }
-
-    private SegmentCorruptedException corrupt(String what) {
+    SegmentCorruptedException corrupt(String what) {
         return new SegmentCorruptedException("fixed pool '" + name + "' at offset=" + base + ": " + what);
     }
 
     private void lockAndRepair() {
-        if (lock.lock()) {
-            try {
-                repair();
-            } catch (RuntimeException e) {
-                lock.unlock();
-                throw e;
-            }
-            lock.markConsistent();
+        if (lock.lock()) { // the common case is this call alone
+            core.repairTakeover();
         }
     }
 
     /**
-     * Rebuilds the free list and the used counter from the state bytes (lock held), then
-     * returns dead processes' cached slices. A slice marked as cached by a registry entry that
-     * is not in use (only damage can leave one) is freed.
+     * Rebuilds the free list and the used counter from the state bytes (lock held); the core
+     * then returns dead processes' cached slices. A slice marked as cached by a registry entry
+     * that is not in use (only damage can leave one) is freed.
      */
-    private void repair() {
-        int head = NONE;
+    void rebuild() {
+        int head = LINK_NONE;
         long taken = 0;
         for (int i = count - 1; i >= 0; i--) {
-            byte s = m.get(ValueLayout.JAVA_BYTE, stateAt(i));
+            byte s = Mem.getByte(m, stateAt(i));
             int e = s - STATE_CACHED;
-            if (e >= 0 && e < entries && m.get(ValueLayout.JAVA_INT, entryAt(e) + E_IN_USE) == 0) {
-                m.set(ValueLayout.JAVA_BYTE, stateAt(i), STATE_FREE); // in a cache nobody owns: free again
+            if (e >= 0 && e < entries && !core.inUse(e)) {
+                Mem.setByte(m, stateAt(i), STATE_FREE); // in a cache nobody owns: free again
                 s = STATE_FREE;
             }
             if (s == STATE_FREE) {
-                m.set(ValueLayout.JAVA_INT, next + 4L * i, head);
+                Mem.setInt(m, next + 4L * i, head);
                 head = i;
             } else if (s == STATE_USED || (e >= 0 && e < entries)) {
                 taken++;
@@ -817,19 +551,18 @@ public final class FixedPool implements SharedAllocator {
                 throw corrupt("cannot repair: state byte of slice " + i + " at offset=" + stateAt(i) + " is " + s);
             }
         }
-        m.set(ValueLayout.JAVA_INT, base + HEAD, head);
-        m.set(ValueLayout.JAVA_LONG, base + USED, taken);
-        reclaimDeadCaches();
+        Mem.setInt(m, base + OFF_HEAD, head);
+        Mem.setLong(m, base + OFF_USED, taken);
     }
 
     /** The calling thread's registry entry, -1 if it runs on the locked path (thread-cached mode; tests). */
     int threadCacheEntry() {
-        return caches == null ? -1 : caches.get().entry;
+        return core.threadCacheEntry();
     }
 
     /** Times a process died holding this allocator's lock and the next one repaired (shared counter). */
     int lockTakeovers() {
-        return lock.takeovers();
+        return core.takeovers();
     }
 
     @Override

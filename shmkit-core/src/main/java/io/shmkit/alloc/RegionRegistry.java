@@ -1,17 +1,18 @@
 package io.shmkit.alloc;
 
-import io.shmkit.LayoutMismatchException;
 import io.shmkit.OutOfSharedMemoryException;
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
+import io.shmkit.internal.OwnerRecords;
 import io.shmkit.internal.OwnerTable;
-import io.shmkit.internal.Procs;
+import io.shmkit.internal.RegionRegistryLayout;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 import static io.shmkit.internal.RegionRegistryLayout.*;
@@ -25,8 +26,9 @@ import static io.shmkit.internal.RegionRegistryLayout.*;
  * killed while a region is open leaves the region's blocks allocated in the segment, and
  * nobody can tell them from live allocations. In a {@link RingAllocator}, which collects freed
  * blocks only from its head, one such block would stop collection of everything behind it. With
- * a registry, each region has a slot in shared memory recording its owner (pid and process
- * start time) and the offset of every block and large allocation it holds.
+ * a registry, each region has a slot in shared memory recording its owner (the owner id of its
+ * process, whose liveness the segment's attach table answers) and the offset of every block and
+ * large allocation it holds.
  * {@link #reclaimDead()} frees the recorded blocks of regions whose process is gone. Any
  * process may call it, and {@link Region#create(RegionRegistry, long)} calls it when every
  * slot is taken.
@@ -65,9 +67,6 @@ public final class RegionRegistry {
     /** Directory kind of a region registry. */
     public static final int KIND = 0x0105;
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-
     private final String name;
     private final MemorySegment m;
     private final long base;
@@ -83,11 +82,11 @@ public final class RegionRegistry {
         this.name = name;
         this.m = m;
         this.base = base;
-        this.slots = m.get(ValueLayout.JAVA_INT, base + SLOTS);
-        this.maxBlocks = m.get(ValueLayout.JAVA_INT, base + MAX_BLOCKS);
+        this.slots = Mem.getInt(m, base + OFF_SLOTS);
+        this.maxBlocks = Mem.getInt(m, base + OFF_MAX_BLOCKS);
         this.slotBytes = slotBytes(maxBlocks);
         this.allocator = allocator;
-        this.lock = AllocLock.openRobust(m, base + LOCK);
+        this.lock = AllocLock.openRobust(m, base + OFF_LOCK);
         this.owners = OwnerTable.of(m, base);
     }
 
@@ -127,12 +126,12 @@ public final class RegionRegistry {
         MemorySegment m = segment.memory();
         long base = e.offset();
         m.asSlice(base, e.length()).fill((byte) 0);
-        m.set(ValueLayout.JAVA_INT, base + SLOTS, slots);
-        m.set(ValueLayout.JAVA_INT, base + MAX_BLOCKS, maxBlocks);
-        m.set(ValueLayout.JAVA_INT, base + ALLOCATOR_NAME, allocatorName.length);
-        MemorySegment.copy(allocatorName, 0, m, ValueLayout.JAVA_BYTE, base + ALLOCATOR_NAME + 4, allocatorName.length);
-        AllocLock.createRobust(m, base + LOCK);
-        LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
+        Mem.setInt(m, base + OFF_SLOTS, slots);
+        Mem.setInt(m, base + OFF_MAX_BLOCKS, maxBlocks);
+        Mem.setInt(m, base + OFF_ALLOCATOR_NAME, allocatorName.length);
+        MemorySegment.copy(allocatorName, 0, m, ValueLayout.JAVA_BYTE, base + OFF_ALLOCATOR_NAME + 4, allocatorName.length);
+        AllocLock.createRobust(m, base + OFF_LOCK);
+        Formats.publish(m, base + OFF_MAGIC, MAGIC, base + OFF_FORMAT, FORMAT); // openers that see the magic see the header
         return new RegionRegistry(name, m, base, allocator);
     }
 
@@ -144,9 +143,9 @@ public final class RegionRegistry {
         if (a.byteSize() < SegmentHeader.OFF_CREATED_AT + 8) {
             return false; // a raw range, not a segment
         }
-        return a.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_PID) == b.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_PID)
-                && a.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_START) == b.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATOR_START)
-                && a.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATED_AT) == b.get(ValueLayout.JAVA_LONG, SegmentHeader.OFF_CREATED_AT);
+        return Mem.getLong(a, SegmentHeader.OFF_CREATOR_PID) == Mem.getLong(b, SegmentHeader.OFF_CREATOR_PID)
+                && Mem.getLong(a, SegmentHeader.OFF_CREATOR_START) == Mem.getLong(b, SegmentHeader.OFF_CREATOR_START)
+                && Mem.getLong(a, SegmentHeader.OFF_CREATED_AT) == Mem.getLong(b, SegmentHeader.OFF_CREATED_AT);
     }
 
     /** Opens the registry recorded under {@code name} in {@code segment}, and the allocator it serves. */
@@ -155,22 +154,20 @@ public final class RegionRegistry {
         MemorySegment m = segment.memory();
         long base = e.offset();
         String what = "region registry '" + name + "'";
-        Structures.checkRange(m, base, SLOT_TABLE, what);
-        if (m.get(ValueLayout.JAVA_LONG, base + MAGIC) == MAGIC_FORMAT_1) {
-            throw new LayoutMismatchException(what + " at offset=" + base + " has format 1 (an older shmkit); this"
-                    + " library reads format 2: recreate it");
-        }
-        Structures.awaitMagic(m, base + MAGIC, MAGIC_VALUE, what);
-        int slots = m.get(ValueLayout.JAVA_INT, base + SLOTS);
-        int maxBlocks = m.get(ValueLayout.JAVA_INT, base + MAX_BLOCKS);
-        int nameLength = m.get(ValueLayout.JAVA_INT, base + ALLOCATOR_NAME);
+        Structures.checkRange(m, base, OFF_SLOT_TABLE, what);
+        Published.await(m, base + OFF_MAGIC, what);
+        Formats.check(m, base + OFF_MAGIC, MAGIC, base + OFF_FORMAT, FORMAT, what + " at offset=" + base,
+                MAGIC_FORMAT_1, MAGIC_FORMAT_2);
+        int slots = Mem.getInt(m, base + OFF_SLOTS);
+        int maxBlocks = Mem.getInt(m, base + OFF_MAX_BLOCKS);
+        int nameLength = Mem.getInt(m, base + OFF_ALLOCATOR_NAME);
         if (slots <= 0 || slots > 1 << 16 || maxBlocks <= 0 || maxBlocks > 1 << 16
                 || bytesNeeded(slots, maxBlocks) > e.length() || nameLength <= 0 || nameLength > ALLOCATOR_NAME_MAX) {
             throw new SegmentCorruptedException(what + " at offset=" + base + ": inconsistent header slots=" + slots
                     + " maxBlocks=" + maxBlocks + " allocator name length=" + nameLength + " range length=" + e.length());
         }
         byte[] bytes = new byte[nameLength];
-        MemorySegment.copy(m, ValueLayout.JAVA_BYTE, base + ALLOCATOR_NAME + 4, bytes, 0, nameLength);
+        MemorySegment.copy(m, ValueLayout.JAVA_BYTE, base + OFF_ALLOCATOR_NAME + 4, bytes, 0, nameLength);
         String allocatorName = new String(bytes, StandardCharsets.UTF_8);
         DirectoryEntry a = segment.lookup(allocatorName).orElseThrow(() -> new SegmentCorruptedException(what
                 + " serves allocator '" + allocatorName + "', which is not in segment " + segment.name()));
@@ -202,7 +199,7 @@ public final class RegionRegistry {
     public int registeredRegions() {
         int n = 0;
         for (int s = 0; s < slots; s++) {
-            if ((int) INT.getAcquire(m, slotAt(s) + S_IN_USE) != 0) {
+            if (OwnerRecords.inUseAcquire(m, slotAt(s))) {
                 n++;
             }
         }
@@ -211,17 +208,17 @@ public final class RegionRegistry {
 
     /** Regions of dead processes reclaimed so far (by any process). */
     public long reclaimedRegions() {
-        return (long) LONG.getAcquire(m, base + RECLAIMED);
+        return Mem.getLongAcquire(m, base + OFF_RECLAIMED);
     }
 
     /** Blocks and large allocations given back by those reclaims. */
     public long reclaimedBlocks() {
-        return (long) LONG.getAcquire(m, base + RECLAIMED_BLOCKS);
+        return Mem.getLongAcquire(m, base + OFF_RECLAIMED_BLOCKS);
     }
 
     /**
-     * Frees the blocks of every region whose process is gone (its pid no longer exists, or now
-     * belongs to a process with another start time) and frees their slots.
+     * Frees the blocks of every region whose process is gone (its registration in the segment's
+     * attach table is gone) and frees their slots.
      *
      * @return the number of regions reclaimed
      */
@@ -238,20 +235,16 @@ public final class RegionRegistry {
         int reclaimed = 0;
         for (int s = 0; s < slots; s++) {
             long at = slotAt(s);
-            if (m.get(ValueLayout.JAVA_INT, at + S_IN_USE) == 0) {
+            if (!OwnerRecords.inUse(m, at) || !OwnerRecords.heldByDead(m, at, owners)) { // alive or unknown: fail closed
                 continue;
             }
-            int owner = m.get(ValueLayout.JAVA_INT, at + S_OWNER);
-            if (owner == owners.id() || !owners.check(owner).dead()) { // alive or unknown: fail closed
-                continue;
-            }
-            long count = Math.min(Math.max(m.get(ValueLayout.JAVA_LONG, at + S_COUNT), 0), maxBlocks);
+            long count = Math.min(Math.max(Mem.getLong(m, at + RegionRegistryLayout.Slot.OFF_COUNT), 0), maxBlocks);
             long freed = 0;
             for (long i = count - 1; i >= 0; i--) {
-                long rec = at + S_OFFSETS + 8 * i;
-                long off = m.get(ValueLayout.JAVA_LONG, rec);
+                long rec = at + RegionRegistryLayout.Slot.OFF_OFFSETS + 8 * i;
+                long off = Mem.getLong(m, rec);
                 if (off != 0) {
-                    LONG.setRelease(m, rec, 0L); // the commit: no longer recorded (a crash here leaks it)
+                    Mem.setLongRelease(m, rec, 0L); // the commit: no longer recorded (a crash here leaks it)
                     try {
                         allocator.free(off);
                         freed++;
@@ -260,10 +253,10 @@ public final class RegionRegistry {
                     }
                 }
             }
-            m.set(ValueLayout.JAVA_LONG, base + RECLAIMED_BLOCKS, m.get(ValueLayout.JAVA_LONG, base + RECLAIMED_BLOCKS) + freed);
-            m.set(ValueLayout.JAVA_LONG, base + RECLAIMED, m.get(ValueLayout.JAVA_LONG, base + RECLAIMED) + 1);
-            m.set(ValueLayout.JAVA_LONG, at + S_COUNT, 0L);
-            INT.setRelease(m, at + S_IN_USE, 0); // last: the slot is free for the next region
+            Mem.setLong(m, base + OFF_RECLAIMED_BLOCKS, Mem.getLong(m, base + OFF_RECLAIMED_BLOCKS) + freed);
+            Mem.setLong(m, base + OFF_RECLAIMED, Mem.getLong(m, base + OFF_RECLAIMED) + 1);
+            Mem.setLong(m, at + RegionRegistryLayout.Slot.OFF_COUNT, 0L);
+            OwnerRecords.release(m, at); // last: the slot is free for the next region
             reclaimed++;
         }
         return reclaimed;
@@ -276,17 +269,17 @@ public final class RegionRegistry {
     public void verify() {
         for (int s = 0; s < slots; s++) {
             long at = slotAt(s);
-            if ((int) INT.getAcquire(m, at + S_IN_USE) == 0) {
+            if (!OwnerRecords.inUseAcquire(m, at)) {
                 continue;
             }
-            long count = m.get(ValueLayout.JAVA_LONG, at + S_COUNT);
+            long count = Mem.getLong(m, at + RegionRegistryLayout.Slot.OFF_COUNT);
             if (count < 0 || count > maxBlocks) {
                 throw new SegmentCorruptedException("region registry '" + name + "': slot " + s + " count at offset="
-                        + (at + S_COUNT) + " is " + count + ", outside [0, " + maxBlocks + "]");
+                        + (at + RegionRegistryLayout.Slot.OFF_COUNT) + " is " + count + ", outside [0, " + maxBlocks + "]");
             }
             for (long i = 0; i < count; i++) {
-                long rec = at + S_OFFSETS + 8 * i;
-                long off = (long) LONG.getAcquire(m, rec);
+                long rec = at + RegionRegistryLayout.Slot.OFF_OFFSETS + 8 * i;
+                long off = Mem.getLongAcquire(m, rec);
                 if (off != 0 && (off < 0 || off >= m.byteSize() || (off & 7) != 0)) {
                     throw new SegmentCorruptedException("region registry '" + name + "': slot " + s + " records offset="
                             + off + " (at offset=" + rec + "), which no allocator of this segment can have returned");
@@ -309,12 +302,9 @@ public final class RegionRegistry {
             for (int pass = 0; pass < 2; pass++) {
                 for (int s = 0; s < slots; s++) {
                     long at = slotAt(s);
-                    if (m.get(ValueLayout.JAVA_INT, at + S_IN_USE) == 0) {
+                    if (!OwnerRecords.inUse(m, at)) {
                         m.asSlice(at, slotBytes).fill((byte) 0);
-                        m.set(ValueLayout.JAVA_INT, at + S_OWNER, owners.id());
-                        m.set(ValueLayout.JAVA_LONG, at + S_PID, Procs.PID); // diagnostics
-                        m.set(ValueLayout.JAVA_LONG, at + S_THREAD, Thread.currentThread().threadId());
-                        INT.setRelease(m, at + S_IN_USE, 1);
+                        OwnerRecords.claim(m, at, owners.id());
                         return new Slot(at);
                     }
                 }
@@ -330,7 +320,7 @@ public final class RegionRegistry {
     }
 
     private long slotAt(int s) {
-        return base + SLOT_TABLE + s * slotBytes;
+        return base + OFF_SLOT_TABLE + s * slotBytes;
     }
 
     /** The robust lock; after a holder died there is nothing to repair (every step is a single store). */
@@ -356,27 +346,27 @@ public final class RegionRegistry {
          */
         boolean record(long offset) {
             for (long i = 0; i < count; i++) {
-                long rec = at + S_OFFSETS + 8 * i;
-                if (m.get(ValueLayout.JAVA_LONG, rec) == 0) {
-                    LONG.setRelease(m, rec, offset); // the commit
+                long rec = at + RegionRegistryLayout.Slot.OFF_OFFSETS + 8 * i;
+                if (Mem.getLong(m, rec) == 0) {
+                    Mem.setLongRelease(m, rec, offset); // the commit
                     return true;
                 }
             }
             if (count == maxBlocks) {
                 return false;
             }
-            LONG.setRelease(m, at + S_OFFSETS + 8 * count, offset);
+            Mem.setLongRelease(m, at + RegionRegistryLayout.Slot.OFF_OFFSETS + 8 * count, offset);
             count++;
-            LONG.setRelease(m, at + S_COUNT, count); // the commit: the new position counts
+            Mem.setLongRelease(m, at + RegionRegistryLayout.Slot.OFF_COUNT, count); // the commit: the new position counts
             return true;
         }
 
         /** Clears the record of {@code offset}, before it is freed. */
         void unrecord(long offset) {
             for (long i = 0; i < count; i++) {
-                long rec = at + S_OFFSETS + 8 * i;
-                if (m.get(ValueLayout.JAVA_LONG, rec) == offset) {
-                    LONG.setRelease(m, rec, 0L); // the commit
+                long rec = at + RegionRegistryLayout.Slot.OFF_OFFSETS + 8 * i;
+                if (Mem.getLong(m, rec) == offset) {
+                    Mem.setLongRelease(m, rec, 0L); // the commit
                     return;
                 }
             }
@@ -386,8 +376,8 @@ public final class RegionRegistry {
 
         /** Gives the slot up (every record cleared already). */
         void release() {
-            m.set(ValueLayout.JAVA_LONG, at + S_COUNT, 0L);
-            INT.setRelease(m, at + S_IN_USE, 0);
+            Mem.setLong(m, at + RegionRegistryLayout.Slot.OFF_COUNT, 0L);
+            OwnerRecords.release(m, at);
         }
 
         String registryName() {

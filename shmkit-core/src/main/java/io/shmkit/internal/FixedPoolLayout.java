@@ -1,5 +1,10 @@
 package io.shmkit.internal;
 
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Binary layout of a {@code FixedPool} inside its reserved range. All offsets are relative to
  * the start of the range (which is 64-byte aligned); offsets handed to users are relative to
@@ -7,34 +12,31 @@ package io.shmkit.internal;
  *
  * <pre>
  *  range start
- *  +0    magic         u64   {@link #MAGIC_VALUE}, stored last with a release store
+ *  +0    magic         u64   {@link #MAGIC} "SHMKFXPL", published last (Formats)
  *  +8    slice size    u64   bytes per slice (multiple of the alignment)
  *  +16   slice count   u64
  *  +24   alignment     u64   power of two, slices start on it (relative to the segment start)
- *  +32   flags         u64   bit 0: single-threaded (no lock), bit 1: per-thread caches
+ *  +32   flags         u64   {@link #FLAGS_SINGLE_THREADED} (no lock), {@link #FLAGS_THREAD_CACHE}
  *  +40   slices at     u64   offset of slice 0 from the range start
  *  +48   next at       u64   offset of the next[] array
  *  +56   state at      u64   offset of the state[] array
  *  +64   lock          128 bytes (robust lock, own cache lines)
- *  +192  head          s32   index of the first free slice, -1 = none   \
- *  +196  (pad)         s32                                               |
- *  +200  used          u64   slices handed out                           | own cache line
- *  +208  requests      u64                                               |
- *  +216  failures      u64                                               /
- *  +224  cache entries u64   registry entries (64 with per-thread caches, else 0)
- *  +232  (reserved)    u64
- *  +256  registry[entries], {@link #ENTRY_BYTES} bytes each (one cache line per thread):
- *          +0  in use    s32   1 while a thread owns the entry
- *          +4  owner     s32   owner process: its owner id (OwnerTable.id(), attach-table
- *                            registration); liveness is asked of OwnerTable only
- *          +8  pid       u64   owner pid in its own pid namespace (diagnostics)
- *          +16 thread    u64   owner thread id (diagnostics)
- *          +24 cache word u64  (requests served from the cache << 6) | slices in the cache;
+ *  +192  head          s32   index of the first free slice, {@link #LINK_NONE} = none   \
+ *  +196  (pad)         s32                                                        |
+ *  +200  used          u64   slices handed out                                    | own cache line
+ *  +208  requests      u64                                                        |
+ *  +216  failures      u64                                                        /
+ *  +224  cache entries u64   registry entries ({@link #ENTRIES} with per-thread caches, else 0)
+ *  +232  format        u32   {@link #FORMAT}
+ *  +236  (reserved)
+ *  +256  registry[entries], {@link Entry#BYTES} bytes each (one cache line per thread):
+ *          +0  owner record  24 bytes, OwnerRecordLayout (in use, owner id, pid, thread)
+ *          +24 cache word    u64  (requests served from the cache &lt;&lt; 6) | slices in the cache;
  *                            written by the owner only, for statistics (not a commit)
- *  ...   next[count]   s32   free-list link of each free slice, -1 = end
- *  ...   state[64 * ceil(count / 64)]  u8  the source of truth: 0 = free (on the shared list),
- *                            1 = allocated, {@link #STATE_CACHED} + e = in the cache of registry
- *                            entry e. Stored transposed ({@link #statePosition}): consecutive
+ *  ...   next[count]   s32   free-list link of each free slice, {@link #LINK_NONE} = end
+ *  ...   state[64 * ceil(count / 64)]  u8  the source of truth: {@link #STATE_FREE} (on the shared
+ *                            list), {@link #STATE_USED}, {@link #STATE_CACHED} + e = in the cache of
+ *                            registry entry e. Stored transposed ({@link #statePosition}): consecutive
  *                            slices, which threads take in batches, have their bytes on different
  *                            cache lines, so two threads' caches rarely write the same line
  *  ...   (pad to alignment)
@@ -43,59 +45,99 @@ package io.shmkit.internal;
  */
 public final class FixedPoolLayout {
 
-    /**
-     * "SHMKFXP3" as a little-endian long (format 3: registry entries name owner ids; format 2
-     * named pid and start time, and marked cached slices in their state byte as 3 does).
-     */
-    public static final long MAGIC_VALUE = 0x3350584B464D4853L;
-    /** "SHMKFXP2": format 2, whose registry named pid and start time; refused with a clear message. */
-    public static final long MAGIC_FORMAT_2 = 0x3250584B464D4853L;
-    /** "SHMKFXP1": format 1, whose thread caches were lists in the registry; refused with a clear message. */
-    public static final long MAGIC_FORMAT_1 = 0x3150584B464D4853L;
+    /** "SHMKFXPL": the kind's magic in every format. */
+    public static final long MAGIC = Formats.magic("SHMKFXPL");
+    /** Format 1 of the "SHMKFXPL" scheme (the bytes of the "SHMKFXP3" format, plus the format field). */
+    public static final int FORMAT = 1;
+    /** "SHMKFXP3": registry entries named owner ids; refused as an older format. */
+    public static final long MAGIC_FORMAT_3 = Formats.magic("SHMKFXP3");
+    /** "SHMKFXP2": registry entries named pid and start time; refused as an older format. */
+    public static final long MAGIC_FORMAT_2 = Formats.magic("SHMKFXP2");
+    /** "SHMKFXP1": thread caches were lists in the registry; refused as an older format. */
+    public static final long MAGIC_FORMAT_1 = Formats.magic("SHMKFXP1");
 
-    public static final long MAGIC = 0;
-    public static final long SLICE_SIZE = 8;
-    public static final long SLICE_COUNT = 16;
-    public static final long ALIGN = 24;
-    public static final long FLAGS = 32;
-    public static final long SLICES_AT = 40;
-    public static final long NEXT_AT = 48;
-    public static final long STATE_AT = 56;
-    public static final long LOCK = 64;
+    /** The header as a memory layout; the offsets below are derived from it. */
+    public static final StructLayout HEADER = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("magic"),
+            ValueLayout.JAVA_LONG.withName("sliceSize"),
+            ValueLayout.JAVA_LONG.withName("sliceCount"),
+            ValueLayout.JAVA_LONG.withName("align"),
+            ValueLayout.JAVA_LONG.withName("flags"),
+            ValueLayout.JAVA_LONG.withName("slicesAt"),
+            ValueLayout.JAVA_LONG.withName("nextAt"),
+            ValueLayout.JAVA_LONG.withName("stateAt"),
+            MemoryLayout.sequenceLayout(128, ValueLayout.JAVA_BYTE).withName("lock"),
+            ValueLayout.JAVA_INT.withName("head"),
+            MemoryLayout.paddingLayout(4),
+            ValueLayout.JAVA_LONG.withName("used"),
+            ValueLayout.JAVA_LONG.withName("requests"),
+            ValueLayout.JAVA_LONG.withName("failures"),
+            ValueLayout.JAVA_LONG.withName("cacheEntries"),
+            ValueLayout.JAVA_INT.withName("format"),
+            MemoryLayout.paddingLayout(20));
+
+    public static final long OFF_MAGIC = offset("magic");
+    public static final long OFF_SLICE_SIZE = offset("sliceSize");
+    public static final long OFF_SLICE_COUNT = offset("sliceCount");
+    public static final long OFF_ALIGN = offset("align");
+    public static final long OFF_FLAGS = offset("flags");
+    public static final long OFF_SLICES_AT = offset("slicesAt");
+    public static final long OFF_NEXT_AT = offset("nextAt");
+    public static final long OFF_STATE_AT = offset("stateAt");
+    public static final long OFF_LOCK = offset("lock");
     public static final long LOCK_BYTES = 128;
-    public static final long HEAD = 192;
-    public static final long USED = 200;
-    public static final long REQUESTS = 208;
-    public static final long FAILURES = 216;
-    public static final long CACHE_ENTRIES = 224;
-    public static final long REGISTRY = 256;
+    public static final long OFF_HEAD = offset("head");
+    public static final long OFF_USED = offset("used");
+    public static final long OFF_REQUESTS = offset("requests");
+    public static final long OFF_FAILURES = offset("failures");
+    public static final long OFF_CACHE_ENTRIES = offset("cacheEntries");
+    public static final long OFF_FORMAT = offset("format");
+    /** Bytes of the header; the registry starts here. */
+    public static final long HEADER_BYTES = 256;
+    public static final long OFF_REGISTRY = HEADER_BYTES;
 
-    public static final long ENTRY_BYTES = 64;
-    public static final long E_IN_USE = 0;
-    public static final long E_OWNER = 4;
-    public static final long E_PID = 8;
-    public static final long E_THREAD = 16;
-    public static final long E_CACHED = 24;
+    /** A registry entry: one thread's cache. */
+    public static final class Entry {
+        /** The entry's owner record (OwnerRecordLayout). */
+        public static final long OFF_OWNER_RECORD = 0;
+        public static final long OFF_CACHE_WORD = OwnerRecordLayout.BYTES;
+        public static final long BYTES = 64;
+
+        private Entry() {
+        }
+    }
+
     public static final int CACHE_COUNT_BITS = 6;
     public static final long CACHE_COUNT_MASK = (1L << CACHE_COUNT_BITS) - 1;
     /** Registry entries of a pool with per-thread caches (at most 64: dead ones are found with a 64-bit mask). */
     public static final int ENTRIES = 64;
 
-    public static final long FLAG_SINGLE_THREADED = 1;
-    public static final long FLAG_THREAD_CACHE = 2;
+    public static final long FLAGS_SINGLE_THREADED = 1;
+    public static final long FLAGS_THREAD_CACHE = 2;
 
     public static final byte STATE_FREE = 0;
     public static final byte STATE_USED = 1;
     /** State of a slice in the thread cache of registry entry {@code e} is {@code STATE_CACHED + e}. */
     public static final byte STATE_CACHED = 2;
-    public static final int NONE = -1;
+    /** End of the free list (head and next[] links). */
+    public static final int LINK_NONE = -1;
+
+    static {
+        if (HEADER.byteSize() != HEADER_BYTES || OFF_LOCK != 64 || OFF_HEAD != 192 || OFF_FORMAT != 232) {
+            throw new AssertionError("FixedPoolLayout: header is " + HEADER.byteSize() + " bytes, head at " + OFF_HEAD);
+        }
+    }
 
     private FixedPoolLayout() {
     }
 
+    private static long offset(String field) {
+        return HEADER.byteOffset(PathElement.groupElement(field));
+    }
+
     /** Offset of the next[] array with {@code entries} registry entries. */
     public static long nextArray(long entries) {
-        return REGISTRY + ENTRY_BYTES * entries;
+        return OFF_REGISTRY + Entry.BYTES * entries;
     }
 
     /** Offset of the state[] array. */

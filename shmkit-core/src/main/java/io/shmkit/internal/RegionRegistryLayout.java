@@ -1,22 +1,25 @@
 package io.shmkit.internal;
 
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Binary layout of a {@code RegionRegistry} inside its reserved range (offsets relative to the
  * range start, which is 64-byte aligned).
  *
  * <pre>
- *  +0    magic           u64  {@link #MAGIC_VALUE}, stored last with a release store
+ *  +0    magic           u64  {@link #MAGIC} "SHMKRGNR", published last (Formats)
  *  +8    slots           s32  regions that can be registered at once
  *  +12   max blocks      s32  blocks plus large allocations one region may hold
  *  +16   reclaimed       u64  regions of dead processes taken back (statistics)
  *  +24   reclaimed blocks u64 blocks and large allocations given back by those reclaims
+ *  +32   format          u32  {@link #FORMAT}
  *  +64   lock            128 bytes (robust lock: slot assignment and reclaim)
  *  +192  allocator name  s32 length + up to 60 bytes of UTF-8: the allocator the regions use
- *  +256  slot[slots], {@link #slotBytes} bytes each:
- *          +0  in use   s32  1 while a region holds the slot
- *          +4  owner    s32  owner process: its owner id (OwnerTable.id(), attach-table registration)
- *          +8  pid      u64  owner pid in its own pid namespace (diagnostics)
- *          +16 thread   u64  owner thread id (diagnostics)
+ *  +256  slot[slots], {@link #slotBytes} bytes each ({@link Slot}):
+ *          +0  owner record 24 bytes, OwnerRecordLayout (in use, owner id, pid, thread)
  *          +24 count    u64  high-water mark of the offsets below, stored after the offset it adds
  *          +64 offsets  u64[max blocks]  blocks and large allocations the region holds, 0 = none;
  *                       each is recorded after the allocator returned it and cleared before it is
@@ -25,38 +28,72 @@ package io.shmkit.internal;
  */
 public final class RegionRegistryLayout {
 
-    /** "SHMKRGN2" as a little-endian long (format 2: slots name owner ids, not pid and start time). */
-    public static final long MAGIC_VALUE = 0x324E47524B4D4853L;
-    /** "SHMKRGN1": format 1 (slots named pid and start time); refused with a clear message. */
-    public static final long MAGIC_FORMAT_1 = 0x314E47524B4D4853L;
+    /** "SHMKRGNR": the kind's magic in every format. */
+    public static final long MAGIC = Formats.magic("SHMKRGNR");
+    /** Format 1 of the "SHMKRGNR" scheme (the bytes of the "SHMKRGN2" format, plus the format field). */
+    public static final int FORMAT = 1;
+    /** "SHMKRGN2": refused as an older format. */
+    public static final long MAGIC_FORMAT_2 = Formats.magic("SHMKRGN2");
+    /** "SHMKRGN1": slots named pid and start time; refused as an older format. */
+    public static final long MAGIC_FORMAT_1 = Formats.magic("SHMKRGN1");
 
-    public static final long MAGIC = 0;
-    public static final long SLOTS = 8;
-    public static final long MAX_BLOCKS = 12;
-    public static final long RECLAIMED = 16;
-    public static final long RECLAIMED_BLOCKS = 24;
-    public static final long LOCK = 64;
-    public static final long ALLOCATOR_NAME = 192;
+    /** The header as a memory layout; the offsets below are derived from it. */
+    public static final StructLayout HEADER = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("magic"),
+            ValueLayout.JAVA_INT.withName("slots"),
+            ValueLayout.JAVA_INT.withName("maxBlocks"),
+            ValueLayout.JAVA_LONG.withName("reclaimed"),
+            ValueLayout.JAVA_LONG.withName("reclaimedBlocks"),
+            ValueLayout.JAVA_INT.withName("format"),
+            MemoryLayout.paddingLayout(28),
+            MemoryLayout.sequenceLayout(128, ValueLayout.JAVA_BYTE).withName("lock"),
+            MemoryLayout.sequenceLayout(64, ValueLayout.JAVA_BYTE).withName("allocatorName"));
+
+    public static final long OFF_MAGIC = offset("magic");
+    public static final long OFF_SLOTS = offset("slots");
+    public static final long OFF_MAX_BLOCKS = offset("maxBlocks");
+    public static final long OFF_RECLAIMED = offset("reclaimed");
+    public static final long OFF_RECLAIMED_BLOCKS = offset("reclaimedBlocks");
+    public static final long OFF_FORMAT = offset("format");
+    public static final long OFF_LOCK = offset("lock");
+    /** s32 length, then the UTF-8 bytes. */
+    public static final long OFF_ALLOCATOR_NAME = offset("allocatorName");
     public static final int ALLOCATOR_NAME_MAX = 60;
-    public static final long SLOT_TABLE = 256;
+    /** Bytes of the header; the slot table starts here. */
+    public static final long HEADER_BYTES = 256;
+    public static final long OFF_SLOT_TABLE = HEADER_BYTES;
 
-    public static final long S_IN_USE = 0;
-    public static final long S_OWNER = 4;
-    public static final long S_PID = 8;
-    public static final long S_THREAD = 16;
-    public static final long S_COUNT = 24;
-    public static final long S_OFFSETS = 64;
+    /** One region's slot, {@link #slotBytes} bytes. */
+    public static final class Slot {
+        /** The slot's owner record (OwnerRecordLayout). */
+        public static final long OFF_OWNER_RECORD = 0;
+        public static final long OFF_COUNT = OwnerRecordLayout.BYTES;
+        public static final long OFF_OFFSETS = 64;
+
+        private Slot() {
+        }
+    }
+
+    static {
+        if (HEADER.byteSize() != HEADER_BYTES || OFF_LOCK != 64 || OFF_ALLOCATOR_NAME != 192) {
+            throw new AssertionError("RegionRegistryLayout: header is " + HEADER.byteSize() + " bytes");
+        }
+    }
 
     private RegionRegistryLayout() {
     }
 
+    private static long offset(String field) {
+        return HEADER.byteOffset(PathElement.groupElement(field));
+    }
+
     /** Bytes of one slot. */
     public static long slotBytes(int maxBlocks) {
-        return S_OFFSETS + 8L * maxBlocks;
+        return Slot.OFF_OFFSETS + 8L * maxBlocks;
     }
 
     /** Bytes of a registry. */
     public static long bytesNeeded(int slots, int maxBlocks) {
-        return SLOT_TABLE + slots * slotBytes(maxBlocks);
+        return OFF_SLOT_TABLE + slots * slotBytes(maxBlocks);
     }
 }

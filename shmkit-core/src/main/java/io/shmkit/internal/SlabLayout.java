@@ -1,5 +1,10 @@
 package io.shmkit.internal;
 
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Binary layout of a {@code SlabAllocator} inside its reserved range. Offsets of header fields
  * are relative to the range start (64-byte aligned); pages start on a multiple of the page size
@@ -7,42 +12,40 @@ package io.shmkit.internal;
  *
  * <pre>
  *  range start
- *  +0    magic          u64  {@link #MAGIC_VALUE}, stored last with a release store
+ *  +0    magic          u64  {@link #MAGIC} "SHMKSLAB", published last (Formats)
  *  +8    page size      u64  power of two in [256, 65536]
  *  +16   page count     u64
- *  +24   flags          u64  bit 0: single-threaded (no lock), bit 1: per-thread caches
+ *  +24   flags          u64  {@link #FLAGS_SINGLE_THREADED} (no lock), {@link #FLAGS_THREAD_CACHE}
  *  +32   desc at        u64  offset of page descriptor 0 from the range start
  *  +40   pages at       u64  offset of page 0 from the range start
  *  +48   class count    u64  size classes 8, 16, ... page size / 2
  *  +56   desc size      u64  bytes per page descriptor
  *  +64   lock           128 bytes (robust lock, own cache lines)
- *  +192  free head      s32  first free page run, -1 = none
- *  +196  (pad)          s32
+ *  +192  free head      s32  first free page run, {@link #LINK_NONE} = none
+ *  +196  format         u32  {@link #FORMAT}
  *  +200  free pages     u64
  *  +208  large requests u64  requests above half a page (totals = these + the classes')
  *  +216  large failures u64
  *  +224  large pages    u64  pages in whole-page allocations
  *  +232  large allocs   u64  whole-page allocations live
- *  +240  cache entries  u64  registry entries (64 with per-thread caches, else 0)
+ *  +240  cache entries  u64  registry entries ({@link #ENTRIES} with per-thread caches, else 0)
  *  +248  cache secret   u64  random; a cached block's first word is secret ^ f(offset)
- *  +256  class[count]   48 bytes each:
- *          +0  partial head s32   first page of the class with a free slot, -1 = none
+ *  +256  class[count]   {@link SizeClass#BYTES} bytes each:
+ *          +0  partial head s32   first page of the class with a free slot, {@link #LINK_NONE} = none
  *          +8  total        u64   slots in pages of this class
  *          +16 used         u64   slots handed out
  *          +24 requests     u64
  *          +32 failures     u64
  *  ...   (pad to 64)
- *  ...   registry[entries] entry size bytes each (a multiple of 64):
- *          +0  in use       s32   1 while a thread owns the entry
- *          +4  owner        s32   owner process: its owner id (OwnerTable.id(), attach-table registration)
- *          +8  pid          u64   owner pid in its own pid namespace (diagnostics)
- *          +16 thread       u64   owner thread id (diagnostics)
- *          +64 per class    (2 + {@link #CACHE_SLOTS}) u64: count, requests, offsets[]
+ *  ...   registry[entries] {@link #entrySize} bytes each (a multiple of 64):
+ *          +0  owner record 24 bytes, OwnerRecordLayout (in use, owner id, pid, thread)
+ *          +64 per class    {@link CacheClass#BYTES}: count, requests, offsets[{@link #CACHE_SLOTS}]
  *                           (written by the owner thread only; count is the commit)
- *  ...   desc[page count] desc size bytes each:
- *          +0  kind         s32   0 free, 1 small (slots), 2 large head, 3 large continuation
+ *  ...   desc[page count] desc size bytes each ({@link Descriptor}):
+ *          +0  kind         s32   {@link #KIND_FREE}, {@link #KIND_SMALL} (slots), {@link #KIND_LARGE} head,
+ *                                 {@link #KIND_CONT} (large continuation)
  *          +4  info         s32   small: class index; large head: pages; free run head/tail: pages
- *          +8  next         s32   free-run list or class partial list, -1 = end
+ *          +8  next         s32   free-run list or class partial list, {@link #LINK_NONE} = end
  *          +12 prev         s32
  *          +16 used slots   s32   small pages
  *          +20 run head     s32   free run tail: index of the run's first page
@@ -57,70 +60,154 @@ package io.shmkit.internal;
  */
 public final class SlabLayout {
 
-    /** "SHMKSLB2" as a little-endian long (format 2: cache registry entries name owner ids). */
-    public static final long MAGIC_VALUE = 0x32424C534B4D4853L;
-    /** "SHMKSLB1": format 1, whose cache registry named pid and start time; refused with a clear message. */
-    public static final long MAGIC_FORMAT_1 = 0x31424C534B4D4853L;
+    /** "SHMKSLAB": the kind's magic in every format. */
+    public static final long MAGIC = Formats.magic("SHMKSLAB");
+    /** Format 1 of the "SHMKSLAB" scheme (the bytes of the "SHMKSLB2" format, plus the format field). */
+    public static final int FORMAT = 1;
+    /** "SHMKSLB2": refused as an older format. */
+    public static final long MAGIC_FORMAT_2 = Formats.magic("SHMKSLB2");
+    /** "SHMKSLB1": the cache registry named pid and start time; refused as an older format. */
+    public static final long MAGIC_FORMAT_1 = Formats.magic("SHMKSLB1");
 
-    public static final long MAGIC = 0;
-    public static final long PAGE_SIZE = 8;
-    public static final long PAGE_COUNT = 16;
-    public static final long FLAGS = 24;
-    public static final long DESC_AT = 32;
-    public static final long PAGES_AT = 40;
-    public static final long CLASS_COUNT = 48;
-    public static final long DESC_SIZE = 56;
-    public static final long LOCK = 64;
-    public static final long FREE_HEAD = 192;
-    public static final long FREE_PAGES = 200;
-    public static final long LARGE_REQUESTS = 208;
-    public static final long LARGE_FAILURES = 216;
-    public static final long LARGE_PAGES = 224;
-    public static final long LARGE_ALLOCS = 232;
-    public static final long CACHE_ENTRIES = 240;
-    public static final long CACHE_SECRET = 248;
-    public static final long CLASSES = 256;
+    /** The header as a memory layout; the offsets below are derived from it. */
+    public static final StructLayout HEADER = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("magic"),
+            ValueLayout.JAVA_LONG.withName("pageSize"),
+            ValueLayout.JAVA_LONG.withName("pageCount"),
+            ValueLayout.JAVA_LONG.withName("flags"),
+            ValueLayout.JAVA_LONG.withName("descAt"),
+            ValueLayout.JAVA_LONG.withName("pagesAt"),
+            ValueLayout.JAVA_LONG.withName("classCount"),
+            ValueLayout.JAVA_LONG.withName("descSize"),
+            MemoryLayout.sequenceLayout(128, ValueLayout.JAVA_BYTE).withName("lock"),
+            ValueLayout.JAVA_INT.withName("freeHead"),
+            ValueLayout.JAVA_INT.withName("format"),
+            ValueLayout.JAVA_LONG.withName("freePages"),
+            ValueLayout.JAVA_LONG.withName("largeRequests"),
+            ValueLayout.JAVA_LONG.withName("largeFailures"),
+            ValueLayout.JAVA_LONG.withName("largePages"),
+            ValueLayout.JAVA_LONG.withName("largeAllocs"),
+            ValueLayout.JAVA_LONG.withName("cacheEntries"),
+            ValueLayout.JAVA_LONG.withName("cacheSecret"));
 
-    public static final long CLASS_BYTES = 48;
-    public static final long C_PARTIAL = 0;
-    public static final long C_TOTAL = 8;
-    public static final long C_USED = 16;
-    public static final long C_REQUESTS = 24;
-    public static final long C_FAILURES = 32;
+    public static final long OFF_MAGIC = offset("magic");
+    public static final long OFF_PAGE_SIZE = offset("pageSize");
+    public static final long OFF_PAGE_COUNT = offset("pageCount");
+    public static final long OFF_FLAGS = offset("flags");
+    public static final long OFF_DESC_AT = offset("descAt");
+    public static final long OFF_PAGES_AT = offset("pagesAt");
+    public static final long OFF_CLASS_COUNT = offset("classCount");
+    public static final long OFF_DESC_SIZE = offset("descSize");
+    public static final long OFF_LOCK = offset("lock");
+    public static final long OFF_FREE_HEAD = offset("freeHead");
+    public static final long OFF_FORMAT = offset("format");
+    public static final long OFF_FREE_PAGES = offset("freePages");
+    public static final long OFF_LARGE_REQUESTS = offset("largeRequests");
+    public static final long OFF_LARGE_FAILURES = offset("largeFailures");
+    public static final long OFF_LARGE_PAGES = offset("largePages");
+    public static final long OFF_LARGE_ALLOCS = offset("largeAllocs");
+    public static final long OFF_CACHE_ENTRIES = offset("cacheEntries");
+    public static final long OFF_CACHE_SECRET = offset("cacheSecret");
+    /** Bytes of the header; the size classes start here. */
+    public static final long HEADER_BYTES = 256;
+    public static final long OFF_CLASSES = HEADER_BYTES;
 
-    public static final long D_KIND = 0;
-    public static final long D_INFO = 4;
-    public static final long D_NEXT = 8;
-    public static final long D_PREV = 12;
-    public static final long D_USED = 16;
-    public static final long D_RUN_HEAD = 20;
-    public static final long D_BITMAP = 32;
+    /** The counters of one size class. */
+    public static final class SizeClass {
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                ValueLayout.JAVA_INT.withName("partial"),
+                MemoryLayout.paddingLayout(4),
+                ValueLayout.JAVA_LONG.withName("total"),
+                ValueLayout.JAVA_LONG.withName("used"),
+                ValueLayout.JAVA_LONG.withName("requests"),
+                ValueLayout.JAVA_LONG.withName("failures"),
+                MemoryLayout.paddingLayout(8));
+        public static final long OFF_PARTIAL = LAYOUT.byteOffset(PathElement.groupElement("partial"));
+        public static final long OFF_TOTAL = LAYOUT.byteOffset(PathElement.groupElement("total"));
+        public static final long OFF_USED = LAYOUT.byteOffset(PathElement.groupElement("used"));
+        public static final long OFF_REQUESTS = LAYOUT.byteOffset(PathElement.groupElement("requests"));
+        public static final long OFF_FAILURES = LAYOUT.byteOffset(PathElement.groupElement("failures"));
+        public static final long BYTES = 48;
+
+        private SizeClass() {
+        }
+    }
+
+    /** A page descriptor (its bitmap has {@link #bitmapWords} words). */
+    public static final class Descriptor {
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                ValueLayout.JAVA_INT.withName("kind"),
+                ValueLayout.JAVA_INT.withName("info"),
+                ValueLayout.JAVA_INT.withName("next"),
+                ValueLayout.JAVA_INT.withName("prev"),
+                ValueLayout.JAVA_INT.withName("used"),
+                ValueLayout.JAVA_INT.withName("runHead"),
+                MemoryLayout.paddingLayout(8));
+        public static final long OFF_KIND = LAYOUT.byteOffset(PathElement.groupElement("kind"));
+        public static final long OFF_INFO = LAYOUT.byteOffset(PathElement.groupElement("info"));
+        public static final long OFF_NEXT = LAYOUT.byteOffset(PathElement.groupElement("next"));
+        public static final long OFF_PREV = LAYOUT.byteOffset(PathElement.groupElement("prev"));
+        public static final long OFF_USED = LAYOUT.byteOffset(PathElement.groupElement("used"));
+        public static final long OFF_RUN_HEAD = LAYOUT.byteOffset(PathElement.groupElement("runHead"));
+        /** The bitmap follows the fixed fields. */
+        public static final long OFF_BITMAP = 32;
+
+        private Descriptor() {
+        }
+    }
+
+    /** A registry entry: one thread's caches, {@link #entrySize} bytes. */
+    public static final class Entry {
+        /** The entry's owner record (OwnerRecordLayout). */
+        public static final long OFF_OWNER_RECORD = 0;
+        /** Per size class, a {@link CacheClass} record. */
+        public static final long OFF_CLASSES = 64;
+
+        private Entry() {
+        }
+    }
+
+    /** One size class of a thread's cache inside a registry entry. */
+    public static final class CacheClass {
+        /** Blocks recorded below; stored with release after the offset it adds (the commit). */
+        public static final long OFF_COUNT = 0;
+        public static final long OFF_REQUESTS = 8;
+        public static final long OFF_OFFSETS = 16;
+        public static final long BYTES = 8L * (2 + CACHE_SLOTS);
+
+        private CacheClass() {
+        }
+    }
 
     public static final int KIND_FREE = 0;
     public static final int KIND_SMALL = 1;
     public static final int KIND_LARGE = 2;
     public static final int KIND_CONT = 3;
 
-    public static final long FLAG_SINGLE_THREADED = 1;
-    public static final long FLAG_THREAD_CACHE = 2;
+    public static final long FLAGS_SINGLE_THREADED = 1;
+    public static final long FLAGS_THREAD_CACHE = 2;
 
-    /** Registry entries of a slab with per-thread caches. */
+    /** Registry entries of a slab with per-thread caches (at most 64: dead ones are found with a 64-bit mask). */
     public static final int ENTRIES = 64;
     /** Blocks a thread caches per size class. */
     public static final int CACHE_SLOTS = 8;
-    public static final long E_IN_USE = 0;
-    public static final long E_OWNER = 4;
-    public static final long E_PID = 8;
-    public static final long E_THREAD = 16;
-    public static final long E_CLASSES = 64;
-    public static final long EC_COUNT = 0;
-    public static final long EC_REQUESTS = 8;
-    public static final long EC_OFFSETS = 16;
-    public static final long EC_BYTES = 8L * (2 + CACHE_SLOTS);
-    public static final int NONE = -1;
+    /** End of a page list (free runs, partial pages). */
+    public static final int LINK_NONE = -1;
+    /** log2 of the smallest size class. */
     public static final int MIN_SHIFT = 3;
 
+    static {
+        if (HEADER.byteSize() != HEADER_BYTES || OFF_LOCK != 64 || OFF_FREE_HEAD != 192
+                || SizeClass.LAYOUT.byteSize() != SizeClass.BYTES || Descriptor.LAYOUT.byteSize() != Descriptor.OFF_BITMAP) {
+            throw new AssertionError("SlabLayout: header is " + HEADER.byteSize() + " bytes");
+        }
+    }
+
     private SlabLayout() {
+    }
+
+    private static long offset(String field) {
+        return HEADER.byteOffset(PathElement.groupElement(field));
     }
 
     /** Size classes for a page size: 8 .. pageSize / 2. */
@@ -134,17 +221,17 @@ public final class SlabLayout {
     }
 
     public static long descSize(long pageSize) {
-        return D_BITMAP + 8L * bitmapWords(pageSize);
+        return Descriptor.OFF_BITMAP + 8L * bitmapWords(pageSize);
     }
 
     public static long registryStart(long pageSize) {
-        long end = CLASSES + CLASS_BYTES * classCount(pageSize);
+        long end = OFF_CLASSES + SizeClass.BYTES * classCount(pageSize);
         return (end + 63) & -64;
     }
 
     /** Bytes per registry entry. */
     public static long entrySize(long pageSize) {
-        long end = E_CLASSES + EC_BYTES * classCount(pageSize);
+        long end = Entry.OFF_CLASSES + CacheClass.BYTES * classCount(pageSize);
         return (end + 63) & -64;
     }
 

@@ -58,14 +58,14 @@ class AllocatorDamageFuzzTest {
             // The lock's bytes, and where the bookkeeping ends (most damage goes before that).
             // Ring and bump keep block and page headers among the data: all of it counts.
             long lock = e.offset() + switch (kind) {
-                case FIXED_LOCKED, FIXED_CACHED -> FixedPoolLayout.LOCK;
-                case SLAB_LOCKED, SLAB_CACHED -> SlabLayout.LOCK;
+                case FIXED_LOCKED, FIXED_CACHED -> FixedPoolLayout.OFF_LOCK;
+                case SLAB_LOCKED, SLAB_CACHED -> SlabLayout.OFF_LOCK;
                 case RING -> RingLayout.OFF_LOCK;
                 case BUMP -> -AllocLock.RESERVED; // lock-free: nothing to spare
             };
             long meta = switch (kind) {
-                case FIXED_LOCKED, FIXED_CACHED -> seg.memory().get(ValueLayout.JAVA_LONG, e.offset() + FixedPoolLayout.SLICES_AT);
-                case SLAB_LOCKED, SLAB_CACHED -> seg.memory().get(ValueLayout.JAVA_LONG, e.offset() + SlabLayout.PAGES_AT);
+                case FIXED_LOCKED, FIXED_CACHED -> seg.memory().get(ValueLayout.JAVA_LONG, e.offset() + FixedPoolLayout.OFF_SLICES_AT);
+                case SLAB_LOCKED, SLAB_CACHED -> seg.memory().get(ValueLayout.JAVA_LONG, e.offset() + SlabLayout.OFF_PAGES_AT);
                 case RING, BUMP -> e.length();
             };
             List<long[]> truth = sourceOfTruth(kind, seg.memory(), e.offset());
@@ -148,18 +148,18 @@ class AllocatorDamageFuzzTest {
         List<long[]> out = new ArrayList<>();
         switch (kind) {
             case FIXED_LOCKED, FIXED_CACHED -> {
-                long state = base + m.get(ValueLayout.JAVA_LONG, base + FixedPoolLayout.STATE_AT);
+                long state = base + m.get(ValueLayout.JAVA_LONG, base + FixedPoolLayout.OFF_STATE_AT);
                 out.add(new long[]{state, state + FixedPoolLayout.stateBytes(m.get(ValueLayout.JAVA_LONG,
-                        base + FixedPoolLayout.SLICE_COUNT))});
+                        base + FixedPoolLayout.OFF_SLICE_COUNT))});
             }
             case SLAB_LOCKED, SLAB_CACHED -> {
-                long desc = base + m.get(ValueLayout.JAVA_LONG, base + SlabLayout.DESC_AT);
-                long size = m.get(ValueLayout.JAVA_LONG, base + SlabLayout.DESC_SIZE);
-                long pages = m.get(ValueLayout.JAVA_LONG, base + SlabLayout.PAGE_COUNT);
+                long desc = base + m.get(ValueLayout.JAVA_LONG, base + SlabLayout.OFF_DESC_AT);
+                long size = m.get(ValueLayout.JAVA_LONG, base + SlabLayout.OFF_DESC_SIZE);
+                long pages = m.get(ValueLayout.JAVA_LONG, base + SlabLayout.OFF_PAGE_COUNT);
                 for (long p = 0; p < pages; p++) {
                     long d = desc + p * size;
                     out.add(new long[]{d, d + 8}); // kind and info (large-head page count)
-                    out.add(new long[]{d + SlabLayout.D_BITMAP, d + size});
+                    out.add(new long[]{d + SlabLayout.Descriptor.OFF_BITMAP, d + size});
                 }
             }
             case RING, BUMP -> out.add(new long[]{base, Long.MAX_VALUE}); // headers among the data: all of it

@@ -68,7 +68,7 @@ class CorruptionDetectionTest {
     @Test
     void fixedPoolReportsFreeListHeadOutOfRange() {
         FixedPool p = FixedPool.create(seg, "fp", 32, 10);
-        long head = base("fp") + FixedPoolLayout.HEAD;
+        long head = base("fp") + FixedPoolLayout.OFF_HEAD;
         m.set(ValueLayout.JAVA_INT, head, 12345);
         assertCorrupt(p::verify, "offset=" + head, "12345");
         assertCorrupt(() -> p.allocate(32), "12345");
@@ -109,8 +109,8 @@ class CorruptionDetectionTest {
     void fixedPoolReportsUsedCounterMismatch() {
         FixedPool p = FixedPool.create(seg, "fp", 32, 10);
         p.allocate(32);
-        m.set(ValueLayout.JAVA_LONG, base("fp") + FixedPoolLayout.USED, 5L);
-        assertCorrupt(p::verify, "used counter", "offset=" + (base("fp") + FixedPoolLayout.USED));
+        m.set(ValueLayout.JAVA_LONG, base("fp") + FixedPoolLayout.OFF_USED, 5L);
+        assertCorrupt(p::verify, "used counter", "offset=" + (base("fp") + FixedPoolLayout.OFF_USED));
     }
 
     // ------------------------------------------------------------------ slab
@@ -125,7 +125,7 @@ class CorruptionDetectionTest {
         SlabAllocator s = SlabAllocator.create(seg, "slab", 8);
         long off = s.allocate(64);
         int page = 0;
-        long bitmap = desc("slab", page) + SlabLayout.D_BITMAP;
+        long bitmap = desc("slab", page) + SlabLayout.Descriptor.OFF_BITMAP;
         assertEquals(1L, m.get(ValueLayout.JAVA_LONG, bitmap), "first slot of first page");
         m.set(ValueLayout.JAVA_LONG, bitmap, 0b111L);
         assertCorrupt(s::verify, "small page 0", "bitmap at offset=" + bitmap);
@@ -136,7 +136,7 @@ class CorruptionDetectionTest {
     void slabReportsBitsBeyondTheSlots() {
         SlabAllocator s = SlabAllocator.create(seg, "slab", 8);
         s.allocate(2048); // 2 slots per page
-        long bitmap = desc("slab", 0) + SlabLayout.D_BITMAP;
+        long bitmap = desc("slab", 0) + SlabLayout.Descriptor.OFF_BITMAP;
         m.set(ValueLayout.JAVA_LONG, bitmap, m.get(ValueLayout.JAVA_LONG, bitmap) | (1L << 40));
         assertCorrupt(s::verify, "beyond the page's 2 slots", "offset=" + bitmap);
     }
@@ -145,7 +145,7 @@ class CorruptionDetectionTest {
     void slabReportsGarbageDescriptorKind() {
         SlabAllocator s = SlabAllocator.create(seg, "slab", 8);
         long d5 = desc("slab", 5);
-        m.set(ValueLayout.JAVA_INT, d5 + SlabLayout.D_KIND, 77);
+        m.set(ValueLayout.JAVA_INT, d5 + SlabLayout.Descriptor.OFF_KIND, 77);
         assertCorrupt(s::verify, "page 5", "offset=" + d5, "unknown kind=77");
     }
 
@@ -153,7 +153,7 @@ class CorruptionDetectionTest {
     void slabReportsFreeListPointingAtAUsedPage() {
         SlabAllocator s = SlabAllocator.create(seg, "slab", 8);
         long large = s.allocate(3 * 4096); // pages 0..2
-        long head = base("slab") + SlabLayout.FREE_HEAD;
+        long head = base("slab") + SlabLayout.OFF_FREE_HEAD;
         m.set(ValueLayout.JAVA_INT, head, 0);
         assertCorrupt(s::verify, "offset=" + head, "page 0");
         assertCorrupt(() -> s.allocate(5000), "page 0");
@@ -171,7 +171,7 @@ class CorruptionDetectionTest {
         s.free(l[0]);
         s.free(l[2]);
         s.free(l[4]); // three separate free runs: 4 -> 2 -> 0 (pushed at the front)
-        long d0next = desc("slab", 0) + SlabLayout.D_NEXT;
+        long d0next = desc("slab", 0) + SlabLayout.Descriptor.OFF_NEXT;
         m.set(ValueLayout.JAVA_INT, d0next, 8); // 0 -> 8 (head of run 4): a cycle
         assertCorrupt(s::verify, "cycle");
         assertTimeoutPreemptively(Duration.ofSeconds(5),
@@ -186,10 +186,10 @@ class CorruptionDetectionTest {
         s.allocate(1024);
         s.allocate(1024); // page 0 full (4 slots)
         s.allocate(1024); // page 1 partial
-        long d1next = desc("slab", 1) + SlabLayout.D_NEXT;
+        long d1next = desc("slab", 1) + SlabLayout.Descriptor.OFF_NEXT;
         m.set(ValueLayout.JAVA_INT, d1next, 1);
         assertCorrupt(s::verify, "partial list of class 1024");
-        long cls1024 = base("slab") + SlabLayout.CLASSES + SlabLayout.CLASS_BYTES * 7 + SlabLayout.C_USED;
+        long cls1024 = base("slab") + SlabLayout.OFF_CLASSES + SlabLayout.SizeClass.BYTES * 7 + SlabLayout.SizeClass.OFF_USED;
         m.set(ValueLayout.JAVA_INT, d1next, -1);
         s.verify();
         m.set(ValueLayout.JAVA_LONG, cls1024, 99L);
@@ -204,7 +204,7 @@ class CorruptionDetectionTest {
         SlabAllocator s = SlabAllocator.create(seg, "slab", 8);
         s.allocate(4 * 4096);
         long d2 = desc("slab", 2);
-        m.set(ValueLayout.JAVA_INT, d2 + SlabLayout.D_KIND, SlabLayout.KIND_FREE);
+        m.set(ValueLayout.JAVA_INT, d2 + SlabLayout.Descriptor.OFF_KIND, SlabLayout.KIND_FREE);
         assertCorrupt(s::verify, "page 2", "offset=" + d2, "large block at page 0");
     }
 }

@@ -136,9 +136,9 @@ class FixedPoolThreadCacheTest {
     @Test
     void aPoolOfTheOlderFormatIsRefusedWithAClearMessage() {
         long base = seg.lookup("p").orElseThrow().offset();
-        seg.memory().set(ValueLayout.JAVA_LONG, base + FixedPoolLayout.MAGIC, FixedPoolLayout.MAGIC_FORMAT_1);
-        io.shmkit.LayoutMismatchException e = assertThrows(io.shmkit.LayoutMismatchException.class,
+        seg.memory().set(ValueLayout.JAVA_LONG, base + FixedPoolLayout.OFF_MAGIC, FixedPoolLayout.MAGIC_FORMAT_1);
+        io.shmkit.UnsupportedFormatException e = assertThrows(io.shmkit.UnsupportedFormatException.class,
                 () -> FixedPool.open(seg, "p"));
-        MessageAssert.assertThat(e.getMessage()).contains("'p'").contains("format 1").contains("recreate");
+        MessageAssert.assertThat(e.getMessage()).contains("'p'").contains("SHMKFXP1").contains("recreate");
     }
 }

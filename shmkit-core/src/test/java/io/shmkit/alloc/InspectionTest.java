@@ -115,7 +115,7 @@ class InspectionTest {
         try (Segment s = Segment.create(name, 1 << 20)) {
             FixedPool.create(s, "pool", 64, 100);
             DirectoryEntry e = s.lookup("pool").orElseThrow();
-            ShmMutex shared = ShmMutex.open(s.memory(), e.offset() + FixedPoolLayout.LOCK);
+            ShmMutex shared = ShmMutex.open(s.memory(), e.offset() + FixedPoolLayout.OFF_LOCK);
             try (ChildJvm child = ChildJvm.start(LockHolderChild.class, name.value(), "pool", "fixed")) {
                 child.awaitLine("HELD", T);
                 signal("STOP", child.pid());
@@ -139,7 +139,7 @@ class InspectionTest {
                 assertThat(repaired.stats().allocations()).isZero();
                 repaired.verify();
             }
-            assertThat(s.memory().get(ValueLayout.JAVA_LONG, e.offset() + FixedPoolLayout.USED))
+            assertThat(s.memory().get(ValueLayout.JAVA_LONG, e.offset() + FixedPoolLayout.OFF_USED))
                     .as("the shared pool is not repaired by inspection").isEqualTo(12345L);
             assertThat(FixedPool.open(s, "pool").stats().allocations()).as("its next user repairs it").isZero();
         } finally {

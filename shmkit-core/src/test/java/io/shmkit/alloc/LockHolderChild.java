@@ -21,20 +21,20 @@ public final class LockHolderChild {
         long base = seg.lookup(args[1]).orElseThrow().offset();
         MemorySegment m = seg.memory();
         boolean fixed = args[2].equals("fixed");
-        ShmMutex mutex = ShmMutex.open(m, base + (fixed ? FixedPoolLayout.LOCK : SlabLayout.LOCK));
+        ShmMutex mutex = ShmMutex.open(m, base + (fixed ? FixedPoolLayout.OFF_LOCK : SlabLayout.OFF_LOCK));
         mutex.lock();
         if (fixed) {
-            m.set(ValueLayout.JAVA_INT, base + FixedPoolLayout.HEAD, FixedPoolLayout.NONE); // list looks empty
-            m.set(ValueLayout.JAVA_LONG, base + FixedPoolLayout.USED, 12345L);
+            m.set(ValueLayout.JAVA_INT, base + FixedPoolLayout.OFF_HEAD, FixedPoolLayout.LINK_NONE); // list looks empty
+            m.set(ValueLayout.JAVA_LONG, base + FixedPoolLayout.OFF_USED, 12345L);
         } else {
-            m.set(ValueLayout.JAVA_INT, base + SlabLayout.FREE_HEAD, SlabLayout.NONE);
-            m.set(ValueLayout.JAVA_LONG, base + SlabLayout.FREE_PAGES, 999L);
-            m.set(ValueLayout.JAVA_LONG, base + SlabLayout.LARGE_PAGES, 77L);
-            int classes = SlabLayout.classCount(m.get(ValueLayout.JAVA_LONG, base + SlabLayout.PAGE_SIZE));
+            m.set(ValueLayout.JAVA_INT, base + SlabLayout.OFF_FREE_HEAD, SlabLayout.LINK_NONE);
+            m.set(ValueLayout.JAVA_LONG, base + SlabLayout.OFF_FREE_PAGES, 999L);
+            m.set(ValueLayout.JAVA_LONG, base + SlabLayout.OFF_LARGE_PAGES, 77L);
+            int classes = SlabLayout.classCount(m.get(ValueLayout.JAVA_LONG, base + SlabLayout.OFF_PAGE_SIZE));
             for (int c = 0; c < classes; c++) {
-                long ca = base + SlabLayout.CLASSES + c * SlabLayout.CLASS_BYTES;
-                m.set(ValueLayout.JAVA_INT, ca + SlabLayout.C_PARTIAL, SlabLayout.NONE);
-                m.set(ValueLayout.JAVA_LONG, ca + SlabLayout.C_USED, 555L);
+                long ca = base + SlabLayout.OFF_CLASSES + c * SlabLayout.SizeClass.BYTES;
+                m.set(ValueLayout.JAVA_INT, ca + SlabLayout.SizeClass.OFF_PARTIAL, SlabLayout.LINK_NONE);
+                m.set(ValueLayout.JAVA_LONG, ca + SlabLayout.SizeClass.OFF_USED, 555L);
             }
         }
         System.out.println("HELD");

@@ -29,7 +29,7 @@ class OverwrittenLockWordTest {
                 FixedPool pool = FixedPool.create(seg, "p", 64, 512, 8, SyncMode.THREAD_CACHED);
                 DirectoryEntry e = seg.lookup("p").orElseThrow();
                 MemorySegment m = seg.memory();
-                long word = e.offset() + FixedPoolLayout.LOCK;
+                long word = e.offset() + FixedPoolLayout.OFF_LOCK;
                 AtomicBoolean stop = new AtomicBoolean();
                 Thread foreign = new Thread(() -> {
                     while (!stop.get()) {

@@ -123,12 +123,12 @@ class RegionModelTest {
         long slotBytes = io.shmkit.internal.RegionRegistryLayout.slotBytes(registry.maxBlocks());
         long n = 0;
         for (int slot = 0; slot < registry.slots(); slot++) {
-            long at = base + io.shmkit.internal.RegionRegistryLayout.SLOT_TABLE + slot * slotBytes;
+            long at = base + io.shmkit.internal.RegionRegistryLayout.OFF_SLOT_TABLE + slot * slotBytes;
             long count = seg.memory().get(java.lang.foreign.ValueLayout.JAVA_LONG,
-                    at + io.shmkit.internal.RegionRegistryLayout.S_COUNT);
+                    at + io.shmkit.internal.RegionRegistryLayout.Slot.OFF_COUNT);
             for (long i = 0; i < count; i++) {
                 if (seg.memory().get(java.lang.foreign.ValueLayout.JAVA_LONG,
-                        at + io.shmkit.internal.RegionRegistryLayout.S_OFFSETS + 8 * i) != 0) {
+                        at + io.shmkit.internal.RegionRegistryLayout.Slot.OFF_OFFSETS + 8 * i) != 0) {
                     n++;
                 }
             }

@@ -164,8 +164,8 @@ class RegionRegistryTest {
         RegionRegistry r4 = RegionRegistry.create(seg, "r4", slab, 1, 4);
         try (Region r = Region.create(r4, 1024, 256)) {
             r.allocate(8);
-            long rec = seg.lookup("r4").orElseThrow().offset() + RegionRegistryLayout.SLOT_TABLE
-                    + RegionRegistryLayout.S_OFFSETS;
+            long rec = seg.lookup("r4").orElseThrow().offset() + RegionRegistryLayout.OFF_SLOT_TABLE
+                    + RegionRegistryLayout.Slot.OFF_OFFSETS;
             long recorded = seg.memory().get(ValueLayout.JAVA_LONG, rec);
             seg.memory().set(ValueLayout.JAVA_LONG, rec, 12345L);
             SegmentCorruptedException c = assertThrows(SegmentCorruptedException.class, r4::verify);
