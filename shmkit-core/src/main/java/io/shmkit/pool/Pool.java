@@ -48,9 +48,12 @@ public final class Pool {
     final boolean keyed;
     final MemorySegment[] chunkMem = new MemorySegment[PoolBaseLayout.MAX_CHUNKS];
     final long[] chunkBase = new long[PoolBaseLayout.MAX_CHUNKS];
-    /** Each chunk's own slice of its block (hot paths: one array load, bounds checked to the chunk). */
-    final MemorySegment[] chunkView = new MemorySegment[PoolBaseLayout.MAX_CHUNKS];
     int[] chunkBlock = new int[PoolBaseLayout.MAX_CHUNKS];
+    /**
+     * Each attached chunk's own slice of its block, exactly {@link #chunks} long (replaced by a longer copy when a
+     * chunk is attached), so that the hot paths' chunk check is the array's own length check.
+     */
+    MemorySegment[] views = new MemorySegment[0];
     int chunks;
     PoolKeys index;
 
@@ -145,12 +148,13 @@ public final class Pool {
      * @throws StaleHandleException if the handle's object was freed or belongs to another type
      */
     public MemorySegment get(long handle) {
+        MemorySegment[] v = views;
         int slot = (int) (handle & Handles.SLOT_MASK);
         int c = slot >>> shift;
-        if ((int) (handle >>> 56) != id || c >= chunks) {
+        if (c >= v.length || (int) (handle >>> 56) != id) {
             throw stale(handle);
         }
-        MemorySegment m = chunkView[c];
+        MemorySegment m = v[c];
         long at = (slot & mask) * stride;
         // plain load: the handle reached this thread through a happens-before edge after allocate
         if ((long) LONG.get(m, at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
@@ -164,13 +168,14 @@ public final class Pool {
      * hot paths that use the layout's {@code VarHandle}s without a slice.
      */
     public long offset(long handle) {
+        MemorySegment[] v = views;
         int slot = (int) (handle & Handles.SLOT_MASK);
         int c = slot >>> shift;
-        if ((int) (handle >>> 56) != id || c >= chunks) {
+        if (c >= v.length || (int) (handle >>> 56) != id) {
             throw stale(handle);
         }
         long at = (slot & mask) * stride;
-        if ((long) LONG.get(chunkView[c], at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
+        if ((long) LONG.get(v[c], at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
             throw stale(handle);
         }
         return at + recordAt;
@@ -181,18 +186,19 @@ public final class Pool {
      * checked: pair it with {@link #offset}, which checks the handle).
      */
     public MemorySegment memoryOf(long handle) {
-        return chunkView[(int) (handle & Handles.SLOT_MASK) >>> shift];
+        return views[(int) (handle & Handles.SLOT_MASK) >>> shift];
     }
 
     /** Whether the handle names a live object of this type. */
     public boolean isLive(long handle) {
+        MemorySegment[] v = views;
         int slot = (int) (handle & Handles.SLOT_MASK);
         int c = slot >>> shift;
-        if ((int) (handle >>> 56) != id || c >= chunks) {
+        if (c >= v.length || (int) (handle >>> 56) != id) {
             return false;
         }
         long at = (slot & mask) * stride;
-        return (long) LONG.getAcquire(chunkView[c], at + S_META)
+        return (long) LONG.getAcquire(v[c], at + S_META)
                 == (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED);
     }
 

@@ -45,20 +45,46 @@ final class PoolKeys {
     /** The handle of the live object holding {@code key}, or 0. */
     long find(long key) {
         long h = hash(key);
-        int first = index.find(h, FIRST_TAG_MATCH);
-        if (first >= 0 && first < pool.hwmBound()) {
+        int first = index.probe(h, FIRST_TAG_MATCH); // hot path: one probe, no sequence read
+        if (first >= 0) {
             long found = liveHandle(first, key);
             if (found != 0) {
                 return found; // the common case: the first tag match holds the key
             }
         }
-        if (first == KeyIndex.NOT_FOUND) {
-            return 0; // no entry has the tag at all
-        }
-        return findExact(h, key); // a tag collision, or a concurrent delete: compare keys entry by entry
+        return findExact(h, key); // absent, a tag collision, or a concurrent delete: the full protocol, keys compared
+    }
+
+    /** {@link #findLocked}'s key (used only under the pools' lock). */
+    private long lockedKey;
+    private final KeyIndex.Matcher lockedMatch = this::holdsLockedKey;
+
+    private boolean holdsLockedKey(int slot) {
+        return slot < pool.hwmBound() && keyAt(slot) == lockedKey;
+    }
+
+    /**
+     * Under the pools' lock (the index's writer lock): the handle of the live object holding
+     * {@code key}, or 0. No delete can overlap, so no sequence protocol; it also keeps the
+     * writers' misses out of {@link #find}'s profile. Allocation-free.
+     */
+    long findLocked(long key) {
+        lockedKey = key;
+        long s = index.findSlot(hash(key), lockedMatch);
+        return s < 0 ? 0 : liveHandle(index.entryAt(s), key);
     }
 
     private long findExact(long h, long key) {
+        int first = index.find(h, FIRST_TAG_MATCH); // settled: waits out deletes
+        if (first == KeyIndex.NOT_FOUND) {
+            return 0; // no entry has the tag at all (no capture, no allocation)
+        }
+        if (first >= 0) {
+            long found = liveHandle(first, key);
+            if (found != 0) {
+                return found;
+            }
+        }
         int e = index.find(h, slot -> slot < pool.hwmBound() && keyAt(slot) == key);
         if (e == KeyIndex.UNSETTLED) {
             pool.pools.lock.lock(); // a delete of another thread overlapped every probe: look under the lock
@@ -74,8 +100,13 @@ final class PoolKeys {
 
     /** The handle of slot {@code e} if it holds a live object with {@code key}, else 0. */
     private long liveHandle(int e, long key) {
-        MemorySegment m = pool.slotMemory(e);
-        long at = pool.slotOffset(e);
+        MemorySegment[] views = pool.views;
+        int c = e >>> pool.shift;
+        if (c >= views.length) {
+            return 0;
+        }
+        MemorySegment m = views[c];
+        long at = (e & pool.mask) * pool.stride;
         long meta = (long) LONG.getAcquire(m, at + PoolBlockLayout.S_META);
         // the slot must still hold a live object with that key (another thread may have freed it)
         if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.ALLOCATED || (long) LONG.getAcquire(m, at + PoolBlockLayout.S_KEY) != key) {

@@ -310,6 +310,13 @@ final class PoolStartup {
                 return incompatible("base segment " + config.baseKey() + " has pool format version " + version
                         + ", newer than this shmkit reads (" + FORMAT_VERSION + "); upgrade shmkit to resume it", new UnsupportedFormatException(""));
             }
+            if (version < FORMAT_VERSION) {
+                base.close();
+                ok = true;
+                return incompatible("base segment " + config.baseKey() + " has pool format version " + version
+                        + ", older than this shmkit reads (" + FORMAT_VERSION + "; its key indexes hash keys differently)",
+                        new UnsupportedFormatException(""));
+            }
             long deadOwner = OwnerRecord.claim(m, b + OWNER, config.process());
             List<String> diffs = new ArrayList<>();
             Map<Integer, Integer> entries = storedEntries(m, b);

@@ -10,6 +10,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -228,7 +229,7 @@ public final class Pools implements AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            if (p.keyed && p.find(key) != Handles.NONE) {
+            if (p.keyed && p.index.findLocked(key) != Handles.NONE) {
                 throw new IllegalStateException(p.def.label() + ": key " + key + " exists already");
             }
             long e = p.entry;
@@ -364,10 +365,12 @@ public final class Pools implements AutoCloseable {
     }
 
     void attachChunk(Pool p, int c, int block, long offset) {
-        p.chunkView[c] = blocks[block].asSlice(offset, chunkBytes(p.stride, 1L << p.shift));
         p.chunkMem[c] = blocks[block];
         p.chunkBase[c] = offset;
         p.chunkBlock[c] = block;
+        MemorySegment[] views = Arrays.copyOf(p.views, Math.max(p.views.length, c + 1));
+        views[c] = blocks[block].asSlice(offset, chunkBytes(p.stride, 1L << p.shift));
+        p.views = views; // a new array, filled before it is published
     }
 
     static long chunkBytes(long stride, long slots) {

@@ -37,8 +37,10 @@ import static io.shmkit.internal.KeyIndexLayout.*;
  *   <li>A delete clears the word and shifts the following words of the cluster back (no
  *       tombstones, so probes stay short after churn). A reader probing meanwhile could miss a
  *       word that is moving, so a delete runs inside a sequence (the delete seq word is odd
- *       during it): a reader that found nothing re-reads the sequence and probes again when a
- *       delete overlapped. A <em>hit</em> needs no check: the matcher compared the key itself.</li>
+ *       during it): a reader that found nothing probes again inside the sequence (read before,
+ *       re-read after; again when a delete overlapped). A <em>hit</em> needs no check (the
+ *       matcher compared the key itself), so a reader probes once without the sequence first
+ *       and reads it only after a miss.</li>
  *   <li>{@code find} returns an entry whose key matched at the time the matcher looked, so the
  *       caller validates the entry itself (a per-entry sequence word) if the entry may be
  *       deleted and reused concurrently. The matcher runs against memory that other processes
@@ -177,6 +179,17 @@ public final class KeyIndex {
      * {@link #UNSETTLED} (see the class comment: look again under the writer lock).
      */
     public int find(long hash, Matcher matcher) {
+        // a hit needs no sequence check (the matcher compared the key), so probe first: the hot
+        // path reads only buckets, and stays small enough for callers to inline it
+        int e = probe(hash, matcher);
+        return e >= 0 ? e : findSettled(hash, matcher);
+    }
+
+    /**
+     * {@link #find} after a first probe found nothing: probes again inside the delete sequence
+     * (waiting out an odd one), so that a delete moving words meanwhile cannot make it miss a key.
+     */
+    private int findSettled(long hash, Matcher matcher) {
         for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
             long seq = (long) LONG.getAcquire(m, base + DELETE_SEQ); // acquire: bucket reads stay after it
             if ((seq & 1) != 0) {
@@ -200,7 +213,12 @@ public final class KeyIndex {
         return UNSETTLED;
     }
 
-    private int probe(long hash, Matcher matcher) {
+    /**
+     * One probe without the delete sequence: the entry the matcher accepted, or
+     * {@link #NOT_FOUND}, which here is not an answer (a delete may have moved the key past the
+     * probe): then call {@link #find}. For hot paths that expect a hit; allocation-free.
+     */
+    public int probe(long hash, Matcher matcher) {
         long slot = home(hash, slots);
         for (long n = 0; n < slots; n++) {
             long w = (long) LONG.getAcquire(m, buckets + BUCKET_BYTES * slot); // acquire: pairs with insert's release
