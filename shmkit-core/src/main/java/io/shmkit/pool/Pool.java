@@ -2,13 +2,13 @@ package io.shmkit.pool;
 
 import io.shmkit.internal.PoolBaseLayout;
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
-import static io.shmkit.internal.PoolBlockLayout.ALLOCATED;
-import static io.shmkit.internal.PoolBlockLayout.S_META;
+import static io.shmkit.internal.PoolBlockLayout.STATE_ALLOCATED;
 
 /**
  * The objects of one registered type in a process section's pools: the seed's
@@ -69,7 +69,7 @@ public final class Pool {
         this.entry = entry;
         this.stride = stride;
         this.keyed = def.keyed();
-        this.recordAt = keyed ? PoolBlockLayout.RECORD_KEYED : PoolBlockLayout.RECORD_PLAIN;
+        this.recordAt = keyed ? Slot.OFF_RECORD_KEYED : Slot.OFF_RECORD_PLAIN;
         this.recordSize = def.layout().byteSize();
         this.shift = shift;
         this.mask = (1L << shift) - 1;
@@ -138,7 +138,7 @@ public final class Pool {
 
     private long keyOf(long handle) {
         int slot = Handles.slot(handle);
-        return (long) LONG.get(chunkMem[slot >>> shift], slotOffset(slot) + PoolBlockLayout.S_KEY);
+        return (long) LONG.get(chunkMem[slot >>> shift], slotOffset(slot) + Slot.OFF_KEY);
     }
 
     /**
@@ -157,7 +157,7 @@ public final class Pool {
         MemorySegment m = v[c];
         long at = (slot & mask) * stride;
         // plain load: the handle reached this thread through a happens-before edge after allocate
-        if ((long) LONG.get(m, at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
+        if ((long) LONG.get(m, at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
             throw stale(handle);
         }
         return m.asSlice(at + recordAt, recordSize);
@@ -175,7 +175,7 @@ public final class Pool {
             throw stale(handle);
         }
         long at = (slot & mask) * stride;
-        if ((long) LONG.get(v[c], at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
+        if ((long) LONG.get(v[c], at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
             throw stale(handle);
         }
         return at + recordAt;
@@ -198,8 +198,8 @@ public final class Pool {
             return false;
         }
         long at = (slot & mask) * stride;
-        return (long) LONG.getAcquire(v[c], at + S_META)
-                == (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED);
+        return (long) LONG.getAcquire(v[c], at + Slot.OFF_META)
+                == (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED);
     }
 
     /**
@@ -221,8 +221,8 @@ public final class Pool {
         for (long s = 0; s < hwm; s++) {
             MemorySegment m = chunkMem[(int) (s >>> shift)];
             long at = slotOffset(s);
-            long meta = (long) LONG.getAcquire(m, at + S_META);
-            if ((meta & PoolBlockLayout.STATE_MASK) == ALLOCATED) {
+            long meta = (long) LONG.getAcquire(m, at + Slot.OFF_META);
+            if ((meta & PoolBlockLayout.STATE_MASK) == STATE_ALLOCATED) {
                 visitor.visit(Handles.of(id, s, PoolBlockLayout.generation(meta)), m.asSlice(at + recordAt, recordSize));
             }
         }
@@ -258,8 +258,8 @@ public final class Pool {
             return new StaleHandleException("handle " + Handles.toString(handle) + " of " + def.label()
                     + " names slot " + slot + ", which was never allocated");
         }
-        long meta = (long) LONG.getAcquire(slotMemory(slot), slotOffset(slot) + S_META);
-        String now = (meta & PoolBlockLayout.STATE_MASK) == ALLOCATED
+        long meta = (long) LONG.getAcquire(slotMemory(slot), slotOffset(slot) + Slot.OFF_META);
+        String now = (meta & PoolBlockLayout.STATE_MASK) == STATE_ALLOCATED
                 ? "slot " + slot + " now holds generation " + PoolBlockLayout.generation(meta)
                 : "slot " + slot + " is free";
         return new StaleHandleException("stale handle " + Handles.toString(handle) + " of " + def.label() + ": " + now);

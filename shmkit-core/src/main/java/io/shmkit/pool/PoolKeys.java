@@ -1,6 +1,7 @@
 package io.shmkit.pool;
 
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.index.KeyHash;
 import io.shmkit.internal.index.KeyIndex;
 
@@ -11,7 +12,7 @@ import java.lang.invoke.VarHandle;
 /**
  * The key index of a keyed type: the shared open-addressing {@link KeyIndex} (the same one the
  * shared table uses), with the slot index as its entry number and the object's slot holding
- * the key ({@code S_KEY}). Writers hold the pools' lock; {@link #find} takes no lock.
+ * the key ({@code Slot.OFF_KEY}). Writers hold the pools' lock; {@link #find} takes no lock.
  */
 final class PoolKeys {
 
@@ -36,7 +37,7 @@ final class PoolKeys {
     }
 
     private long keyAt(int slot) {
-        return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + PoolBlockLayout.S_KEY);
+        return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + Slot.OFF_KEY);
     }
 
     /** Accepts the first entry whose 32-bit tag matches; the key is compared after (no capture, no allocation). */
@@ -107,9 +108,9 @@ final class PoolKeys {
         }
         MemorySegment m = views[c];
         long at = (e & pool.mask) * pool.stride;
-        long meta = (long) LONG.getAcquire(m, at + PoolBlockLayout.S_META);
+        long meta = (long) LONG.getAcquire(m, at + Slot.OFF_META);
         // the slot must still hold a live object with that key (another thread may have freed it)
-        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.ALLOCATED || (long) LONG.getAcquire(m, at + PoolBlockLayout.S_KEY) != key) {
+        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.STATE_ALLOCATED || (long) LONG.getAcquire(m, at + Slot.OFF_KEY) != key) {
             return 0;
         }
         return Handles.of(pool.id, e, PoolBlockLayout.generation(meta));
