@@ -44,7 +44,8 @@ public final class PoolBaseLayout {
 
     /** "SHMKPOL1" as a little-endian long. */
     public static final long MAGIC_VALUE = 0x314C4F504B4D4853L;
-    public static final int FORMAT_VERSION = 1;
+    /** 2: key indexes hash long keys with the cheaper KeyHash.hashLong (1 is refused). */
+    public static final int FORMAT_VERSION = 2;
     /** Directory kind of the base record. */
     public static final int KIND = 0x0201;
     public static final String STRUCTURE = "pools";

@@ -2,13 +2,13 @@ package io.shmkit.pool;
 
 import io.shmkit.internal.PoolBaseLayout;
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
-import static io.shmkit.internal.PoolBlockLayout.ALLOCATED;
-import static io.shmkit.internal.PoolBlockLayout.S_META;
+import static io.shmkit.internal.PoolBlockLayout.STATE_ALLOCATED;
 
 /**
  * The objects of one registered type in a process section's pools: the seed's
@@ -48,9 +48,12 @@ public final class Pool {
     final boolean keyed;
     final MemorySegment[] chunkMem = new MemorySegment[PoolBaseLayout.MAX_CHUNKS];
     final long[] chunkBase = new long[PoolBaseLayout.MAX_CHUNKS];
-    /** Each chunk's own slice of its block (hot paths: one array load, bounds checked to the chunk). */
-    final MemorySegment[] chunkView = new MemorySegment[PoolBaseLayout.MAX_CHUNKS];
     int[] chunkBlock = new int[PoolBaseLayout.MAX_CHUNKS];
+    /**
+     * Each attached chunk's own slice of its block, exactly {@link #chunks} long (replaced by a longer copy when a
+     * chunk is attached), so that the hot paths' chunk check is the array's own length check.
+     */
+    MemorySegment[] views = new MemorySegment[0];
     int chunks;
     PoolKeys index;
 
@@ -66,7 +69,7 @@ public final class Pool {
         this.entry = entry;
         this.stride = stride;
         this.keyed = def.keyed();
-        this.recordAt = keyed ? PoolBlockLayout.RECORD_KEYED : PoolBlockLayout.RECORD_PLAIN;
+        this.recordAt = keyed ? Slot.OFF_RECORD_KEYED : Slot.OFF_RECORD_PLAIN;
         this.recordSize = def.layout().byteSize();
         this.shift = shift;
         this.mask = (1L << shift) - 1;
@@ -135,7 +138,7 @@ public final class Pool {
 
     private long keyOf(long handle) {
         int slot = Handles.slot(handle);
-        return (long) LONG.get(chunkMem[slot >>> shift], slotOffset(slot) + PoolBlockLayout.S_KEY);
+        return (long) LONG.get(chunkMem[slot >>> shift], slotOffset(slot) + Slot.OFF_KEY);
     }
 
     /**
@@ -145,15 +148,16 @@ public final class Pool {
      * @throws StaleHandleException if the handle's object was freed or belongs to another type
      */
     public MemorySegment get(long handle) {
+        MemorySegment[] v = views;
         int slot = (int) (handle & Handles.SLOT_MASK);
         int c = slot >>> shift;
-        if ((int) (handle >>> 56) != id || c >= chunks) {
+        if (c >= v.length || (int) (handle >>> 56) != id) {
             throw stale(handle);
         }
-        MemorySegment m = chunkView[c];
+        MemorySegment m = v[c];
         long at = (slot & mask) * stride;
         // plain load: the handle reached this thread through a happens-before edge after allocate
-        if ((long) LONG.get(m, at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
+        if ((long) LONG.get(m, at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
             throw stale(handle);
         }
         return m.asSlice(at + recordAt, recordSize);
@@ -164,13 +168,14 @@ public final class Pool {
      * hot paths that use the layout's {@code VarHandle}s without a slice.
      */
     public long offset(long handle) {
+        MemorySegment[] v = views;
         int slot = (int) (handle & Handles.SLOT_MASK);
         int c = slot >>> shift;
-        if ((int) (handle >>> 56) != id || c >= chunks) {
+        if (c >= v.length || (int) (handle >>> 56) != id) {
             throw stale(handle);
         }
         long at = (slot & mask) * stride;
-        if ((long) LONG.get(chunkView[c], at + S_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED)) {
+        if ((long) LONG.get(v[c], at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
             throw stale(handle);
         }
         return at + recordAt;
@@ -181,19 +186,20 @@ public final class Pool {
      * checked: pair it with {@link #offset}, which checks the handle).
      */
     public MemorySegment memoryOf(long handle) {
-        return chunkView[(int) (handle & Handles.SLOT_MASK) >>> shift];
+        return views[(int) (handle & Handles.SLOT_MASK) >>> shift];
     }
 
     /** Whether the handle names a live object of this type. */
     public boolean isLive(long handle) {
+        MemorySegment[] v = views;
         int slot = (int) (handle & Handles.SLOT_MASK);
         int c = slot >>> shift;
-        if ((int) (handle >>> 56) != id || c >= chunks) {
+        if (c >= v.length || (int) (handle >>> 56) != id) {
             return false;
         }
         long at = (slot & mask) * stride;
-        return (long) LONG.getAcquire(chunkView[c], at + S_META)
-                == (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | ALLOCATED);
+        return (long) LONG.getAcquire(v[c], at + Slot.OFF_META)
+                == (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED);
     }
 
     /**
@@ -215,8 +221,8 @@ public final class Pool {
         for (long s = 0; s < hwm; s++) {
             MemorySegment m = chunkMem[(int) (s >>> shift)];
             long at = slotOffset(s);
-            long meta = (long) LONG.getAcquire(m, at + S_META);
-            if ((meta & PoolBlockLayout.STATE_MASK) == ALLOCATED) {
+            long meta = (long) LONG.getAcquire(m, at + Slot.OFF_META);
+            if ((meta & PoolBlockLayout.STATE_MASK) == STATE_ALLOCATED) {
                 visitor.visit(Handles.of(id, s, PoolBlockLayout.generation(meta)), m.asSlice(at + recordAt, recordSize));
             }
         }
@@ -252,8 +258,8 @@ public final class Pool {
             return new StaleHandleException("handle " + Handles.toString(handle) + " of " + def.label()
                     + " names slot " + slot + ", which was never allocated");
         }
-        long meta = (long) LONG.getAcquire(slotMemory(slot), slotOffset(slot) + S_META);
-        String now = (meta & PoolBlockLayout.STATE_MASK) == ALLOCATED
+        long meta = (long) LONG.getAcquire(slotMemory(slot), slotOffset(slot) + Slot.OFF_META);
+        String now = (meta & PoolBlockLayout.STATE_MASK) == STATE_ALLOCATED
                 ? "slot " + slot + " now holds generation " + PoolBlockLayout.generation(meta)
                 : "slot " + slot + " is free";
         return new StaleHandleException("stale handle " + Handles.toString(handle) + " of " + def.label() + ": " + now);

@@ -1,6 +1,7 @@
 package io.shmkit.pool;
 
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.index.KeyHash;
 import io.shmkit.internal.index.KeyIndex;
 
@@ -11,7 +12,7 @@ import java.lang.invoke.VarHandle;
 /**
  * The key index of a keyed type: the shared open-addressing {@link KeyIndex} (the same one the
  * shared table uses), with the slot index as its entry number and the object's slot holding
- * the key ({@code S_KEY}). Writers hold the pools' lock; {@link #find} takes no lock.
+ * the key ({@code Slot.OFF_KEY}). Writers hold the pools' lock; {@link #find} takes no lock.
  */
 final class PoolKeys {
 
@@ -36,7 +37,7 @@ final class PoolKeys {
     }
 
     private long keyAt(int slot) {
-        return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + PoolBlockLayout.S_KEY);
+        return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + Slot.OFF_KEY);
     }
 
     /** Accepts the first entry whose 32-bit tag matches; the key is compared after (no capture, no allocation). */
@@ -45,20 +46,46 @@ final class PoolKeys {
     /** The handle of the live object holding {@code key}, or 0. */
     long find(long key) {
         long h = hash(key);
-        int first = index.find(h, FIRST_TAG_MATCH);
-        if (first >= 0 && first < pool.hwmBound()) {
+        int first = index.probe(h, FIRST_TAG_MATCH); // hot path: one probe, no sequence read
+        if (first >= 0) {
             long found = liveHandle(first, key);
             if (found != 0) {
                 return found; // the common case: the first tag match holds the key
             }
         }
-        if (first == KeyIndex.NOT_FOUND) {
-            return 0; // no entry has the tag at all
-        }
-        return findExact(h, key); // a tag collision, or a concurrent delete: compare keys entry by entry
+        return findExact(h, key); // absent, a tag collision, or a concurrent delete: the full protocol, keys compared
+    }
+
+    /** {@link #findLocked}'s key (used only under the pools' lock). */
+    private long lockedKey;
+    private final KeyIndex.Matcher lockedMatch = this::holdsLockedKey;
+
+    private boolean holdsLockedKey(int slot) {
+        return slot < pool.hwmBound() && keyAt(slot) == lockedKey;
+    }
+
+    /**
+     * Under the pools' lock (the index's writer lock): the handle of the live object holding
+     * {@code key}, or 0. No delete can overlap, so no sequence protocol; it also keeps the
+     * writers' misses out of {@link #find}'s profile. Allocation-free.
+     */
+    long findLocked(long key) {
+        lockedKey = key;
+        long s = index.findSlot(hash(key), lockedMatch);
+        return s < 0 ? 0 : liveHandle(index.entryAt(s), key);
     }
 
     private long findExact(long h, long key) {
+        int first = index.find(h, FIRST_TAG_MATCH); // settled: waits out deletes
+        if (first == KeyIndex.NOT_FOUND) {
+            return 0; // no entry has the tag at all (no capture, no allocation)
+        }
+        if (first >= 0) {
+            long found = liveHandle(first, key);
+            if (found != 0) {
+                return found;
+            }
+        }
         int e = index.find(h, slot -> slot < pool.hwmBound() && keyAt(slot) == key);
         if (e == KeyIndex.UNSETTLED) {
             pool.pools.lock.lock(); // a delete of another thread overlapped every probe: look under the lock
@@ -74,11 +101,16 @@ final class PoolKeys {
 
     /** The handle of slot {@code e} if it holds a live object with {@code key}, else 0. */
     private long liveHandle(int e, long key) {
-        MemorySegment m = pool.slotMemory(e);
-        long at = pool.slotOffset(e);
-        long meta = (long) LONG.getAcquire(m, at + PoolBlockLayout.S_META);
+        MemorySegment[] views = pool.views;
+        int c = e >>> pool.shift;
+        if (c >= views.length) {
+            return 0;
+        }
+        MemorySegment m = views[c];
+        long at = (e & pool.mask) * pool.stride;
+        long meta = (long) LONG.getAcquire(m, at + Slot.OFF_META);
         // the slot must still hold a live object with that key (another thread may have freed it)
-        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.ALLOCATED || (long) LONG.getAcquire(m, at + PoolBlockLayout.S_KEY) != key) {
+        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.STATE_ALLOCATED || (long) LONG.getAcquire(m, at + Slot.OFF_KEY) != key) {
             return 0;
         }
         return Handles.of(pool.id, e, PoolBlockLayout.generation(meta));

@@ -1,6 +1,7 @@
 package io.shmkit.pool;
 
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.internal.index.KeyIndex;
 
@@ -192,9 +193,9 @@ final class PoolMigration {
             KeyIndex raw = KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, false);
             PoolKeys idx = new PoolKeys(raw, old, (long) LONG.get(m, pools.b + EPOCH));
             for (long s = 0; s < hwm; s++) {
-                long meta = (long) LONG.get(old.slotMemory(s), old.slotOffset(s) + PoolBlockLayout.S_META);
-                if ((meta & PoolBlockLayout.STATE_MASK) == PoolBlockLayout.ALLOCATED) {
-                    idx.insert((long) LONG.get(old.slotMemory(s), old.slotOffset(s) + PoolBlockLayout.S_KEY),
+                long meta = (long) LONG.get(old.slotMemory(s), old.slotOffset(s) + Slot.OFF_META);
+                if ((meta & PoolBlockLayout.STATE_MASK) == PoolBlockLayout.STATE_ALLOCATED) {
+                    idx.insert((long) LONG.get(old.slotMemory(s), old.slotOffset(s) + Slot.OFF_KEY),
                             Handles.of(t.id(), s, PoolBlockLayout.generation(meta)));
                 }
             }

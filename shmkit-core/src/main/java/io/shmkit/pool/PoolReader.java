@@ -2,6 +2,7 @@ package io.shmkit.pool;
 
 import io.shmkit.NotAShmkitSegmentException;
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
@@ -127,7 +128,7 @@ public final class PoolReader implements AutoCloseable {
         int shift = (int) INT.get(m, e + T_CHUNK_SHIFT);
         long stride = (long) LONG.get(m, e + T_STRIDE);
         long size = (long) LONG.get(m, e + T_RECORD_SIZE);
-        long recordAt = (int) INT.get(m, e + T_KEYED) != 0 ? PoolBlockLayout.RECORD_KEYED : PoolBlockLayout.RECORD_PLAIN;
+        long recordAt = (int) INT.get(m, e + T_KEYED) != 0 ? Slot.OFF_RECORD_KEYED : Slot.OFF_RECORD_PLAIN;
         long slot = Handles.slot(handle);
         long c = slot >>> shift;
         if (c >= (long) LONG.getAcquire(m, e + T_CHUNK_COUNT) || into.byteSize() < size) {
@@ -136,17 +137,17 @@ public final class PoolReader implements AutoCloseable {
         long w = (long) LONG.get(m, chunk(e - b, (int) c) + b);
         MemorySegment mem = blocks[chunkBlock(w)].memory();
         long at = chunkOffset(w) + (slot & ((1L << shift) - 1)) * stride;
-        long expect = PoolBlockLayout.meta(Handles.generation(handle), PoolBlockLayout.ALLOCATED);
+        long expect = PoolBlockLayout.meta(Handles.generation(handle), PoolBlockLayout.STATE_ALLOCATED);
         for (int attempt = 0; attempt < 100; attempt++) {
-            long v1 = (long) LONG.getAcquire(mem, at + PoolBlockLayout.S_VERSION);
-            if ((long) LONG.getAcquire(mem, at + PoolBlockLayout.S_META) != expect) {
+            long v1 = (long) LONG.getAcquire(mem, at + Slot.OFF_VERSION);
+            if ((long) LONG.getAcquire(mem, at + Slot.OFF_META) != expect) {
                 return false;
             }
             if ((v1 & 1) == 0) {
                 MemorySegment.copy(mem, at + recordAt, into, 0, size);
                 VarHandle.loadLoadFence(); // the copy happens before the re-reads
-                if ((long) LONG.getAcquire(mem, at + PoolBlockLayout.S_VERSION) == v1
-                        && (long) LONG.getAcquire(mem, at + PoolBlockLayout.S_META) == expect) {
+                if ((long) LONG.getAcquire(mem, at + Slot.OFF_VERSION) == v1
+                        && (long) LONG.getAcquire(mem, at + Slot.OFF_META) == expect) {
                     return true;
                 }
             }

@@ -2,6 +2,7 @@ package io.shmkit.pool;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.internal.index.KeyIndex;
 
@@ -107,7 +108,7 @@ final class PoolRecovery {
         }
         MemorySegment sm = p.slotMemory(slot);
         long at = p.slotOffset(slot);
-        LONG.setRelease(sm, at + PoolBlockLayout.S_META, (long) LONG.get(m, i + I_PREV_META));
+        LONG.setRelease(sm, at + Slot.OFF_META, (long) LONG.get(m, i + I_PREV_META));
         if (prevHead == slot) {
             LONG.set(sm, at + p.recordAt, (long) LONG.get(m, i + I_PREV_NEXT));
         }

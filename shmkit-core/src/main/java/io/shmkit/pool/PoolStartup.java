@@ -8,6 +8,7 @@ import io.shmkit.SegmentInUseException;
 import io.shmkit.SegmentNotFoundException;
 import io.shmkit.ShmException;
 import io.shmkit.UnsupportedFormatException;
+import io.shmkit.internal.Formats;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
@@ -215,9 +216,10 @@ final class PoolStartup {
         try {
             DirectoryEntry de = s.reserve(PoolBlockLayout.STRUCTURE, PoolBlockLayout.KIND, config.blockSize() - Segment.PAGE_SIZE, 64);
             MemorySegment m = s.memory();
-            LONG.set(m, de.offset() + PoolBlockLayout.EPOCH, epoch);
-            INT.set(m, de.offset() + PoolBlockLayout.INDEX, index);
-            LONG.setRelease(m, de.offset() + PoolBlockLayout.MAGIC, PoolBlockLayout.MAGIC_VALUE);
+            LONG.set(m, de.offset() + PoolBlockLayout.OFF_EPOCH, epoch);
+            INT.set(m, de.offset() + PoolBlockLayout.OFF_INDEX, index);
+            Formats.publish(m, de.offset() + PoolBlockLayout.OFF_MAGIC, PoolBlockLayout.MAGIC,
+                    de.offset() + PoolBlockLayout.OFF_FORMAT, PoolBlockLayout.FORMAT);
             return s;
         } catch (RuntimeException | Error e) {
             s.closeAndUnlink();
@@ -309,6 +311,13 @@ final class PoolStartup {
                 ok = true;
                 return incompatible("base segment " + config.baseKey() + " has pool format version " + version
                         + ", newer than this shmkit reads (" + FORMAT_VERSION + "); upgrade shmkit to resume it", new UnsupportedFormatException(""));
+            }
+            if (version < FORMAT_VERSION) {
+                base.close();
+                ok = true;
+                return incompatible("base segment " + config.baseKey() + " has pool format version " + version
+                        + ", older than this shmkit reads (" + FORMAT_VERSION + "; its key indexes hash keys differently)",
+                        new UnsupportedFormatException(""));
             }
             long deadOwner = OwnerRecord.claim(m, b + OWNER, config.process());
             List<String> diffs = new ArrayList<>();
@@ -451,10 +460,16 @@ final class PoolStartup {
                 }
                 MemorySegment bm = s.memory();
                 long at = de.get().offset();
-                long magic = (long) LONG.getAcquire(bm, at + PoolBlockLayout.MAGIC);
-                long be = (long) LONG.get(bm, at + PoolBlockLayout.EPOCH);
-                int idx = (int) INT.get(bm, at + PoolBlockLayout.INDEX);
-                if (magic != PoolBlockLayout.MAGIC_VALUE || be != epoch || idx != i) {
+                try {
+                    Formats.check(bm, at + PoolBlockLayout.OFF_MAGIC, PoolBlockLayout.MAGIC, at + PoolBlockLayout.OFF_FORMAT,
+                            PoolBlockLayout.FORMAT, "data block " + i + " (" + key + ")", PoolBlockLayout.LEGACY_MAGIC_1);
+                } catch (ShmException e) {
+                    diffs.add(e.getMessage());
+                    continue;
+                }
+                long be = (long) LONG.get(bm, at + PoolBlockLayout.OFF_EPOCH);
+                int idx = (int) INT.get(bm, at + PoolBlockLayout.OFF_INDEX);
+                if (be != epoch || idx != i) {
                     diffs.add("data block " + i + " (" + key + ") is foreign: it belongs to another base (epoch 0x"
                             + Long.toHexString(be) + " index " + idx + ", expected epoch 0x" + Long.toHexString(epoch)
                             + " index " + i + ")");

@@ -2,6 +2,7 @@ package io.shmkit.pool;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -58,22 +59,22 @@ final class PoolVerifier {
         for (long s = 0; s < hwm; s++) {
             MemorySegment m = p.slotMemory(s);
             long at = p.slotOffset(s);
-            long meta = (long) LONG.get(m, at + PoolBlockLayout.S_META);
+            long meta = (long) LONG.get(m, at + Slot.OFF_META);
             long state = meta & PoolBlockLayout.STATE_MASK;
-            if (state == PoolBlockLayout.ALLOCATED) {
+            if (state == PoolBlockLayout.STATE_ALLOCATED) {
                 allocated++;
-                if ((long) LONG.get(m, at + PoolBlockLayout.S_VERSION) % 2 != 0) {
+                if ((long) LONG.get(m, at + Slot.OFF_VERSION) % 2 != 0) {
                     throw corrupt(t + ": slot " + s + " has an odd version outside a transaction");
                 }
                 if (p.keyed) {
-                    long key = (long) LONG.get(m, at + PoolBlockLayout.S_KEY);
+                    long key = (long) LONG.get(m, at + Slot.OFF_KEY);
                     long h = Handles.of(p.id, s, PoolBlockLayout.generation(meta));
                     if (p.index.find(key) != h) {
                         throw corrupt(t + ": key " + key + " of slot " + s + " maps to "
                                 + Handles.toString(p.index.find(key)) + ", expected " + Handles.toString(h));
                     }
                 }
-            } else if (state != PoolBlockLayout.FREE) {
+            } else if (state != PoolBlockLayout.STATE_FREE) {
                 throw corrupt(t + ": slot " + s + " below the high water mark has state " + state);
             }
         }
@@ -85,8 +86,8 @@ final class PoolVerifier {
             if (s < 0 || s >= hwm || ++onList > hwm) {
                 throw corrupt(t + ": free list reaches slot " + s + " (high water mark " + hwm + ", length " + onList + ")");
             }
-            long meta = (long) LONG.get(p.slotMemory(s), p.slotOffset(s) + PoolBlockLayout.S_META);
-            if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.FREE) {
+            long meta = (long) LONG.get(p.slotMemory(s), p.slotOffset(s) + Slot.OFF_META);
+            if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.STATE_FREE) {
                 throw corrupt(t + ": allocated slot " + s + " is on the free list");
             }
             s = (long) LONG.get(p.slotMemory(s), p.slotOffset(s) + p.recordAt);

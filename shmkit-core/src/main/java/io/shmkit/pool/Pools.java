@@ -2,6 +2,7 @@ package io.shmkit.pool;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
@@ -10,6 +11,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -17,11 +19,8 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 import static io.shmkit.internal.PoolBaseLayout.*;
-import static io.shmkit.internal.PoolBlockLayout.ALLOCATED;
-import static io.shmkit.internal.PoolBlockLayout.FREE;
-import static io.shmkit.internal.PoolBlockLayout.S_KEY;
-import static io.shmkit.internal.PoolBlockLayout.S_META;
-import static io.shmkit.internal.PoolBlockLayout.S_VERSION;
+import static io.shmkit.internal.PoolBlockLayout.STATE_ALLOCATED;
+import static io.shmkit.internal.PoolBlockLayout.STATE_FREE;
 
 /**
  * The object pools of one server process section ({@code CMemoryPoolMgr}): a base segment
@@ -228,7 +227,7 @@ public final class Pools implements AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            if (p.keyed && p.find(key) != Handles.NONE) {
+            if (p.keyed && p.index.findLocked(key) != Handles.NONE) {
                 throw new IllegalStateException(p.def.label() + ": key " + key + " exists already");
             }
             long e = p.entry;
@@ -250,9 +249,9 @@ public final class Pools implements AutoCloseable {
             }
             MemorySegment m = p.slotMemory(slot);
             long at = p.slotOffset(slot);
-            long prevMeta = fromList ? (long) LONG.get(m, at + S_META) : 0;
+            long prevMeta = fromList ? (long) LONG.get(m, at + Slot.OFF_META) : 0;
             long gen = fromList ? Handles.nextGeneration(PoolBlockLayout.generation(prevMeta)) : 1;
-            long newMeta = PoolBlockLayout.meta(gen, ALLOCATED);
+            long newMeta = PoolBlockLayout.meta(gen, STATE_ALLOCATED);
             long handle = Handles.of(p.id, slot, gen);
             long prevNext = fromList ? (long) LONG.get(m, at + p.recordAt) : 0;
             if (current != null) {
@@ -264,14 +263,14 @@ public final class Pools implements AutoCloseable {
             } else {
                 // release: a lock-free forEach of another thread that sees the new mark sees the chunk it lies in
                 LONG.setRelease(base, e + T_HWM, hwm + 1);
-                LONG.set(m, at + S_VERSION, 0L);
+                LONG.set(m, at + Slot.OFF_VERSION, 0L);
             }
             m.asSlice(at + p.recordAt, p.stride - p.recordAt).fill((byte) 0);
             if (p.keyed) {
-                LONG.set(m, at + S_KEY, key);
+                LONG.set(m, at + Slot.OFF_KEY, key);
             }
-            // release: readers that see ALLOCATED see the zeroed record and its key
-            LONG.setRelease(m, at + S_META, newMeta);
+            // release: readers that see STATE_ALLOCATED see the zeroed record and its key
+            LONG.setRelease(m, at + Slot.OFF_META, newMeta);
             set0(e + T_USED, used + 1);
             if (p.keyed) {
                 p.index.insert(key, handle);
@@ -303,11 +302,11 @@ public final class Pools implements AutoCloseable {
         int slot = Handles.slot(handle);
         MemorySegment m = p.slotMemory(slot);
         long at = p.slotOffset(slot);
-        long meta = (long) LONG.get(m, at + S_META);
+        long meta = (long) LONG.get(m, at + Slot.OFF_META);
         long e = p.entry;
         long head = get0(e + T_HEAD);
         long used = get0(e + T_USED);
-        long key = p.keyed ? (long) LONG.get(m, at + S_KEY) : 0;
+        long key = p.keyed ? (long) LONG.get(m, at + Slot.OFF_KEY) : 0;
         beginIntent(OP_FREE, p.id, slot, head, meta, used, get0(e + T_HWM), key, 0, 0);
         redoFree(p, slot, head, meta, used, key);
         endIntent();
@@ -318,7 +317,7 @@ public final class Pools implements AutoCloseable {
         MemorySegment m = p.slotMemory(slot);
         long at = p.slotOffset(slot);
         long gen = PoolBlockLayout.generation(meta);
-        LONG.setRelease(m, at + S_META, PoolBlockLayout.meta(gen, FREE));
+        LONG.setRelease(m, at + Slot.OFF_META, PoolBlockLayout.meta(gen, STATE_FREE));
         LONG.set(m, at + p.recordAt, prevHead);
         set0(p.entry + T_HEAD, slot);
         set0(p.entry + T_USED, prevUsed - 1);
@@ -364,10 +363,12 @@ public final class Pools implements AutoCloseable {
     }
 
     void attachChunk(Pool p, int c, int block, long offset) {
-        p.chunkView[c] = blocks[block].asSlice(offset, chunkBytes(p.stride, 1L << p.shift));
         p.chunkMem[c] = blocks[block];
         p.chunkBase[c] = offset;
         p.chunkBlock[c] = block;
+        MemorySegment[] views = Arrays.copyOf(p.views, Math.max(p.views.length, c + 1));
+        views[c] = blocks[block].asSlice(offset, chunkBytes(p.stride, 1L << p.shift));
+        p.views = views; // a new array, filled before it is published
     }
 
     static long chunkBytes(long stride, long slots) {

@@ -2,6 +2,7 @@ package io.shmkit.pool;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.PoolBlockLayout;
+import io.shmkit.internal.PoolBlockLayout.Slot;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -54,12 +55,12 @@ final class UndoLog {
         long at = p.slotOffset(slot);
         long len = p.recordSize;
         long e = append(E_KIND_BYTES, len, handle, p.chunkBlock[slot >>> p.shift], at);
-        long version = (long) LONG.get(mem, at + PoolBlockLayout.S_VERSION);
+        long version = (long) LONG.get(mem, at + Slot.OFF_VERSION);
         LONG.set(m, e + E_OLD_VERSION, version);
         MemorySegment.copy(mem, at + p.recordAt, m, e + E_BYTES, len);
         commitEntry(e, len);
         // odd version: readers see the object is being written (release: after the log entry)
-        LONG.setRelease(mem, at + PoolBlockLayout.S_VERSION, version | 1L);
+        LONG.setRelease(mem, at + Slot.OFF_VERSION, version | 1L);
     }
 
     void logAllocated(long handle, Pool p) {
@@ -174,7 +175,7 @@ final class UndoLog {
         long at = (long) LONG.get(m, e + E_SLOT_OFFSET);
         long old = (long) LONG.get(m, e + E_OLD_VERSION) & ~1L;
         // release: the record's final bytes are visible before the even version
-        LONG.setRelease(pools.blocks[block], at + PoolBlockLayout.S_VERSION, old + 2);
+        LONG.setRelease(pools.blocks[block], at + Slot.OFF_VERSION, old + 2);
     }
 
     private void clear() {

@@ -80,7 +80,7 @@ import static io.shmkit.internal.SharedTableLayout.*;
 public final class SharedTable {
 
     /** Directory kind of a shared table. */
-    public static final int KIND = 0x0201;
+    public static final int KIND = 0x0301;
     /** Structure name the command line uses for a segment's table. */
     public static final String DEFAULT_NAME = "table";
 

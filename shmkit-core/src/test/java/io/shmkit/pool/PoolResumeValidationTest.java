@@ -125,6 +125,32 @@ class PoolResumeValidationTest {
                 .hasMessageContaining("pool format version 99, newer than this shmkit reads");
     }
 
+    /** A data block of format 1 (magic "SHMKPBK1", from before the Formats scheme) is refused, naming the old format. */
+    @Test
+    void legacyDataBlockIsRefused() {
+        PoolConfig c = withPlayers(1);
+        try (io.shmkit.segment.Segment block = io.shmkit.segment.Segment.open(c.blockKeys().get(0))) {
+            long at = block.lookup(io.shmkit.internal.PoolBlockLayout.STRUCTURE).orElseThrow().offset();
+            block.memory().set(ValueLayout.JAVA_LONG, at + io.shmkit.internal.PoolBlockLayout.OFF_MAGIC,
+                    io.shmkit.internal.PoolBlockLayout.LEGACY_MAGIC_1);
+        }
+        assertThatThrownBy(() -> Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100))))
+                .hasMessageContaining("data block 0 (" + c.blockKeys().get(0) + ") has an older format (magic 'SHMKPBK1')");
+    }
+
+    /** Format 1 indexed keys with another hash: resuming it would miss every key, so it is refused. */
+    @Test
+    void olderBaseFormatIsRefused() {
+        PoolConfig c = withPlayers(1);
+        try (io.shmkit.segment.Segment base = io.shmkit.segment.Segment.open(c.baseKey())) {
+            long at = base.lookup(io.shmkit.internal.PoolBaseLayout.STRUCTURE).orElseThrow().offset();
+            base.memory().set(ValueLayout.JAVA_INT, at + io.shmkit.internal.PoolBaseLayout.VERSION, 1);
+        }
+        assertThatThrownBy(() -> Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100))))
+                .isInstanceOf(io.shmkit.UnsupportedFormatException.class)
+                .hasMessageContaining("pool format version 1, older than this shmkit reads");
+    }
+
     @Test
     void halfInitialisedBaseWhoseCreatorIsGoneIsRefusedWithoutWaitingForever() {
         PoolConfig c = PoolFixtures.config("half", 1 << 20, 1);

@@ -58,9 +58,15 @@ public final class KeyHash {
         return fmix(h);
     }
 
-    /** Hash of a long key (e.g. a player id): equal to the hash of its 8 little-endian bytes. */
+    /**
+     * Hash of a long key (e.g. a player id), cheaper than hashing its 8 bytes: the seed, then a
+     * multiply, an xor-shift and a multiply. Each step is a bijection, so distinct keys never
+     * share the 64-bit hash, and the high 32 bits (the index tag) depend on every key bit.
+     */
     public static long hashLong(long seed, long key) {
-        return fmix(step(seed ^ (8 * P1), key));
+        long h = (key ^ seed) * P1;
+        h ^= h >>> 32;
+        return h * P2;
     }
 
     private static long step(long h, long k) {

@@ -2,10 +2,11 @@ package io.shmkit.internal.index;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.UnsupportedFormatException;
+import io.shmkit.internal.Formats;
 import io.shmkit.internal.KeyIndexLayout;
+import io.shmkit.internal.Mem;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.BitSet;
 
@@ -37,8 +38,10 @@ import static io.shmkit.internal.KeyIndexLayout.*;
  *   <li>A delete clears the word and shifts the following words of the cluster back (no
  *       tombstones, so probes stay short after churn). A reader probing meanwhile could miss a
  *       word that is moving, so a delete runs inside a sequence (the delete seq word is odd
- *       during it): a reader that found nothing re-reads the sequence and probes again when a
- *       delete overlapped. A <em>hit</em> needs no check: the matcher compared the key itself.</li>
+ *       during it): a reader that found nothing probes again inside the sequence (read before,
+ *       re-read after; again when a delete overlapped). A <em>hit</em> needs no check (the
+ *       matcher compared the key itself), so a reader probes once without the sequence first
+ *       and reads it only after a miss.</li>
  *   <li>{@code find} returns an entry whose key matched at the time the matcher looked, so the
  *       caller validates the entry itself (a per-entry sequence word) if the entry may be
  *       deleted and reused concurrently. The matcher runs against memory that other processes
@@ -77,7 +80,6 @@ public final class KeyIndex {
     /** {@link #find}: deletes kept overlapping the probe or one stayed unfinished; look again under the writer lock. */
     public static final int UNSETTLED = -2;
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** Probes of a reader that deletes may overlap before it gives up (returns UNSETTLED). */
     private static final int READ_ATTEMPTS = 64;
     /** Spins while the delete seq is odd, per attempt. */
@@ -93,9 +95,9 @@ public final class KeyIndex {
     private KeyIndex(MemorySegment m, long base) {
         this.m = m;
         this.base = base;
-        this.buckets = base + BUCKETS;
-        this.capacity = (int) m.get(ValueLayout.JAVA_LONG, base + CAPACITY);
-        this.slots = m.get(ValueLayout.JAVA_LONG, base + SLOTS);
+        this.buckets = base + OFF_BUCKETS;
+        this.capacity = (int) Mem.getLong(m, base + OFF_CAPACITY);
+        this.slots = Mem.getLong(m, base + OFF_SLOTS);
         this.mask = slots - 1;
     }
 
@@ -116,16 +118,15 @@ public final class KeyIndex {
         long need = bytesNeeded(capacity);
         checkRange(memory, offset, length, need);
         if (zeroed) {
-            memory.asSlice(offset, BUCKETS).fill((byte) 0);
+            memory.asSlice(offset, HEADER_BYTES).fill((byte) 0);
         } else {
             memory.asSlice(offset, need).fill((byte) 0);
         }
-        memory.set(ValueLayout.JAVA_INT, offset + VERSION, FORMAT_VERSION);
-        memory.set(ValueLayout.JAVA_LONG, offset + CAPACITY, capacity);
-        memory.set(ValueLayout.JAVA_LONG, offset + SLOTS, slotsFor(capacity));
-        memory.set(ValueLayout.JAVA_LONG, offset + HOLE, NO_HOLE);
-        // release: an opener that sees the magic sees the fields above
-        LONG.setRelease(memory, offset + MAGIC, MAGIC_VALUE);
+        Mem.setLong(memory, offset + OFF_CAPACITY, capacity);
+        Mem.setLong(memory, offset + OFF_SLOTS, slotsFor(capacity));
+        Mem.setLong(memory, offset + OFF_HOLE, HOLE_NONE);
+        // the magic last (release): an opener that sees it sees the fields above
+        Formats.publish(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT);
         return new KeyIndex(memory, offset);
     }
 
@@ -133,23 +134,15 @@ public final class KeyIndex {
      * Opens an index created by {@link #create} in this or another process.
      *
      * @throws SegmentCorruptedException  if there is no index at {@code offset} or its fields are inconsistent
-     * @throws UnsupportedFormatException if it has another format version
+     * @throws UnsupportedFormatException if it has another format (or the legacy magic of format 1)
      */
     public static KeyIndex open(MemorySegment memory, long offset, long length) {
-        checkRange(memory, offset, length, BUCKETS);
-        long magic = (long) LONG.getAcquire(memory, offset + MAGIC); // pairs with create's release
-        if (magic != MAGIC_VALUE) {
-            throw new SegmentCorruptedException(String.format("no key index at offset=%d: magic=0x%016x, expected 0x%016x",
-                    offset, magic, MAGIC_VALUE));
-        }
-        int version = memory.get(ValueLayout.JAVA_INT, offset + VERSION);
-        if (version != FORMAT_VERSION) {
-            throw new UnsupportedFormatException("key index at offset=" + offset + " has format version=" + version
-                    + ", this library reads " + FORMAT_VERSION);
-        }
-        long cap = memory.get(ValueLayout.JAVA_LONG, offset + CAPACITY);
-        long slots = memory.get(ValueLayout.JAVA_LONG, offset + SLOTS);
-        if (cap < 1 || cap > MAX_CAPACITY || slots != slotsFor((int) cap) || BUCKETS + BUCKET_BYTES * slots > length) {
+        checkRange(memory, offset, length, HEADER_BYTES);
+        Formats.check(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT, "key index at offset=" + offset,
+                LEGACY_MAGIC_1);
+        long cap = Mem.getLong(memory, offset + OFF_CAPACITY);
+        long slots = Mem.getLong(memory, offset + OFF_SLOTS);
+        if (cap < 1 || cap > MAX_CAPACITY || slots != slotsFor((int) cap) || OFF_BUCKETS + BUCKET_BYTES * slots > length) {
             throw new SegmentCorruptedException("key index at offset=" + offset + ": capacity=" + cap + " slots=" + slots
                     + " do not fit its range length=" + length);
         }
@@ -177,12 +170,23 @@ public final class KeyIndex {
      * {@link #UNSETTLED} (see the class comment: look again under the writer lock).
      */
     public int find(long hash, Matcher matcher) {
+        // a hit needs no sequence check (the matcher compared the key), so probe first: the hot
+        // path reads only buckets, and stays small enough for callers to inline it
+        int e = probe(hash, matcher);
+        return e >= 0 ? e : findSettled(hash, matcher);
+    }
+
+    /**
+     * {@link #find} after a first probe found nothing: probes again inside the delete sequence
+     * (waiting out an odd one), so that a delete moving words meanwhile cannot make it miss a key.
+     */
+    private int findSettled(long hash, Matcher matcher) {
         for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-            long seq = (long) LONG.getAcquire(m, base + DELETE_SEQ); // acquire: bucket reads stay after it
+            long seq = Mem.getLongAcquire(m, base + OFF_DELETE_SEQ); // acquire: bucket reads stay after it
             if ((seq & 1) != 0) {
                 for (int i = 0; i < ODD_SPINS && (seq & 1) != 0; i++) {
                     Thread.onSpinWait();
-                    seq = (long) LONG.getAcquire(m, base + DELETE_SEQ);
+                    seq = Mem.getLongAcquire(m, base + OFF_DELETE_SEQ);
                 }
                 if ((seq & 1) != 0) {
                     continue;
@@ -193,17 +197,22 @@ public final class KeyIndex {
                 return e;
             }
             VarHandle.loadLoadFence(); // the bucket reads above happen before the sequence re-read
-            if ((long) LONG.getAcquire(m, base + DELETE_SEQ) == seq) {
+            if (Mem.getLongAcquire(m, base + OFF_DELETE_SEQ) == seq) {
                 return NOT_FOUND;
             }
         }
         return UNSETTLED;
     }
 
-    private int probe(long hash, Matcher matcher) {
+    /**
+     * One probe without the delete sequence: the entry the matcher accepted, or
+     * {@link #NOT_FOUND}, which here is not an answer (a delete may have moved the key past the
+     * probe): then call {@link #find}. For hot paths that expect a hit; allocation-free.
+     */
+    public int probe(long hash, Matcher matcher) {
         long slot = home(hash, slots);
         for (long n = 0; n < slots; n++) {
-            long w = (long) LONG.getAcquire(m, buckets + BUCKET_BYTES * slot); // acquire: pairs with insert's release
+            long w = Mem.getLongAcquire(m, buckets + BUCKET_BYTES * slot); // acquire: pairs with insert's release
             if (w == 0) {
                 return NOT_FOUND;
             }
@@ -224,7 +233,7 @@ public final class KeyIndex {
     public long findSlot(long hash, Matcher matcher) {
         long slot = home(hash, slots);
         for (long n = 0; n < slots; n++) {
-            long w = (long) LONG.get(m, buckets + BUCKET_BYTES * slot);
+            long w = Mem.getLong(m, buckets + BUCKET_BYTES * slot);
             if (w == 0) {
                 return -1;
             }
@@ -241,7 +250,7 @@ public final class KeyIndex {
 
     /** The entry in bucket {@code slot}, or -1 if the bucket is empty. */
     public int entryAt(long slot) {
-        long w = (long) LONG.getAcquire(m, buckets + BUCKET_BYTES * (slot & mask));
+        long w = Mem.getLongAcquire(m, buckets + BUCKET_BYTES * (slot & mask));
         return w == 0 ? -1 : entry(w);
     }
 
@@ -255,21 +264,21 @@ public final class KeyIndex {
         if (entry < 0 || entry >= capacity) {
             throw new IllegalArgumentException("entry must be in 0.." + (capacity - 1) + ": entry=" + entry);
         }
-        long size = m.get(ValueLayout.JAVA_LONG, base + SIZE);
+        long size = Mem.getLong(m, base + OFF_SIZE);
         if (size >= capacity) {
             return -1;
         }
         long slot = home(hash, slots);
         long n = 1;
-        while ((long) LONG.get(m, buckets + BUCKET_BYTES * slot) != 0) { // ends: slots > capacity > size
+        while (Mem.getLong(m, buckets + BUCKET_BYTES * slot) != 0) { // ends: slots > capacity > size
             slot = (slot + 1) & mask;
             n++;
         }
         // release: the entry's key, written before, is visible to a reader that sees the word
-        LONG.setRelease(m, buckets + BUCKET_BYTES * slot, word(hash, entry));
-        m.set(ValueLayout.JAVA_LONG, base + SIZE, size + 1);
-        if (n > m.get(ValueLayout.JAVA_LONG, base + LONGEST_PROBE)) {
-            m.set(ValueLayout.JAVA_LONG, base + LONGEST_PROBE, n);
+        Mem.setLongRelease(m, buckets + BUCKET_BYTES * slot, word(hash, entry));
+        Mem.setLong(m, base + OFF_SIZE, size + 1);
+        if (n > Mem.getLong(m, base + OFF_LONGEST_PROBE)) {
+            Mem.setLong(m, base + OFF_LONGEST_PROBE, n);
         }
         return slot;
     }
@@ -284,17 +293,17 @@ public final class KeyIndex {
 
     /** {@link #removeAt} that stops after {@code moves} shift steps, as if the writer died there (tests). */
     void removeAt(long slot, long moves) {
-        if (slot < 0 || slot >= slots || (long) LONG.get(m, buckets + BUCKET_BYTES * slot) == 0) {
+        if (slot < 0 || slot >= slots || Mem.getLong(m, buckets + BUCKET_BYTES * slot) == 0) {
             throw new IllegalArgumentException("bucket " + slot + " holds no entry");
         }
-        long seq = m.get(ValueLayout.JAVA_LONG, base + DELETE_SEQ);
-        m.set(ValueLayout.JAVA_LONG, base + DELETE_SEQ, seq | 1);
+        long seq = Mem.getLong(m, base + OFF_DELETE_SEQ);
+        Mem.setLong(m, base + OFF_DELETE_SEQ, seq | 1);
         VarHandle.storeStoreFence(); // readers see the odd sequence before any bucket changes
-        m.set(ValueLayout.JAVA_LONG, base + HOLE, slot); // redo point: from here on the delete completes
+        Mem.setLong(m, base + OFF_HOLE, slot); // redo point: from here on the delete completes
         if (!shift(slot, moves)) {
             return;
         }
-        m.set(ValueLayout.JAVA_LONG, base + SIZE, m.get(ValueLayout.JAVA_LONG, base + SIZE) - 1);
+        Mem.setLong(m, base + OFF_SIZE, Mem.getLong(m, base + OFF_SIZE) - 1);
         endDelete();
     }
 
@@ -303,9 +312,9 @@ public final class KeyIndex {
         long j = h;
         while (true) {
             j = (j + 1) & mask;
-            long w = (long) LONG.get(m, buckets + BUCKET_BYTES * j);
+            long w = Mem.getLong(m, buckets + BUCKET_BYTES * j);
             if (w == 0 || j == h) {
-                LONG.setRelease(m, buckets + BUCKET_BYTES * h, 0L);
+                Mem.setLongRelease(m, buckets + BUCKET_BYTES * h, 0L);
                 return true;
             }
             long home = KeyIndexLayout.home(w, slots);
@@ -314,24 +323,24 @@ public final class KeyIndex {
                 if (moves-- == 0) {
                     return false;
                 }
-                LONG.setRelease(m, buckets + BUCKET_BYTES * h, w); // w now at h and j: both find it
-                m.set(ValueLayout.JAVA_LONG, base + HOLE, j);      // redo point moves on
+                Mem.setLongRelease(m, buckets + BUCKET_BYTES * h, w); // w now at h and j: both find it
+                Mem.setLong(m, base + OFF_HOLE, j);      // redo point moves on
                 h = j;
             }
         }
     }
 
     private void endDelete() {
-        m.set(ValueLayout.JAVA_LONG, base + HOLE, NO_HOLE);
-        long seq = m.get(ValueLayout.JAVA_LONG, base + DELETE_SEQ);
+        Mem.setLong(m, base + OFF_HOLE, HOLE_NONE);
+        long seq = Mem.getLong(m, base + OFF_DELETE_SEQ);
         // release: the bucket changes are visible to a reader that sees the even sequence
-        LONG.setRelease(m, base + DELETE_SEQ, (seq | 1) + 1);
+        Mem.setLongRelease(m, base + OFF_DELETE_SEQ, (seq | 1) + 1);
     }
 
     /** Whether a delete was left unfinished (its writer died): {@link #repair()} is due. */
     public boolean needsRepair() {
-        return (m.get(ValueLayout.JAVA_LONG, base + DELETE_SEQ) & 1) != 0
-                || m.get(ValueLayout.JAVA_LONG, base + HOLE) != NO_HOLE;
+        return (Mem.getLong(m, base + OFF_DELETE_SEQ) & 1) != 0
+                || Mem.getLong(m, base + OFF_HOLE) != HOLE_NONE;
     }
 
     /**
@@ -341,29 +350,29 @@ public final class KeyIndex {
      */
     public String repair() {
         String did = null;
-        long hole = m.get(ValueLayout.JAVA_LONG, base + HOLE);
-        if (hole != NO_HOLE) {
+        long hole = Mem.getLong(m, base + OFF_HOLE);
+        if (hole != HOLE_NONE) {
             if (hole < 0 || hole >= slots) {
                 throw new SegmentCorruptedException("key index at offset=" + base + ": hole=" + hole + " outside 0.." + (slots - 1));
             }
             shift(hole, Long.MAX_VALUE);
             did = "completed a delete interrupted at bucket " + hole;
         }
-        if ((m.get(ValueLayout.JAVA_LONG, base + DELETE_SEQ) & 1) != 0) {
+        if ((Mem.getLong(m, base + OFF_DELETE_SEQ) & 1) != 0) {
             did = did == null ? "ended an interrupted delete sequence" : did;
         }
         endDelete();
         long size = 0;
         long longest = 0;
         for (long j = 0; j < slots; j++) {
-            long w = (long) LONG.get(m, buckets + BUCKET_BYTES * j);
+            long w = Mem.getLong(m, buckets + BUCKET_BYTES * j);
             if (w != 0) {
                 size++;
                 longest = Math.max(longest, ((j - KeyIndexLayout.home(w, slots)) & mask) + 1);
             }
         }
-        m.set(ValueLayout.JAVA_LONG, base + SIZE, size);
-        m.set(ValueLayout.JAVA_LONG, base + LONGEST_PROBE, longest);
+        Mem.setLong(m, base + OFF_SIZE, size);
+        Mem.setLong(m, base + OFF_LONGEST_PROBE, longest);
         return did;
     }
 
@@ -375,13 +384,13 @@ public final class KeyIndex {
      */
     public void verify(EntryHash hashes) {
         if (needsRepair()) {
-            throw corrupt("a delete is in progress or was left unfinished (hole=" + m.get(ValueLayout.JAVA_LONG, base + HOLE) + ")");
+            throw corrupt("a delete is in progress or was left unfinished (hole=" + Mem.getLong(m, base + OFF_HOLE) + ")");
         }
         BitSet seen = new BitSet(capacity);
         long size = 0;
         long longest = 0;
         for (long j = 0; j < slots; j++) {
-            long w = (long) LONG.get(m, buckets + BUCKET_BYTES * j);
+            long w = Mem.getLong(m, buckets + BUCKET_BYTES * j);
             if (w == 0) {
                 continue;
             }
@@ -398,7 +407,7 @@ public final class KeyIndex {
             }
             long home = KeyIndexLayout.home(w, slots);
             for (long k = home; k != j; k = (k + 1) & mask) {
-                if ((long) LONG.get(m, buckets + BUCKET_BYTES * k) == 0) {
+                if (Mem.getLong(m, buckets + BUCKET_BYTES * k) == 0) {
                     throw corrupt("entry " + e + " in bucket " + j + " is unreachable: bucket " + k + " before it is empty");
                 }
             }
@@ -430,12 +439,12 @@ public final class KeyIndex {
 
     /** Entries present (exact under the writer lock; a recent value otherwise). */
     public int size() {
-        return (int) (long) LONG.getAcquire(m, base + SIZE);
+        return (int) Mem.getLongAcquire(m, base + OFF_SIZE);
     }
 
     /** Upper bound of the buckets any present entry's lookup looks at (recomputed exactly by {@link #repair}). */
     public long longestProbe() {
-        return (long) LONG.getAcquire(m, base + LONGEST_PROBE);
+        return Mem.getLongAcquire(m, base + OFF_LONGEST_PROBE);
     }
 
     /** The range offset of this index in its memory. */

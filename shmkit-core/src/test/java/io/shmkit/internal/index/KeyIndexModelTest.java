@@ -1,6 +1,7 @@
 package io.shmkit.internal.index;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.UnsupportedFormatException;
 import io.shmkit.internal.KeyIndexLayout;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -181,7 +182,25 @@ class KeyIndexModelTest {
             MemorySegment foreign = h.arena.allocate(4096, 64);
             foreign.fill((byte) 7);
             SegmentCorruptedException open = assertThrows(SegmentCorruptedException.class, () -> KeyIndex.open(foreign, 0, 4096));
-            assertTrue(open.getMessage().contains("no key index at offset=0"), open.getMessage());
+            assertTrue(open.getMessage().contains("key index at offset=0: magic is"), open.getMessage());
+        }
+    }
+
+    /** Format 1 (magic "SHMKIDX1", from before the Formats scheme) and another format number are refused as unsupported. */
+    @Test
+    void legacyMagicAndOtherFormatsAreRefused() {
+        Harness h = new Harness(8, Hashing.SPREAD);
+        try (h.arena) {
+            long at = h.index.offset();
+            h.mem.set(ValueLayout.JAVA_LONG, at + KeyIndexLayout.OFF_MAGIC, KeyIndexLayout.LEGACY_MAGIC_1);
+            UnsupportedFormatException legacy = assertThrows(UnsupportedFormatException.class,
+                    () -> KeyIndex.open(h.mem, at, h.mem.byteSize() - at));
+            assertTrue(legacy.getMessage().contains("older format (magic 'SHMKIDX1')"), legacy.getMessage());
+            h.mem.set(ValueLayout.JAVA_LONG, at + KeyIndexLayout.OFF_MAGIC, KeyIndexLayout.MAGIC);
+            h.mem.set(ValueLayout.JAVA_INT, at + KeyIndexLayout.OFF_FORMAT, KeyIndexLayout.FORMAT + 1);
+            UnsupportedFormatException newer = assertThrows(UnsupportedFormatException.class,
+                    () -> KeyIndex.open(h.mem, at, h.mem.byteSize() - at));
+            assertTrue(newer.getMessage().contains("written by a newer shmkit"), newer.getMessage());
         }
     }
 
