@@ -79,8 +79,16 @@ final class GrowExerciser implements Exerciser {
             recorded[w] = env.worker(w).get(GROWN);
         }
         CompletableFuture<Long> grow = CompletableFuture.supplyAsync(() -> {
-            s.grow(s.size());
-            return s.size();
+            for (int i = 0; ; i++) {
+                try {
+                    s.grow(s.size());
+                    return s.size();
+                } catch (IllegalArgumentException lostRace) { // a worker grew it between size() and grow()
+                    if (i == 100) {
+                        throw lostRace;
+                    }
+                }
+            }
         });
         long size;
         try {

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The parent of {@code shmkit torture}: creates a fresh segment holding every structure kind
  * (one {@link Exerciser} each, see {@link Exercisers}), starts worker JVMs (odd ones in fresh
- * pid namespaces when allowed), SIGKILLs one at a seeded random moment, checks every invariant
+ * pid namespaces when allowed), SIGKILLs them one at a time (in rounds, each worker once per round
+ * in a seeded order) at a seeded random moment, checks every invariant
  * of every structure while the dead worker's facts are still, and restarts it. The seed fixes
  * which worker dies, when (delay after it is running) and every worker's operation sequence;
  * thread interleavings still vary between runs.
@@ -86,7 +87,10 @@ public final class TortureEngine {
         st.run.set(TortureState.OFF_MAGIC, TortureState.MAGIC);
         boolean ns = procs.namespacesUsable(namespaces);
         SplittableRandom rnd = new SplittableRandom(seed);
-        procs.warmUp(name, rnd.nextLong(), 2000);
+        long warmUpSeed = rnd.nextLong();
+        if (Workers.archivable(System.getProperty("java.class.path"))) {
+            procs.warmUp(name, warmUpSeed, 2000);
+        }
         Process[] live = new Process[workers];
         int namespaced = 0;
         for (int w = 0; w < workers; w++) {
@@ -101,16 +105,19 @@ public final class TortureEngine {
         long[] recover = new long[(int) Math.min(kills, 1 << 20)];
         long done = 0;
         long deadline = System.currentTimeMillis() + durationMillis;
+        int[] order = new int[workers];
         while (done < kills && System.currentTimeMillis() < deadline && c.violations == 0) {
-            int w = rnd.nextInt(workers);
+            if (done % workers == 0) { // rounds: each worker once, in a seeded order; a restart overlaps the others' kills
+                shuffle(order, rnd);
+            }
+            int w = order[(int) (done % workers)];
             long delayMicros = rnd.nextLong(50_000);
             long nextSeed = rnd.nextLong();
             long waited = procs.awaitRunning(st, w, live[w], seed);
-            if (System.getenv("SHMKIT_TORTURE_DEBUG") != null) {
-                System.err.println("waited " + waited + " ms for worker " + w);
-            }
+            long tk = System.nanoTime();
             TimeUnit.MICROSECONDS.sleep(delayMicros);
             procs.kill(live[w]);
+            long killMs = (System.nanoTime() - tk) / 1_000_000;
             places.merge(placeName(st.worker(w).get(TortureState.W_PLACE)), 1L, Long::sum);
             long t0 = System.nanoTime();
             c.liveWorkers = workers - 1;
@@ -125,7 +132,12 @@ public final class TortureEngine {
                 out.printf("  %d kills, %d checks, %d violations%n", done, c.checks, c.violations);
                 out.flush();
             }
+            long ts = System.nanoTime();
             live[w] = procs.start(name, w, nextSeed, ns && w % 2 == 1);
+            if (System.getenv("SHMKIT_TORTURE_DEBUG") != null) {
+                System.err.printf("kill %d: waited %d ms for worker %d, kill+delay %d ms, check %d ms, start %d ms%n", done,
+                        waited, w, killMs, recover[(int) done - 1] / 1000, (System.nanoTime() - ts) / 1_000_000);
+            }
         }
         procs.killAll();
         c.liveWorkers = 0;
@@ -156,6 +168,18 @@ public final class TortureEngine {
         }
         out.flush();
         return res;
+    }
+
+    private static void shuffle(int[] order, SplittableRandom rnd) {
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
     }
 
     private String placeName(long code) {

@@ -48,25 +48,46 @@ final class Workers {
         if (inNamespace) {
             cmd.addAll(List.of("unshare", "-p", "-f", "--mount-proc", "--kill-child"));
         }
-        cmd.addAll(List.of(javaCmd, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
-                "-XX:-UsePerfData", "-Xmx64m", "-cp", cp, TortureWorkerCommand.class.getName(),
+        cmd.addAll(List.of(javaCmd, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        if (archivable(cp)) {
+            cmd.addAll(List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off",
+                    "-Xlog:cds+dynamic=off"));
+        }
+        cmd.addAll(List.of("-XX:-UsePerfData", "-Xmx64m", "-cp", cp, TortureWorkerCommand.class.getName(),
                 name, Integer.toString(w), Long.toString(workerSeed), Long.toString(exitAfter)));
-        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        if (exitAfter > 0) { // the warm-up: its error output goes into the exception if it fails
+            pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.PIPE);
+        }
+        Process p = pb.start();
         synchronized (live) {
             live.add(p);
         }
         return p;
     }
 
+    /** A dynamic class-data archive takes only jars on the class path (the shmkit jar does; a test run's class directories do not). */
+    static boolean archivable(String cp) {
+        return java.util.Arrays.stream(cp.split(java.io.File.pathSeparator)).allMatch(e -> e.endsWith(".jar")
+                && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(e)));
+    }
+
     /** Runs one worker in slot 0 for {@code ops} operations to completion (it writes the class archive). */
     void warmUp(String name, long seed, long ops) throws java.io.IOException, InterruptedException {
         Process p = start(name, 0, seed, false, ops);
+        var text = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return e.toString();
+            }
+        });
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             kill(p);
+            String said = text.getNow("");
             throw new IllegalStateException("torture warm-up worker did not finish " + ops + " operations within 120 s"
-                    + (p.isAlive() ? "" : " (exit status " + p.exitValue() + ")"));
+                    + (p.isAlive() ? "" : " (exit status " + p.exitValue() + ")") + (said.isEmpty() ? "" : ": " + said));
         }
         synchronized (live) {
             live.remove(p);
@@ -74,28 +95,44 @@ final class Workers {
     }
 
     /**
-     * SIGKILLs the worker JVM itself (inside a namespace: the JVM under unshare, then unshare) and
-     * waits until every one of them is gone: a JVM still exiting keeps its kernel-held owner
-     * tokens, and a check made then would rightly find the owner alive.
+     * SIGKILLs the worker JVM itself and waits until it has exited: a JVM still exiting keeps
+     * its kernel-held owner tokens, and a check made then would rightly find the owner alive.
+     * Inside a namespace the JVM is killed first and {@code unshare}, its parent, reaps it and
+     * exits (waiting for it from here would wait for the host's init to reap an orphan).
      */
     void kill(Process p) throws InterruptedException {
         List<ProcessHandle> all = new ArrayList<>(p.descendants().toList());
         all.forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
+        if (all.isEmpty() || !p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
         for (ProcessHandle d : p.descendants().toList()) {
             d.destroyForcibly();
             all.add(d);
         }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (ProcessHandle d : all) {
-            try {
-                d.onExit().get(30, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                out.println("torture: worker process " + d.pid() + " still there 30 s after SIGKILL");
+            while (!exited(d.pid()) && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
+            if (!exited(d.pid())) {
+                out.println("torture: worker process " + d.pid() + " still running 30 s after SIGKILL");
             }
         }
         synchronized (live) {
             live.remove(p);
+        }
+    }
+
+    /** Gone, or a zombie (it has closed every file, so its kernel-held tokens are released). */
+    private static boolean exited(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state == 'Z' || state == 'X';
+        } catch (java.io.IOException | RuntimeException gone) {
+            return true;
         }
     }
 
