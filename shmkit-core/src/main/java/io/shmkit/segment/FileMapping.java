@@ -7,6 +7,7 @@ import io.shmkit.NotAShmkitSegmentException;
 import io.shmkit.ShmException;
 import io.shmkit.internal.Errors;
 import io.shmkit.internal.Libc;
+import io.shmkit.internal.Mem;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static io.shmkit.internal.SegmentHeader.HEADER_SIZE;
+import static io.shmkit.internal.SegmentHeader.OFF_SIZE;
 
 /**
  * A POSIX or file segment mapped into a reservation of address space, so that growing maps the
@@ -345,6 +347,7 @@ final class FileMapping implements Mapping {
             long wait = ro ? 0 : HeaderCodec.CREATOR_WAIT_NANOS;
             long deadline = System.nanoTime() + wait;
             long lastBlocks = -1;
+            int regrows = 0;
             while (true) {
                 Libc.Stat st = Libc.fstat(fd);
                 if (st == null) {
@@ -373,8 +376,17 @@ final class FileMapping implements Mapping {
                         options.addressReserve(), false);
                 MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(length);
                 if (HeaderCodec.awaitMagic(raw, deadline)) {
-                    HeaderCodec.validate(name, raw, length, options);
-                    break;
+                    try {
+                        HeaderCodec.validate(name, raw, length, options);
+                        break;
+                    } catch (SegmentTruncatedException e) {
+                        if (!grownSinceFstat(fd, raw, length) || regrows++ >= MAX_REGROWS) {
+                            throw e;
+                        }
+                        mapping.unmapOnly(); // another process grew it after our fstat: map the new size
+                        mapping = null;
+                        continue;
+                    }
                 }
                 if (System.nanoTime() >= deadline) {
                     HeaderCodec.validate(name, raw, length, options); // throws with the precise reason
@@ -387,6 +399,23 @@ final class FileMapping implements Mapping {
             releaseOrClose(mapping, fd);
             throw e;
         }
+    }
+
+    /** Times {@link #open} maps again because the segment grew while it was mapping it. */
+    private static final int MAX_REGROWS = 1000;
+
+    /**
+     * Whether the header records more than the {@code length} bytes mapped because a grow landed
+     * between the fstat and the mapping (the file now holds the recorded size), rather than
+     * because the file was cut (then {@code validate} reports the truncation).
+     */
+    private static boolean grownSinceFstat(int fd, MemorySegment raw, long length) {
+        long recorded = Mem.getLongAcquire(raw, OFF_SIZE);
+        if (recorded <= length) {
+            return false;
+        }
+        Libc.Stat now = Libc.fstat(fd);
+        return now != null && now.size() >= recorded;
     }
 
     /** Cleanup after a failed create or open: the mapping (which owns the fd) if there is one, else the fd. */

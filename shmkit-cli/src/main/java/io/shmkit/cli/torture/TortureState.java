@@ -1,104 +1,64 @@
 package io.shmkit.cli.torture;
 
 import io.shmkit.segment.Segment;
-import io.shmkit.sync.ShmMutex;
-import io.shmkit.table.SharedTable;
-import io.shmkit.table.TableSchema;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
- * The torture run's shared facts, in a region of the torture segment (so a SIGKILLed worker
- * loses none of them): mutexes guarding pairs that must match, and per worker its operation
- * count, its durably recorded table increments with the one in flight, and its committed
- * allocations per allocator. Offsets are relative to the region.
+ * The torture run's shared facts, in one region of the torture segment so that a SIGKILLed
+ * worker loses none of them. Layout (offsets from the region start):
+ * <pre>
+ *  0       run header: magic, violations reported by workers, number of worker slots
+ *  4096    one 4 KiB global window per exerciser (its locks, pairs, run counters)
+ *  WORKERS one WORKER_STRIDE area per worker slot: a 64-byte header (operations done, the
+ *          place the worker is in now), then one 1 KiB window per exerciser
+ * </pre>
  */
 final class TortureState {
     static final String REGION = "torture-state";
     static final int KIND = 0x0F13;
     static final long MAGIC = 0x544f52545552453dL;
-    static final int MUTEXES = 4;
-    static final int ROWS = 4;
-    static final int RECORDS = 32;
-    static final String[] POOLS = {"fp-locked", "fp-cached"};
     static final int MAX_WORKERS = 32;
+    static final int MAX_EXERCISERS = 16;
+    static final long OFF_MAGIC = 0;
     static final long OFF_VIOLATIONS = 8;
-    static final long OFF_OWNER_DIED = 16;
-    static final long MUTEX_AT = 64;
-    static final long MUTEX_STRIDE = 128;
-    static final long WORKER_AT = 1024;
-    static final long WORKER_STRIDE = 1024;
+    static final long OFF_WORKERS = 16;
+    static final long GLOBAL_AT = 4096;
+    static final long GLOBAL_BYTES = 4096;
+    static final long WORKERS_AT = GLOBAL_AT + MAX_EXERCISERS * GLOBAL_BYTES;
+    static final long WORKER_HEADER = 64;
+    static final long WORKER_WINDOW = 1024;
+    static final long WORKER_STRIDE = WORKER_HEADER + MAX_EXERCISERS * WORKER_WINDOW;
     static final long W_OPS = 0;
-    static final long W_INFLIGHT = 8;
-    static final long W_RECORDED = 16;
-    static final long W_ALLOCS = 64;
-    static final long LENGTH = WORKER_AT + MAX_WORKERS * WORKER_STRIDE;
-    static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    /** What the worker is doing now: exerciser index * 16 + place + 1, or 0 between operations. */
+    static final long W_PLACE = 8;
+    static final long LENGTH = WORKERS_AT + MAX_WORKERS * WORKER_STRIDE;
 
-    final MemorySegment m;
-    final long base;
+    final Facts run;
+    private final MemorySegment m;
+    private final long base;
 
     TortureState(Segment segment, long base) {
         this.m = segment.memory();
         this.base = base;
+        this.run = new Facts(m, base, LENGTH);
     }
 
-    static TableSchema schema() {
-        return TableSchema.builder(16).int64("count").int64("x").int64("y").build();
+    Facts global(int exerciser) {
+        return new Facts(m, base + GLOBAL_AT + exerciser * GLOBAL_BYTES, GLOBAL_BYTES);
     }
 
-    static String counterKey(int worker, int row) {
-        return "w" + worker + "c" + row;
+    Facts worker(int w) {
+        return new Facts(m, base + WORKERS_AT + w * WORKER_STRIDE, WORKER_HEADER);
     }
 
-    static String pairKey(int k) {
-        return "p" + k;
+    Facts worker(int w, int exerciser) {
+        return new Facts(m, base + WORKERS_AT + w * WORKER_STRIDE + WORKER_HEADER + exerciser * WORKER_WINDOW,
+                WORKER_WINDOW);
     }
 
-    long get(long off) {
-        return (long) LONG.getVolatile(m, base + off);
-    }
-
-    void set(long off, long v) {
-        LONG.setVolatile(m, base + off, v);
-    }
-
-    long add(long off, long v) {
-        return (long) LONG.getAndAdd(m, base + off, v);
-    }
-
-    ShmMutex mutex(int k) {
-        return ShmMutex.open(m, base + MUTEX_AT + k * MUTEX_STRIDE);
-    }
-
-    long pairA(int k) {
-        return MUTEX_AT + k * MUTEX_STRIDE + 64;
-    }
-
-    long pairB(int k) {
-        return pairA(k) + 8;
-    }
-
-    static long worker(int w, long field) {
-        return WORKER_AT + w * WORKER_STRIDE + field;
-    }
-
-    static long recorded(int w, int row) {
-        return worker(w, W_RECORDED + row * 8L);
-    }
-
-    static long alloc(int w, int pool, int i) {
-        return worker(w, W_ALLOCS + (pool * RECORDS + i) * 8L);
-    }
-
-    /** What a worker writes into each slice it allocates: names the slice and the worker. */
+    /** What a worker writes into each block it allocates: names the block and the worker. */
     static long marker(int w, long offset) {
         return offset ^ ((long) (w + 1) << 48);
-    }
-
-    static SharedTable table(Segment s) {
-        return SharedTable.open(s, "table");
     }
 }
