@@ -69,7 +69,7 @@ final class GatedExerciser implements Exerciser {
                     perWorker ? SyncMode.SINGLE_THREADED : SyncMode.LOCKED);
         }
         if (!perWorker) {
-            long off = e.segment().reserve(label + "-gate", 0x0F15, ShmRwLock.sizeFor(ShmRwLock.DEFAULT_READER_SLOTS), 64)
+            long off = e.segment().reserve(label + "-gate", 0x0F15, ShmRwLock.bytesNeeded(ShmRwLock.DEFAULT_READER_SLOTS), 64)
                     .offset();
             gate = ShmRwLock.create(e.segment().memory(), off);
         }

@@ -38,7 +38,7 @@ final class RwLockExerciser implements Exerciser {
 
     @Override
     public void create(Env e) {
-        long off = e.segment().reserve(NAME, KIND, ShmRwLock.sizeFor(ShmRwLock.DEFAULT_READER_SLOTS), 64).offset();
+        long off = e.segment().reserve(NAME, KIND, ShmRwLock.bytesNeeded(ShmRwLock.DEFAULT_READER_SLOTS), 64).offset();
         lock = ShmRwLock.create(e.segment().memory(), off);
         env = e;
         g = e.global();
