@@ -37,7 +37,7 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  *       only to refill or drain {@value #CACHE_BATCH} slices at a time. Slices in a cache are
  *       not available to other threads, so {@code tryAllocate} can return 0 while up to
  *       {@value #CACHE_SLICES} slices per other thread sit in caches. Each cache has an entry in
- *       a registry of {@value io.shmkit.internal.FixedPoolLayout#ENTRIES} in the header; a
+ *       a registry of 64 in the header; a
  *       thread that finds the registry full falls back to the locked path. A cached slice's
  *       state byte names the registry entry that holds it, so a cache hit is one byte store
  *       (plus a statistics word in the thread's own registry entry), and freeing a cached slice
@@ -358,7 +358,7 @@ public final class FixedPool implements SharedAllocator {
 
     /**
      * Unlinks the first free slice (lock held) and counts it as taken; returns its index or
-     * {@link FixedPoolLayout#LINK_NONE}. The caller then commits it by writing its state byte.
+     * {@code FixedPoolLayout.LINK_NONE}. The caller then commits it by writing its state byte.
      */
     int popFree() {
         int head = Mem.getInt(m, base + OFF_HEAD);
@@ -383,7 +383,7 @@ public final class FixedPool implements SharedAllocator {
 
     // ------------------------------------------------------------------ free
 
-    /** Segment offset of slice {@code index}'s state byte (see {@link FixedPoolLayout#statePosition}). */
+    /** Segment offset of slice {@code index}'s state byte (see {@code FixedPoolLayout.statePosition}). */
     long stateAt(int index) {
         return state + (index & 63) * stateStride + (index >>> 6);
     }

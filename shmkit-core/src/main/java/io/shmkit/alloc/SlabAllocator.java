@@ -31,7 +31,7 @@ import static io.shmkit.internal.SlabLayout.*;
  * header). {@code LOCKED} (default): every operation runs under one robust lock
  * ({@link io.shmkit.sync.ShmMutex}) in the header, so any thread of any process may call any
  * method. {@code SINGLE_THREADED}: no lock; callers serialise every call. {@code THREAD_CACHED}:
- * like {@code LOCKED}, but each thread keeps up to {@value io.shmkit.internal.SlabLayout#CACHE_SLOTS}
+ * like {@code LOCKED}, but each thread keeps up to 8
  * freed blocks per size class and serves small requests from them without the lock; the cache's
  * contents are recorded in a registry entry in shared memory (per class: a count, written last,
  * and the offsets), and a cached block's first word holds a tag derived from a per-slab random

@@ -44,7 +44,7 @@ import static io.shmkit.internal.SharedTableLayout.*;
  * <p><b>Thread and process safety.</b> Every method may be called from any thread of any
  * process that opened the table. Inserts and deletes take one robust writer lock
  * ({@link ShmMutex}); writes to existing rows take only the row's stripe lock (one of up to
- * {@value io.shmkit.internal.SharedTableLayout#MAX_STRIPES}, row {@code r} uses stripe
+ * 1024, row {@code r} uses stripe
  * {@code r mod stripes}). Reads ({@code get}, {@code exists}, iteration) take no lock: each
  * row carries a sequence word that a writer makes odd while it changes the row; a reader copies
  * the row and retries if the sequence moved, so it never sees a torn row and never blocks a
