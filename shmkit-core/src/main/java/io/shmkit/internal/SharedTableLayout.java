@@ -6,8 +6,8 @@ package io.shmkit.internal;
  *
  * <pre>
  *  range start
- *  +0     magic          u64  {@link #MAGIC_VALUE}, stored last with a release store
- *  +8     format version u32  {@link #FORMAT_VERSION}
+ *  +0     magic          u64  {@link #MAGIC} "SHMKTABL", published last (release) by Formats
+ *  +8     format         u32  {@link #FORMAT}
  *  +12    columns        u32  number of columns (1..{@link #MAX_COLUMNS})
  *  +16    rows           u64  capacity N: exactly N distinct keys fit
  *  +24    max key length u32
@@ -25,19 +25,19 @@ package io.shmkit.internal;
  *  +272   inserts        u64   | written under the writer lock
  *  +280   deletes        u64   |
  *  +288   repairs        u64  /  dead writers repaired after (writer lock and stripes)
- *  +320   column[64]     64 bytes each:
+ *  +320   column[64]     64 bytes each ({@link ColumnEntry}):
  *           +0  name     40 bytes UTF-8, NUL padded
  *           +40 type     u32  {@link #TYPE_INT32} .. {@link #TYPE_BYTES}
  *           +44 size     u32  declared size (bytes for string/bytes; 4 or 8 for numbers)
  *           +48 offset   u32  offset in the column area of a row
- *  +4416  stripes[stripes], {@link #stripeBytes} each:
+ *  +4416  stripes[stripes], {@link #stripeBytes} each ({@link Stripe}):
  *           +0   lock    64 bytes ShmMutex (robust)
- *           +64  log row s64  redo log: -1 = empty; r = the image below is row r's new
+ *           +64  log row s64  redo log: {@link #LOG_ROW_EMPTY} = empty; r = the image below is row r's new
  *                             column area, complete (the commit point of a multi-word write)
  *           +72  updates u64  updates under this stripe (statistics)
  *           +128 image   value bytes: the new column area of the logged row
  *  ...    key index      (KeyIndexLayout) capacity N
- *  ...    rows[N], row bytes each:
+ *  ...    rows[N], row bytes each ({@link Row}):
  *           +0   seq     u64  even = stable; odd while a writer changes the row (seqlock)
  *           +8   key len u32  0 = free row, else 1..max key length
  *           +12  next    s32  free-list link of a free row, -1 = end
@@ -45,44 +45,56 @@ package io.shmkit.internal;
  *           +..  columns value bytes
  * </pre>
  *
+ * <p>Format 2 is the first under the Formats scheme; format 1 had the magic "SHMKTBL1"
+ * ({@link #LEGACY_MAGIC_1}) and is refused.
+ *
  * <p>Columns: int32 (4 bytes, 4-aligned), int64 and float64 (8 bytes, 8-aligned), string and
  * bytes (a u32 length, then the declared number of bytes; 4-aligned).
  */
 public final class SharedTableLayout {
 
-    /** "SHMKTBL1" as a little-endian long. */
-    public static final long MAGIC_VALUE = 0x314C_4254_4B4D_4853L;
-    public static final int FORMAT_VERSION = 1;
+    public static final long MAGIC = Formats.magic("SHMKTABL");
+    public static final int FORMAT = 2;
+    /** "SHMKTBL1": format 1, from before the Formats scheme. */
+    public static final long LEGACY_MAGIC_1 = Formats.magic("SHMKTBL1");
 
-    public static final long MAGIC = 0;
-    public static final long VERSION = 8;
-    public static final long COLUMNS = 12;
-    public static final long ROWS = 16;
-    public static final long MAX_KEY = 24;
-    public static final long ROW_BYTES = 28;
-    public static final long VALUE_BYTES = 32;
-    public static final long STRIPES = 36;
-    public static final long SEED = 40;
-    public static final long STRIPES_AT = 48;
-    public static final long INDEX_AT = 56;
-    public static final long ROWS_AT = 64;
-    public static final long NAME = 72;
+    public static final long OFF_MAGIC = 0;
+    public static final long OFF_FORMAT = 8;
+    public static final long OFF_COLUMNS = 12;
+    public static final long OFF_ROWS = 16;
+    public static final long OFF_MAX_KEY = 24;
+    public static final long OFF_ROW_BYTES = 28;
+    public static final long OFF_VALUE_BYTES = 32;
+    public static final long OFF_STRIPES = 36;
+    public static final long OFF_SEED = 40;
+    public static final long OFF_STRIPES_AT = 48;
+    public static final long OFF_INDEX_AT = 56;
+    public static final long OFF_ROWS_AT = 64;
+    public static final long OFF_NAME = 72;
     public static final int NAME_BYTES = 64;
-    public static final long WRITER_LOCK = 192;
-    public static final long HIGH_WATER = 256;
-    public static final long FREE_HEAD = 264;
-    public static final long INSERTS = 272;
-    public static final long DELETES = 280;
-    public static final long REPAIRS = 288;
-    public static final long COLUMN_TABLE = 320;
+    public static final long OFF_WRITER_LOCK = 192;
+    public static final long OFF_HIGH_WATER = 256;
+    public static final long OFF_FREE_HEAD = 264;
+    public static final long OFF_INSERTS = 272;
+    public static final long OFF_DELETES = 280;
+    public static final long OFF_REPAIRS = 288;
+    public static final long OFF_COLUMN_TABLE = 320;
     public static final int MAX_COLUMNS = 64;
-    public static final long COLUMN_BYTES = 64;
-    public static final long C_NAME = 0;
-    public static final int C_NAME_BYTES = 40;
-    public static final long C_TYPE = 40;
-    public static final long C_SIZE = 44;
-    public static final long C_OFFSET = 48;
-    public static final long HEADER_BYTES = COLUMN_TABLE + MAX_COLUMNS * COLUMN_BYTES;
+    public static final long HEADER_BYTES = OFF_COLUMN_TABLE + MAX_COLUMNS * 64;
+
+    /** One entry of the column table. */
+    public static final class ColumnEntry {
+
+        private ColumnEntry() {
+        }
+
+        public static final long OFF_NAME = 0;
+        public static final int NAME_BYTES = 40;
+        public static final long OFF_TYPE = 40;
+        public static final long OFF_SIZE = 44;
+        public static final long OFF_OFFSET = 48;
+        public static final long BYTES = 64;
+    }
 
     public static final int TYPE_INT32 = 1;
     public static final int TYPE_INT64 = 2;
@@ -92,17 +104,33 @@ public final class SharedTableLayout {
     /** Length prefix of string and bytes columns. */
     public static final int LENGTH_PREFIX = 4;
 
-    public static final long S_LOCK = 0;
-    public static final long S_LOG_ROW = 64;
-    public static final long S_UPDATES = 72;
-    public static final long S_IMAGE = 128;
-    public static final long LOG_EMPTY = -1;
+    /** One row lock stripe (its image area follows, {@link #stripeBytes} in all). */
+    public static final class Stripe {
+
+        private Stripe() {
+        }
+
+        public static final long OFF_LOCK = 0;
+        public static final long OFF_LOG_ROW = 64;
+        public static final long OFF_UPDATES = 72;
+        public static final long OFF_IMAGE = 128;
+    }
+
+    /** A stripe's log row when its redo log is empty. */
+    public static final long LOG_ROW_EMPTY = -1;
     public static final int MAX_STRIPES = 1024;
 
-    public static final long R_SEQ = 0;
-    public static final long R_KEY_LEN = 8;
-    public static final long R_NEXT = 12;
-    public static final long R_KEY = 16;
+    /** One row (key area and column area follow the header words). */
+    public static final class Row {
+
+        private Row() {
+        }
+
+        public static final long OFF_SEQ = 0;
+        public static final long OFF_KEY_LEN = 8;
+        public static final long OFF_NEXT = 12;
+        public static final long OFF_KEY = 16;
+    }
 
     /** Longest key. */
     public static final int MAX_KEY_LENGTH = 4096;
@@ -115,7 +143,7 @@ public final class SharedTableLayout {
     }
 
     public static long column(int i) {
-        return COLUMN_TABLE + COLUMN_BYTES * i;
+        return OFF_COLUMN_TABLE + ColumnEntry.BYTES * i;
     }
 
     /** Stripes for {@code rows} rows: a power of two, at most {@link #MAX_STRIPES}, at most rows. */
@@ -124,11 +152,11 @@ public final class SharedTableLayout {
     }
 
     public static long stripeBytes(long valueBytes) {
-        return S_IMAGE + ((valueBytes + 63) & -64);
+        return Stripe.OFF_IMAGE + ((valueBytes + 63) & -64);
     }
 
     public static long rowBytes(int maxKey, long valueBytes) {
-        return R_KEY + align8(maxKey) + valueBytes;
+        return Row.OFF_KEY + align8(maxKey) + valueBytes;
     }
 
     public static long stripesAt() {

@@ -1,13 +1,12 @@
 package io.shmkit.pool;
 
 import io.shmkit.SegmentInUseException;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.OwnerTable;
 import io.shmkit.internal.Procs;
 import io.shmkit.segment.Liveness;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * The one live owner of a process section's pools, in the base record: {@code +0 owner id
@@ -23,7 +22,6 @@ import java.lang.invoke.VarHandle;
  */
 final class OwnerRecord {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final long ID = 0;
     static final long PID = 8;
     static final long START = 16;
@@ -42,8 +40,8 @@ final class OwnerRecord {
         OwnerTable table = OwnerTable.of(m, at);
         long me = Integer.toUnsignedLong(table.id());
         while (true) {
-            long cur = (long) LONG.getVolatile(m, at + ID);
-            long pid = (long) LONG.getVolatile(m, at + PID);
+            long cur = Mem.getLongVolatile(m, at + ID);
+            long pid = Mem.getLongVolatile(m, at + PID);
             if (cur != 0) {
                 OwnerTable.Verdict v = table.check((int) cur);
                 if (cur == me || v.liveness().mayBeAlive()) {
@@ -54,10 +52,10 @@ final class OwnerRecord {
                 }
             }
             // CAS on the id: the commit point; the fields below are diagnostics
-            if (LONG.compareAndSet(m, at + ID, cur, me)) {
-                LONG.setRelease(m, at + PID, (long) Procs.PID);
-                LONG.setRelease(m, at + START, Procs.START_TIME);
-                LONG.setRelease(m, at + SINCE, System.currentTimeMillis());
+            if (Mem.casLong(m, at + ID, cur, me)) {
+                Mem.setLongRelease(m, at + PID, (long) Procs.PID);
+                Mem.setLongRelease(m, at + START, Procs.START_TIME);
+                Mem.setLongRelease(m, at + SINCE, System.currentTimeMillis());
                 return cur == 0 ? 0 : Math.max(1, pid);
             }
         }
@@ -65,17 +63,17 @@ final class OwnerRecord {
 
     /** Gives ownership up (on close, before the segment detaches). */
     static void release(MemorySegment m, long at) {
-        LONG.compareAndSet(m, at + ID, Integer.toUnsignedLong(OwnerTable.of(m, at).id()), 0L);
+        Mem.casLong(m, at + ID, Integer.toUnsignedLong(OwnerTable.of(m, at).id()), 0L);
     }
 
     /** The recorded owner's pid (as it saw itself), or 0 if none. */
     static long ownerPid(MemorySegment m, long at) {
-        return (long) LONG.getVolatile(m, at + ID) == 0 ? 0 : (long) LONG.getVolatile(m, at + PID);
+        return Mem.getLongVolatile(m, at + ID) == 0 ? 0 : Mem.getLongVolatile(m, at + PID);
     }
 
     /** The recorded owner's liveness (DEAD if none is recorded). */
     static Liveness ownerLiveness(MemorySegment m, long at) {
-        long cur = (long) LONG.getVolatile(m, at + ID);
+        long cur = Mem.getLongVolatile(m, at + ID);
         return cur == 0 ? Liveness.DEAD : OwnerTable.of(m, at).check((int) cur).liveness();
     }
 }

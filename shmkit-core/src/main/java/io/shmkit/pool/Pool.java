@@ -1,11 +1,11 @@
 package io.shmkit.pool;
 
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBaseLayout;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.PoolBlockLayout.Slot;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 import static io.shmkit.internal.PoolBlockLayout.STATE_ALLOCATED;
@@ -33,7 +33,6 @@ import static io.shmkit.internal.PoolBlockLayout.STATE_ALLOCATED;
  */
 public final class Pool {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     final Pools pools;
     final TypeDef def;
@@ -138,7 +137,7 @@ public final class Pool {
 
     private long keyOf(long handle) {
         int slot = Handles.slot(handle);
-        return (long) LONG.get(chunkMem[slot >>> shift], slotOffset(slot) + Slot.OFF_KEY);
+        return Mem.getLong(chunkMem[slot >>> shift], slotOffset(slot) + Slot.OFF_KEY);
     }
 
     /**
@@ -157,7 +156,7 @@ public final class Pool {
         MemorySegment m = v[c];
         long at = (slot & mask) * stride;
         // plain load: the handle reached this thread through a happens-before edge after allocate
-        if ((long) LONG.get(m, at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
+        if (Mem.getLong(m, at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
             throw stale(handle);
         }
         return m.asSlice(at + recordAt, recordSize);
@@ -175,7 +174,7 @@ public final class Pool {
             throw stale(handle);
         }
         long at = (slot & mask) * stride;
-        if ((long) LONG.get(v[c], at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
+        if (Mem.getLong(v[c], at + Slot.OFF_META) != (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED)) {
             throw stale(handle);
         }
         return at + recordAt;
@@ -198,7 +197,7 @@ public final class Pool {
             return false;
         }
         long at = (slot & mask) * stride;
-        return (long) LONG.getAcquire(v[c], at + Slot.OFF_META)
+        return Mem.getLongAcquire(v[c], at + Slot.OFF_META)
                 == (((handle >>> Handles.SLOT_BITS) & Handles.GENERATION_MASK) << 8 | STATE_ALLOCATED);
     }
 
@@ -221,7 +220,7 @@ public final class Pool {
         for (long s = 0; s < hwm; s++) {
             MemorySegment m = chunkMem[(int) (s >>> shift)];
             long at = slotOffset(s);
-            long meta = (long) LONG.getAcquire(m, at + Slot.OFF_META);
+            long meta = Mem.getLongAcquire(m, at + Slot.OFF_META);
             if ((meta & PoolBlockLayout.STATE_MASK) == STATE_ALLOCATED) {
                 visitor.visit(Handles.of(id, s, PoolBlockLayout.generation(meta)), m.asSlice(at + recordAt, recordSize));
             }
@@ -258,7 +257,7 @@ public final class Pool {
             return new StaleHandleException("handle " + Handles.toString(handle) + " of " + def.label()
                     + " names slot " + slot + ", which was never allocated");
         }
-        long meta = (long) LONG.getAcquire(slotMemory(slot), slotOffset(slot) + Slot.OFF_META);
+        long meta = Mem.getLongAcquire(slotMemory(slot), slotOffset(slot) + Slot.OFF_META);
         String now = (meta & PoolBlockLayout.STATE_MASK) == STATE_ALLOCATED
                 ? "slot " + slot + " now holds generation " + PoolBlockLayout.generation(meta)
                 : "slot " + slot + " is free";

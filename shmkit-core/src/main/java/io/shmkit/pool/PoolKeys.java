@@ -1,13 +1,12 @@
 package io.shmkit.pool;
 
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.index.KeyHash;
 import io.shmkit.internal.index.KeyIndex;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * The key index of a keyed type: the shared open-addressing {@link KeyIndex} (the same one the
@@ -16,7 +15,6 @@ import java.lang.invoke.VarHandle;
  */
 final class PoolKeys {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     final KeyIndex index;
     private final Pool pool;
@@ -37,7 +35,7 @@ final class PoolKeys {
     }
 
     private long keyAt(int slot) {
-        return (long) LONG.getAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + Slot.OFF_KEY);
+        return Mem.getLongAcquire(pool.slotMemory(slot), pool.slotOffset(slot) + Slot.OFF_KEY);
     }
 
     /** Accepts the first entry whose 32-bit tag matches; the key is compared after (no capture, no allocation). */
@@ -108,9 +106,9 @@ final class PoolKeys {
         }
         MemorySegment m = views[c];
         long at = (e & pool.mask) * pool.stride;
-        long meta = (long) LONG.getAcquire(m, at + Slot.OFF_META);
+        long meta = Mem.getLongAcquire(m, at + Slot.OFF_META);
         // the slot must still hold a live object with that key (another thread may have freed it)
-        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.STATE_ALLOCATED || (long) LONG.getAcquire(m, at + Slot.OFF_KEY) != key) {
+        if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.STATE_ALLOCATED || Mem.getLongAcquire(m, at + Slot.OFF_KEY) != key) {
             return 0;
         }
         return Handles.of(pool.id, e, PoolBlockLayout.generation(meta));

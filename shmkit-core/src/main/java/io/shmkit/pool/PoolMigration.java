@@ -1,13 +1,12 @@
 package io.shmkit.pool;
 
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.internal.index.KeyIndex;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,8 +25,6 @@ import static io.shmkit.internal.PoolBaseLayout.*;
  */
 final class PoolMigration {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     private final PoolStartup s;
 
@@ -62,7 +59,7 @@ final class PoolMigration {
                 diffs.add("type " + t.id() + " was \"" + name + "\", now \"" + t.name() + "\"");
                 continue;
             }
-            boolean keyed = (int) INT.get(m, e + T_KEYED) != 0;
+            boolean keyed = Mem.getInt(m, e + T_KEYED) != 0;
             if (keyed != t.keyed()) {
                 diffs.add(label + ": was " + (keyed ? "keyed" : "not keyed") + ", now " + (t.keyed() ? "keyed" : "not keyed"));
                 continue;
@@ -85,17 +82,17 @@ final class PoolMigration {
                     diffs.add(label + ": field \"" + o.name() + "\" moved from position " + i + " (fields were reordered)");
                 }
             }
-            long oldSize = (long) LONG.get(m, e + T_RECORD_SIZE);
+            long oldSize = Mem.getLong(m, e + T_RECORD_SIZE);
             long newSize = t.layout().byteSize();
             if (diffs.size() == before && newSize < oldSize) {
                 diffs.add(label + ": record size was " + oldSize + " bytes, now " + newSize);
             }
-            long oldCap = (long) LONG.get(m, e + T_CAPACITY);
+            long oldCap = Mem.getLong(m, e + T_CAPACITY);
             if (t.capacity() < oldCap) {
                 diffs.add(label + ": capacity was " + oldCap + ", now " + t.capacity()
                         + " (a smaller capacity is refused: objects may live above it)");
             }
-            long oldAlign = (long) LONG.get(m, e + T_RECORD_ALIGN);
+            long oldAlign = Mem.getLong(m, e + T_RECORD_ALIGN);
             if (diffs.size() == before && t.layout().byteAlignment() > Math.max(8, oldAlign)
                     && t.layout().byteAlignment() > 8) {
                 diffs.add(label + ": record alignment was " + oldAlign + ", now " + t.layout().byteAlignment());
@@ -112,7 +109,7 @@ final class PoolMigration {
                 what.add("appended " + (added.isEmpty() ? (newSize - oldSize) + " bytes" : "fields " + String.join(", ", added)));
             }
             if (t.capacity() > oldCap) {
-                long spc = (long) LONG.get(m, e + T_SLOTS_PER_CHUNK);
+                long spc = Mem.getLong(m, e + T_SLOTS_PER_CHUNK);
                 if ((t.capacity() + spc - 1) / spc > MAX_CHUNKS) {
                     diffs.add(label + ": capacity " + t.capacity() + " needs more than " + MAX_CHUNKS + " chunks of " + spc);
                     continue;
@@ -126,7 +123,7 @@ final class PoolMigration {
         for (Map.Entry<Integer, Integer> en : entries.entrySet()) {
             if (!registered.contains(en.getKey())) {
                 String name = SegmentHeader.readString(m, b + typeEntry(en.getValue()) + T_NAME, NAME_BYTES);
-                long used = (long) LONG.get(m, b + typeEntry(en.getValue()) + T_USED);
+                long used = Mem.getLong(m, b + typeEntry(en.getValue()) + T_USED);
                 diffs.add(TypeDef.label(en.getKey(), name) + " (" + used + " objects) is not registered by this build");
             }
         }
@@ -156,7 +153,7 @@ final class PoolMigration {
         long ne = pools.b + typeEntry(free);
         if (mg.entry() < 0) {
             s.writeEntry(pools, ne, t, PoolStartup.stride(t), s.slotsPerChunk(t, PoolStartup.stride(t)));
-            INT.setVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
+            Mem.setIntVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
             s.report.add(mg.description());
             return;
         }
@@ -165,7 +162,7 @@ final class PoolMigration {
         MemorySegment.copy(m, oe, m, ne, TYPE_BYTES);
         long newStride = PoolStartup.stride(t);
         PoolStartup.writeShape(m, ne, t, newStride);
-        long hwm = (long) LONG.get(m, oe + T_HWM);
+        long hwm = Mem.getLong(m, oe + T_HWM);
         long moved = 0;
         if (newStride != old.stride) {
             long spc = 1L << old.shift;
@@ -178,7 +175,7 @@ final class PoolMigration {
                     MemorySegment.copy(old.slotMemory(s), old.slotOffset(s), dst, to, old.recordAt + old.recordSize);
                     moved++;
                 }
-                LONG.set(m, chunk(ne - pools.b, c) + pools.b, chunkWord((int) at[0], at[1]));
+                Mem.setLong(m, chunk(ne - pools.b, c) + pools.b, chunkWord((int) at[0], at[1]));
             }
         } else if (t.layout().byteSize() > old.recordSize) {
             for (long s = 0; s < hwm; s++) {
@@ -187,24 +184,24 @@ final class PoolMigration {
                 moved++;
             }
         }
-        if (t.keyed() && t.capacity() > (long) LONG.get(m, oe + T_INDEX_CAPACITY)) {
+        if (t.keyed() && t.capacity() > Mem.getLong(m, oe + T_INDEX_CAPACITY)) {
             long cap = t.capacity();
             long[] at = s.carve(pools, PoolKeys.bytes(cap));
             KeyIndex raw = KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, false);
-            PoolKeys idx = new PoolKeys(raw, old, (long) LONG.get(m, pools.b + EPOCH));
+            PoolKeys idx = new PoolKeys(raw, old, Mem.getLong(m, pools.b + EPOCH));
             for (long s = 0; s < hwm; s++) {
-                long meta = (long) LONG.get(old.slotMemory(s), old.slotOffset(s) + Slot.OFF_META);
+                long meta = Mem.getLong(old.slotMemory(s), old.slotOffset(s) + Slot.OFF_META);
                 if ((meta & PoolBlockLayout.STATE_MASK) == PoolBlockLayout.STATE_ALLOCATED) {
-                    idx.insert((long) LONG.get(old.slotMemory(s), old.slotOffset(s) + Slot.OFF_KEY),
+                    idx.insert(Mem.getLong(old.slotMemory(s), old.slotOffset(s) + Slot.OFF_KEY),
                             Handles.of(t.id(), s, PoolBlockLayout.generation(meta)));
                 }
             }
-            INT.set(m, ne + T_INDEX_BLOCK, (int) at[0]);
-            LONG.set(m, ne + T_INDEX_OFFSET, at[1]);
-            LONG.set(m, ne + T_INDEX_CAPACITY, cap);
+            Mem.setInt(m, ne + T_INDEX_BLOCK, (int) at[0]);
+            Mem.setLong(m, ne + T_INDEX_OFFSET, at[1]);
+            Mem.setLong(m, ne + T_INDEX_CAPACITY, cap);
         }
         // volatile: the commit point of the migration; the old entry stays intact until here
-        INT.setVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
+        Mem.setIntVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
         s.report.add(mg.description() + (moved > 0 ? " (new bytes zeroed in " + moved + " slots)" : ""));
     }
 }

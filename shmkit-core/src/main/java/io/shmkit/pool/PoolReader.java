@@ -1,6 +1,7 @@
 package io.shmkit.pool;
 
 import io.shmkit.NotAShmkitSegmentException;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.internal.SegmentHeader;
@@ -10,7 +11,6 @@ import io.shmkit.segment.SegmentName;
 import io.shmkit.segment.SegmentOptions;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,8 +28,6 @@ import static io.shmkit.internal.PoolBaseLayout.*;
  */
 public final class PoolReader implements AutoCloseable {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     /** One type as the reader sees it. */
     public record TypeInfo(int id, String name, boolean keyed, long capacity, long used, long recordSize,
@@ -68,7 +66,7 @@ public final class PoolReader implements AutoCloseable {
         try {
             DirectoryEntry de = base.lookup(STRUCTURE).filter(e -> e.kind() == KIND).orElseThrow(() ->
                     new NotAShmkitSegmentException("segment " + config.baseKey() + " holds no object pools (or is half-initialised)"));
-            if ((long) LONG.getAcquire(base.memory(), de.offset() + MAGIC) != MAGIC_VALUE) {
+            if (Mem.getLongAcquire(base.memory(), de.offset() + MAGIC) != MAGIC_VALUE) {
                 throw new NotAShmkitSegmentException("segment " + config.baseKey() + ": pools not initialised (creator died or still working)");
             }
             Segment[] bs = new Segment[config.blockKeys().size()];
@@ -88,28 +86,28 @@ public final class PoolReader implements AutoCloseable {
     public Info info() {
         List<TypeInfo> types = new ArrayList<>();
         for (int id = 0; id <= MAX_TYPE_ID; id++) {
-            int v = (int) INT.getAcquire(m, b + TYPE_DIRECTORY + 4L * id);
+            int v = Mem.getIntAcquire(m, b + TYPE_DIRECTORY + 4L * id);
             if (v <= 0 || v > MAX_TYPES) {
                 continue;
             }
             long e = b + typeEntry(v - 1);
-            types.add(new TypeInfo(id, SegmentHeader.readString(m, e + T_NAME, NAME_BYTES), (int) INT.get(m, e + T_KEYED) != 0,
-                    (long) LONG.get(m, e + T_CAPACITY), (long) LONG.getAcquire(m, e + T_USED), (long) LONG.get(m, e + T_RECORD_SIZE),
-                    (long) LONG.getAcquire(m, e + T_CHUNK_COUNT), PoolStartup.storedFields(m, e)));
+            types.add(new TypeInfo(id, SegmentHeader.readString(m, e + T_NAME, NAME_BYTES), Mem.getInt(m, e + T_KEYED) != 0,
+                    Mem.getLong(m, e + T_CAPACITY), Mem.getLongAcquire(m, e + T_USED), Mem.getLong(m, e + T_RECORD_SIZE),
+                    Mem.getLongAcquire(m, e + T_CHUNK_COUNT), PoolStartup.storedFields(m, e)));
         }
         List<BlockInfo> bl = new ArrayList<>();
-        int n = Math.min(MAX_BLOCKS, (int) INT.get(m, b + BLOCK_COUNT));
+        int n = Math.min(MAX_BLOCKS, Mem.getInt(m, b + BLOCK_COUNT));
         for (int i = 0; i < n; i++) {
             long be = b + blockEntry(i);
-            bl.add(new BlockInfo(i, SegmentHeader.readString(m, be + B_KEY, KEY_BYTES), (long) LONG.getAcquire(m, be + B_USED),
-                    (long) LONG.getAcquire(m, be + B_FREE)));
+            bl.add(new BlockInfo(i, SegmentHeader.readString(m, be + B_KEY, KEY_BYTES), Mem.getLongAcquire(m, be + B_USED),
+                    Mem.getLongAcquire(m, be + B_FREE)));
         }
-        long last = (long) LONG.get(m, b + LAST_RESUME);
-        return new Info(config.process(), config.baseKey(), (long) LONG.get(m, b + BLOCK_SIZE),
-                Instant.ofEpochMilli((long) LONG.get(m, b + START_TIME)), (long) LONG.get(m, b + RESUME_COUNT),
+        long last = Mem.getLong(m, b + LAST_RESUME);
+        return new Info(config.process(), config.baseKey(), Mem.getLong(m, b + BLOCK_SIZE),
+                Instant.ofEpochMilli(Mem.getLong(m, b + START_TIME)), Mem.getLong(m, b + RESUME_COUNT),
                 last == 0 ? null : Instant.ofEpochMilli(last), OwnerRecord.ownerPid(m, b + OWNER),
-                OwnerRecord.ownerLiveness(m, b + OWNER), (long) LONG.get(m, b + UNDO + U_COMMITS),
-                (long) LONG.get(m, b + UNDO + U_ROLLBACKS), types, bl);
+                OwnerRecord.ownerLiveness(m, b + OWNER), Mem.getLong(m, b + UNDO + U_COMMITS),
+                Mem.getLong(m, b + UNDO + U_ROLLBACKS), types, bl);
     }
 
     /**
@@ -120,34 +118,34 @@ public final class PoolReader implements AutoCloseable {
      */
     public boolean readObject(long handle, MemorySegment into) {
         int id = Handles.type(handle);
-        int v = (int) INT.getAcquire(m, b + TYPE_DIRECTORY + 4L * id);
+        int v = Mem.getIntAcquire(m, b + TYPE_DIRECTORY + 4L * id);
         if (v <= 0 || v > MAX_TYPES) {
             return false;
         }
         long e = b + typeEntry(v - 1);
-        int shift = (int) INT.get(m, e + T_CHUNK_SHIFT);
-        long stride = (long) LONG.get(m, e + T_STRIDE);
-        long size = (long) LONG.get(m, e + T_RECORD_SIZE);
-        long recordAt = (int) INT.get(m, e + T_KEYED) != 0 ? Slot.OFF_RECORD_KEYED : Slot.OFF_RECORD_PLAIN;
+        int shift = Mem.getInt(m, e + T_CHUNK_SHIFT);
+        long stride = Mem.getLong(m, e + T_STRIDE);
+        long size = Mem.getLong(m, e + T_RECORD_SIZE);
+        long recordAt = Mem.getInt(m, e + T_KEYED) != 0 ? Slot.OFF_RECORD_KEYED : Slot.OFF_RECORD_PLAIN;
         long slot = Handles.slot(handle);
         long c = slot >>> shift;
-        if (c >= (long) LONG.getAcquire(m, e + T_CHUNK_COUNT) || into.byteSize() < size) {
+        if (c >= Mem.getLongAcquire(m, e + T_CHUNK_COUNT) || into.byteSize() < size) {
             return false;
         }
-        long w = (long) LONG.get(m, chunk(e - b, (int) c) + b);
+        long w = Mem.getLong(m, chunk(e - b, (int) c) + b);
         MemorySegment mem = blocks[chunkBlock(w)].memory();
         long at = chunkOffset(w) + (slot & ((1L << shift) - 1)) * stride;
         long expect = PoolBlockLayout.meta(Handles.generation(handle), PoolBlockLayout.STATE_ALLOCATED);
         for (int attempt = 0; attempt < 100; attempt++) {
-            long v1 = (long) LONG.getAcquire(mem, at + Slot.OFF_VERSION);
-            if ((long) LONG.getAcquire(mem, at + Slot.OFF_META) != expect) {
+            long v1 = Mem.getLongAcquire(mem, at + Slot.OFF_VERSION);
+            if (Mem.getLongAcquire(mem, at + Slot.OFF_META) != expect) {
                 return false;
             }
             if ((v1 & 1) == 0) {
                 MemorySegment.copy(mem, at + recordAt, into, 0, size);
                 VarHandle.loadLoadFence(); // the copy happens before the re-reads
-                if ((long) LONG.getAcquire(mem, at + Slot.OFF_VERSION) == v1
-                        && (long) LONG.getAcquire(mem, at + Slot.OFF_META) == expect) {
+                if (Mem.getLongAcquire(mem, at + Slot.OFF_VERSION) == v1
+                        && Mem.getLongAcquire(mem, at + Slot.OFF_META) == expect) {
                     return true;
                 }
             }

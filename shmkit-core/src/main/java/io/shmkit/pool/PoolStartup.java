@@ -9,6 +9,7 @@ import io.shmkit.SegmentNotFoundException;
 import io.shmkit.ShmException;
 import io.shmkit.UnsupportedFormatException;
 import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
@@ -18,8 +19,6 @@ import io.shmkit.segment.SegmentName;
 import io.shmkit.internal.index.KeyIndex;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,8 +39,6 @@ import static io.shmkit.internal.PoolBaseLayout.*;
  */
 final class PoolStartup {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final long CREATOR_WAIT_NANOS = 3_000_000_000L;
     private static final int MAX_SLOTS_PER_CHUNK = 1 << 16;
 
@@ -171,15 +168,15 @@ final class PoolStartup {
             DirectoryEntry de = base.reserve(STRUCTURE, KIND, need, 64);
             MemorySegment m = base.memory();
             long b = de.offset();
-            INT.set(m, b + VERSION, FORMAT_VERSION);
-            INT.set(m, b + MAX_TYPES_AT, MAX_TYPES);
-            LONG.set(m, b + BLOCK_SIZE, config.blockSize());
-            LONG.set(m, b + START_TIME, System.currentTimeMillis());
+            Mem.setInt(m, b + VERSION, FORMAT_VERSION);
+            Mem.setInt(m, b + MAX_TYPES_AT, MAX_TYPES);
+            Mem.setLong(m, b + BLOCK_SIZE, config.blockSize());
+            Mem.setLong(m, b + START_TIME, System.currentTimeMillis());
             long epoch = new SecureRandom().nextLong() | 1L;
-            LONG.set(m, b + EPOCH, epoch);
-            INT.set(m, b + BLOCK_COUNT, config.blockKeys().size());
-            INT.set(m, b + MAX_CHUNKS_AT, MAX_CHUNKS);
-            LONG.set(m, b + UNDO + U_CAPACITY, config.undoBytes());
+            Mem.setLong(m, b + EPOCH, epoch);
+            Mem.setInt(m, b + BLOCK_COUNT, config.blockKeys().size());
+            Mem.setInt(m, b + MAX_CHUNKS_AT, MAX_CHUNKS);
+            Mem.setLong(m, b + UNDO + U_CAPACITY, config.undoBytes());
             OwnerRecord.claim(m, b + OWNER, config.process());
             Segment[] blocks = new Segment[config.blockKeys().size()];
             for (int i = 0; i < blocks.length; i++) {
@@ -192,11 +189,11 @@ final class PoolStartup {
             for (TypeDef t : types) {
                 long e = b + typeEntry(entry);
                 writeEntry(pools, e, t, stride(t), slotsPerChunk(t, stride(t)));
-                INT.setRelease(m, b + TYPE_DIRECTORY + 4L * t.id(), entry + 1);
+                Mem.setIntRelease(m, b + TYPE_DIRECTORY + 4L * t.id(), entry + 1);
                 entry++;
             }
             // release: the base record is complete before the magic says so
-            LONG.setRelease(m, b + MAGIC, MAGIC_VALUE);
+            Mem.setLongRelease(m, b + MAGIC, MAGIC_VALUE);
             pools.mode = StartMode.COLD_START;
             buildPools(pools);
             report.add(0, "cold start: created base segment " + config.baseKey() + " and " + blocks.length
@@ -216,8 +213,8 @@ final class PoolStartup {
         try {
             DirectoryEntry de = s.reserve(PoolBlockLayout.STRUCTURE, PoolBlockLayout.KIND, config.blockSize() - Segment.PAGE_SIZE, 64);
             MemorySegment m = s.memory();
-            LONG.set(m, de.offset() + PoolBlockLayout.OFF_EPOCH, epoch);
-            INT.set(m, de.offset() + PoolBlockLayout.OFF_INDEX, index);
+            Mem.setLong(m, de.offset() + PoolBlockLayout.OFF_EPOCH, epoch);
+            Mem.setInt(m, de.offset() + PoolBlockLayout.OFF_INDEX, index);
             Formats.publish(m, de.offset() + PoolBlockLayout.OFF_MAGIC, PoolBlockLayout.MAGIC,
                     de.offset() + PoolBlockLayout.OFF_FORMAT, PoolBlockLayout.FORMAT);
             return s;
@@ -229,9 +226,9 @@ final class PoolStartup {
 
     private void writeBlockEntry(MemorySegment m, long b, int i, SegmentName key) {
         long be = b + blockEntry(i);
-        INT.set(m, be + B_INDEX, i);
-        LONG.set(m, be + B_USED, 0L);
-        LONG.set(m, be + B_FREE, config.usableBlockBytes());
+        Mem.setInt(m, be + B_INDEX, i);
+        Mem.setLong(m, be + B_USED, 0L);
+        Mem.setLong(m, be + B_FREE, config.usableBlockBytes());
         SegmentHeader.writeString(m, be + B_KEY, KEY_BYTES, key.toString());
     }
 
@@ -239,37 +236,37 @@ final class PoolStartup {
     void writeEntry(Pools pools, long e, TypeDef t, long stride, long spc) {
         MemorySegment m = pools.base;
         m.asSlice(e, TYPE_BYTES).fill((byte) 0);
-        INT.set(m, e + T_ID, t.id());
+        Mem.setInt(m, e + T_ID, t.id());
         SegmentHeader.writeString(m, e + T_NAME, NAME_BYTES, t.name());
-        LONG.set(m, e + T_HEAD, -1L);
-        LONG.set(m, e + T_SLOTS_PER_CHUNK, spc);
-        INT.set(m, e + T_CHUNK_SHIFT, Long.numberOfTrailingZeros(spc));
-        INT.set(m, e + T_KEYED, t.keyed() ? 1 : 0);
+        Mem.setLong(m, e + T_HEAD, -1L);
+        Mem.setLong(m, e + T_SLOTS_PER_CHUNK, spc);
+        Mem.setInt(m, e + T_CHUNK_SHIFT, Long.numberOfTrailingZeros(spc));
+        Mem.setInt(m, e + T_KEYED, t.keyed() ? 1 : 0);
         writeShape(m, e, t, stride);
         if (t.keyed()) {
             long cap = t.capacity();
             long[] at = carve(pools, PoolKeys.bytes(cap));
-            INT.set(m, e + T_INDEX_BLOCK, (int) at[0]);
-            LONG.set(m, e + T_INDEX_OFFSET, at[1]);
-            LONG.set(m, e + T_INDEX_CAPACITY, cap);
+            Mem.setInt(m, e + T_INDEX_BLOCK, (int) at[0]);
+            Mem.setLong(m, e + T_INDEX_OFFSET, at[1]);
+            Mem.setLong(m, e + T_INDEX_CAPACITY, cap);
             KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, true);
         }
     }
 
     static void writeShape(MemorySegment m, long e, TypeDef t, long stride) {
         List<PoolField> fields = t.fields();
-        INT.set(m, e + T_FIELD_COUNT, fields.size());
-        LONG.set(m, e + T_RECORD_SIZE, t.layout().byteSize());
-        LONG.set(m, e + T_RECORD_ALIGN, t.layout().byteAlignment());
-        LONG.set(m, e + T_STRIDE, stride);
-        LONG.set(m, e + T_CAPACITY, t.capacity());
+        Mem.setInt(m, e + T_FIELD_COUNT, fields.size());
+        Mem.setLong(m, e + T_RECORD_SIZE, t.layout().byteSize());
+        Mem.setLong(m, e + T_RECORD_ALIGN, t.layout().byteAlignment());
+        Mem.setLong(m, e + T_STRIDE, stride);
+        Mem.setLong(m, e + T_CAPACITY, t.capacity());
         for (int i = 0; i < fields.size(); i++) {
             long f = field(e, i);
             PoolField pf = fields.get(i);
             SegmentHeader.writeString(m, f + F_NAME, NAME_BYTES, pf.name());
             SegmentHeader.writeString(m, f + F_KIND, KIND_BYTES, pf.kind());
-            LONG.set(m, f + F_OFFSET, pf.offset());
-            LONG.set(m, f + F_SIZE, pf.size());
+            Mem.setLong(m, f + F_OFFSET, pf.offset());
+            Mem.setLong(m, f + F_SIZE, pf.size());
         }
     }
 
@@ -305,7 +302,7 @@ final class PoolStartup {
                 ok = true; // handled: incompatible() below decides
                 return incompatible(reason, null);
             }
-            int version = (int) INT.get(m, b + VERSION);
+            int version = Mem.getInt(m, b + VERSION);
             if (version > FORMAT_VERSION) {
                 base.close();
                 ok = true;
@@ -342,15 +339,15 @@ final class PoolStartup {
             Pools pools = new Pools(config, base, b, blocks);
             pools.mode = StartMode.RESUME;
             report.add("resume: attached base segment " + config.baseKey() + " (cold start "
-                    + java.time.Instant.ofEpochMilli((long) LONG.get(m, b + START_TIME)) + ") and " + blocks.length
+                    + java.time.Instant.ofEpochMilli(Mem.getLong(m, b + START_TIME)) + ") and " + blocks.length
                     + " data blocks" + (deadOwner != 0 ? "; previous owner pid " + deadOwner + " is dead" : ""));
             PoolRecovery.recover(pools, entries, report);
             for (PoolMigration.Migration mg : migrations) {
                 migration.migrate(pools, mg);
             }
             buildPools(pools);
-            LONG.getAndAdd(m, b + RESUME_COUNT, 1L);
-            LONG.setRelease(m, b + LAST_RESUME, System.currentTimeMillis());
+            Mem.getAndAddLong(m, b + RESUME_COUNT, 1L);
+            Mem.setLongRelease(m, b + LAST_RESUME, System.currentTimeMillis());
             ok = true;
             return finish(pools);
         } catch (SegmentInUseException e) {
@@ -380,7 +377,7 @@ final class PoolStartup {
                             + STRUCTURE + "' of kind=0x" + Integer.toHexString(de.get().kind()) + ", not object pools");
                 }
                 long b = de.get().offset();
-                long magic = (long) LONG.getAcquire(base.memory(), b + MAGIC);
+                long magic = Mem.getLongAcquire(base.memory(), b + MAGIC);
                 if (magic == MAGIC_VALUE) {
                     return b;
                 }
@@ -409,7 +406,7 @@ final class PoolStartup {
      */
     private static boolean creatorMayLive(Segment base, Optional<DirectoryEntry> de) {
         MemorySegment m = base.memory();
-        if (de.isPresent() && de.get().kind() == KIND && (long) LONG.getVolatile(m, de.get().offset() + OWNER) != 0) {
+        if (de.isPresent() && de.get().kind() == KIND && Mem.getLongVolatile(m, de.get().offset() + OWNER) != 0) {
             return OwnerRecord.ownerLiveness(m, de.get().offset() + OWNER).mayBeAlive();
         }
         int mySlot = io.shmkit.internal.OwnerTable.of(m, 0).slot();
@@ -423,11 +420,11 @@ final class PoolStartup {
     }
 
     private void compareConfig(MemorySegment m, long b, List<String> diffs) {
-        long bs = (long) LONG.get(m, b + BLOCK_SIZE);
+        long bs = Mem.getLong(m, b + BLOCK_SIZE);
         if (bs != config.blockSize()) {
             diffs.add("BlockSize was " + bs + ", now " + config.blockSize());
         }
-        int n = (int) INT.get(m, b + BLOCK_COUNT);
+        int n = Mem.getInt(m, b + BLOCK_COUNT);
         if (n < 0 || n > MAX_BLOCKS) {
             diffs.add("block table is damaged: block count=" + n);
             return;
@@ -444,8 +441,8 @@ final class PoolStartup {
     }
 
     private Segment[] openBlocks(MemorySegment m, long b, List<String> diffs, List<Segment> opened) {
-        int n = (int) INT.get(m, b + BLOCK_COUNT);
-        long epoch = (long) LONG.get(m, b + EPOCH);
+        int n = Mem.getInt(m, b + BLOCK_COUNT);
+        long epoch = Mem.getLong(m, b + EPOCH);
         Segment[] out = new Segment[config.blockKeys().size()];
         for (int i = 0; i < n; i++) {
             SegmentName key = config.blockKeys().get(i);
@@ -467,8 +464,8 @@ final class PoolStartup {
                     diffs.add(e.getMessage());
                     continue;
                 }
-                long be = (long) LONG.get(bm, at + PoolBlockLayout.OFF_EPOCH);
-                int idx = (int) INT.get(bm, at + PoolBlockLayout.OFF_INDEX);
+                long be = Mem.getLong(bm, at + PoolBlockLayout.OFF_EPOCH);
+                int idx = Mem.getInt(bm, at + PoolBlockLayout.OFF_INDEX);
                 if (be != epoch || idx != i) {
                     diffs.add("data block " + i + " (" + key + ") is foreign: it belongs to another base (epoch 0x"
                             + Long.toHexString(be) + " index " + idx + ", expected epoch 0x" + Long.toHexString(epoch)
@@ -486,7 +483,7 @@ final class PoolStartup {
             out[i] = createBlock(config.blockKeys().get(i), i, epoch);
             opened.add(out[i]);
             writeBlockEntry(m, b, i, config.blockKeys().get(i));
-            INT.setRelease(m, b + BLOCK_COUNT, i + 1);
+            Mem.setIntRelease(m, b + BLOCK_COUNT, i + 1);
             report.add("added data block " + i + " (" + config.blockKeys().get(i) + ")");
         }
         return out;
@@ -496,7 +493,7 @@ final class PoolStartup {
     static Map<Integer, Integer> storedEntries(MemorySegment m, long b) {
         Map<Integer, Integer> out = new HashMap<>();
         for (int id = 0; id <= MAX_TYPE_ID; id++) {
-            int v = (int) INT.getAcquire(m, b + TYPE_DIRECTORY + 4L * id);
+            int v = Mem.getIntAcquire(m, b + TYPE_DIRECTORY + 4L * id);
             if (v > 0 && v <= MAX_TYPES) {
                 out.put(id, v - 1);
             }
@@ -505,13 +502,13 @@ final class PoolStartup {
     }
 
     static List<PoolField> storedFields(MemorySegment m, long e) {
-        int n = Math.min(MAX_FIELDS, Math.max(0, (int) INT.get(m, e + T_FIELD_COUNT)));
+        int n = Math.min(MAX_FIELDS, Math.max(0, Mem.getInt(m, e + T_FIELD_COUNT)));
         List<PoolField> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long f = field(e, i);
             out.add(new PoolField(SegmentHeader.readString(m, f + F_NAME, NAME_BYTES),
-                    SegmentHeader.readString(m, f + F_KIND, KIND_BYTES), (long) LONG.get(m, f + F_OFFSET),
-                    (long) LONG.get(m, f + F_SIZE)));
+                    SegmentHeader.readString(m, f + F_KIND, KIND_BYTES), Mem.getLong(m, f + F_OFFSET),
+                    Mem.getLong(m, f + F_SIZE)));
         }
         return out;
     }

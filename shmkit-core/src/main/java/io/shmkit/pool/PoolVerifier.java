@@ -1,19 +1,17 @@
 package io.shmkit.pool;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.PoolBlockLayout.Slot;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 import static io.shmkit.internal.PoolBaseLayout.*;
 
 /** {@link Pools#verify()}: every invariant of the base record, the slots and the key indexes. */
 final class PoolVerifier {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private final Pools pools;
 
     PoolVerifier(Pools pools) {
@@ -21,7 +19,7 @@ final class PoolVerifier {
     }
 
     void run() {
-        if ((int) pools.base.get(ValueLayout.JAVA_INT, pools.b + INTENT + I_OP) != OP_NONE) {
+        if (Mem.getInt(pools.base, pools.b + INTENT + I_OP) != OP_NONE) {
             throw corrupt("an allocate/free intent is pending outside an operation");
         }
         if (pools.undo.state() != TX_IDLE) {
@@ -59,15 +57,15 @@ final class PoolVerifier {
         for (long s = 0; s < hwm; s++) {
             MemorySegment m = p.slotMemory(s);
             long at = p.slotOffset(s);
-            long meta = (long) LONG.get(m, at + Slot.OFF_META);
+            long meta = Mem.getLong(m, at + Slot.OFF_META);
             long state = meta & PoolBlockLayout.STATE_MASK;
             if (state == PoolBlockLayout.STATE_ALLOCATED) {
                 allocated++;
-                if ((long) LONG.get(m, at + Slot.OFF_VERSION) % 2 != 0) {
+                if (Mem.getLong(m, at + Slot.OFF_VERSION) % 2 != 0) {
                     throw corrupt(t + ": slot " + s + " has an odd version outside a transaction");
                 }
                 if (p.keyed) {
-                    long key = (long) LONG.get(m, at + Slot.OFF_KEY);
+                    long key = Mem.getLong(m, at + Slot.OFF_KEY);
                     long h = Handles.of(p.id, s, PoolBlockLayout.generation(meta));
                     if (p.index.find(key) != h) {
                         throw corrupt(t + ": key " + key + " of slot " + s + " maps to "
@@ -86,11 +84,11 @@ final class PoolVerifier {
             if (s < 0 || s >= hwm || ++onList > hwm) {
                 throw corrupt(t + ": free list reaches slot " + s + " (high water mark " + hwm + ", length " + onList + ")");
             }
-            long meta = (long) LONG.get(p.slotMemory(s), p.slotOffset(s) + Slot.OFF_META);
+            long meta = Mem.getLong(p.slotMemory(s), p.slotOffset(s) + Slot.OFF_META);
             if ((meta & PoolBlockLayout.STATE_MASK) != PoolBlockLayout.STATE_FREE) {
                 throw corrupt(t + ": allocated slot " + s + " is on the free list");
             }
-            s = (long) LONG.get(p.slotMemory(s), p.slotOffset(s) + p.recordAt);
+            s = Mem.getLong(p.slotMemory(s), p.slotOffset(s) + p.recordAt);
         }
         if (onList != hwm - used) {
             throw corrupt(t + ": free list holds " + onList + " slots, expected " + (hwm - used) + " (leak)");

@@ -1,13 +1,12 @@
 package io.shmkit.pool;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.PoolBlockLayout.Slot;
 import io.shmkit.segment.Segment;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,8 +61,6 @@ import static io.shmkit.internal.PoolBlockLayout.STATE_FREE;
  */
 public final class Pools implements AutoCloseable {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     final PoolConfig config;
     final Segment baseSegment;
@@ -249,11 +246,11 @@ public final class Pools implements AutoCloseable {
             }
             MemorySegment m = p.slotMemory(slot);
             long at = p.slotOffset(slot);
-            long prevMeta = fromList ? (long) LONG.get(m, at + Slot.OFF_META) : 0;
+            long prevMeta = fromList ? Mem.getLong(m, at + Slot.OFF_META) : 0;
             long gen = fromList ? Handles.nextGeneration(PoolBlockLayout.generation(prevMeta)) : 1;
             long newMeta = PoolBlockLayout.meta(gen, STATE_ALLOCATED);
             long handle = Handles.of(p.id, slot, gen);
-            long prevNext = fromList ? (long) LONG.get(m, at + p.recordAt) : 0;
+            long prevNext = fromList ? Mem.getLong(m, at + p.recordAt) : 0;
             if (current != null) {
                 undo.logAllocated(handle, p); // before the allocation: a rollback frees it
             }
@@ -262,15 +259,15 @@ public final class Pools implements AutoCloseable {
                 set0(e + T_HEAD, prevNext);
             } else {
                 // release: a lock-free forEach of another thread that sees the new mark sees the chunk it lies in
-                LONG.setRelease(base, e + T_HWM, hwm + 1);
-                LONG.set(m, at + Slot.OFF_VERSION, 0L);
+                Mem.setLongRelease(base, e + T_HWM, hwm + 1);
+                Mem.setLong(m, at + Slot.OFF_VERSION, 0L);
             }
             m.asSlice(at + p.recordAt, p.stride - p.recordAt).fill((byte) 0);
             if (p.keyed) {
-                LONG.set(m, at + Slot.OFF_KEY, key);
+                Mem.setLong(m, at + Slot.OFF_KEY, key);
             }
             // release: readers that see STATE_ALLOCATED see the zeroed record and its key
-            LONG.setRelease(m, at + Slot.OFF_META, newMeta);
+            Mem.setLongRelease(m, at + Slot.OFF_META, newMeta);
             set0(e + T_USED, used + 1);
             if (p.keyed) {
                 p.index.insert(key, handle);
@@ -302,11 +299,11 @@ public final class Pools implements AutoCloseable {
         int slot = Handles.slot(handle);
         MemorySegment m = p.slotMemory(slot);
         long at = p.slotOffset(slot);
-        long meta = (long) LONG.get(m, at + Slot.OFF_META);
+        long meta = Mem.getLong(m, at + Slot.OFF_META);
         long e = p.entry;
         long head = get0(e + T_HEAD);
         long used = get0(e + T_USED);
-        long key = p.keyed ? (long) LONG.get(m, at + Slot.OFF_KEY) : 0;
+        long key = p.keyed ? Mem.getLong(m, at + Slot.OFF_KEY) : 0;
         beginIntent(OP_FREE, p.id, slot, head, meta, used, get0(e + T_HWM), key, 0, 0);
         redoFree(p, slot, head, meta, used, key);
         endIntent();
@@ -317,8 +314,8 @@ public final class Pools implements AutoCloseable {
         MemorySegment m = p.slotMemory(slot);
         long at = p.slotOffset(slot);
         long gen = PoolBlockLayout.generation(meta);
-        LONG.setRelease(m, at + Slot.OFF_META, PoolBlockLayout.meta(gen, STATE_FREE));
-        LONG.set(m, at + p.recordAt, prevHead);
+        Mem.setLongRelease(m, at + Slot.OFF_META, PoolBlockLayout.meta(gen, STATE_FREE));
+        Mem.setLong(m, at + p.recordAt, prevHead);
         set0(p.entry + T_HEAD, slot);
         set0(p.entry + T_USED, prevUsed - 1);
         if (p.keyed) {
@@ -348,9 +345,9 @@ public final class Pools implements AutoCloseable {
         set0(b + INTENT + I_PREV_CHUNKS, p.chunks);
         set0(b + INTENT + I_BLOCK, block);
         set0(b + INTENT + I_PREV_BLOCK_USED, prevUsed);
-        INT.set(base, b + INTENT + I_TYPE, p.id);
+        Mem.setInt(base, b + INTENT + I_TYPE, p.id);
         // volatile: the intent is complete in memory before the first change below
-        INT.setVolatile(base, b + INTENT + I_OP, OP_GROW);
+        Mem.setIntVolatile(base, b + INTENT + I_OP, OP_GROW);
         long offset = blockDataStart() + prevUsed;
         set0(chunk(e - b, p.chunks) + b, chunkWord(block, offset));
         set0(bu + B_USED, prevUsed + need);
@@ -382,22 +379,22 @@ public final class Pools implements AutoCloseable {
     private void beginIntent(int op, int type, long slot, long prevHead, long prevMeta, long prevUsed, long prevHwm,
                              long key, long prevNext, long newMeta) {
         long i = b + INTENT;
-        INT.set(base, i + I_TYPE, type);
-        LONG.set(base, i + I_SLOT, slot);
-        LONG.set(base, i + I_PREV_HEAD, prevHead);
-        LONG.set(base, i + I_PREV_META, prevMeta);
-        LONG.set(base, i + I_PREV_USED, prevUsed);
-        LONG.set(base, i + I_PREV_HWM, prevHwm);
-        LONG.set(base, i + I_KEY, key);
-        LONG.set(base, i + I_PREV_NEXT, prevNext);
-        LONG.set(base, i + I_NEW_META, newMeta);
+        Mem.setInt(base, i + I_TYPE, type);
+        Mem.setLong(base, i + I_SLOT, slot);
+        Mem.setLong(base, i + I_PREV_HEAD, prevHead);
+        Mem.setLong(base, i + I_PREV_META, prevMeta);
+        Mem.setLong(base, i + I_PREV_USED, prevUsed);
+        Mem.setLong(base, i + I_PREV_HWM, prevHwm);
+        Mem.setLong(base, i + I_KEY, key);
+        Mem.setLong(base, i + I_PREV_NEXT, prevNext);
+        Mem.setLong(base, i + I_NEW_META, newMeta);
         // volatile: the intent is complete in memory before the first change it describes
-        INT.setVolatile(base, i + I_OP, op);
+        Mem.setIntVolatile(base, i + I_OP, op);
     }
 
     private void endIntent() {
         // release: every change of the operation is in memory before the intent is cleared
-        INT.setRelease(base, b + INTENT + I_OP, OP_NONE);
+        Mem.setIntRelease(base, b + INTENT + I_OP, OP_NONE);
     }
 
     // ------------------------------------------------------------------ verify / close
@@ -454,19 +451,19 @@ public final class Pools implements AutoCloseable {
     // ------------------------------------------------------------------ base record access
 
     long get(long off) {
-        return (long) LONG.getAcquire(base, b + off);
+        return Mem.getLongAcquire(base, b + off);
     }
 
     long get0(long absolute) {
-        return (long) LONG.get(base, absolute);
+        return Mem.getLong(base, absolute);
     }
 
     void set0(long absolute, long v) {
-        LONG.set(base, absolute, v);
+        Mem.setLong(base, absolute, v);
     }
 
     long typeLong(Pool p, long field) {
-        return (long) LONG.getAcquire(base, p.entry + field);
+        return Mem.getLongAcquire(base, p.entry + field);
     }
 
     @Override

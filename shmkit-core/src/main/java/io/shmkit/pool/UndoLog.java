@@ -1,12 +1,11 @@
 package io.shmkit.pool;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.PoolBlockLayout;
 import io.shmkit.internal.PoolBlockLayout.Slot;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,8 +20,6 @@ import static io.shmkit.internal.PoolBaseLayout.*;
  */
 final class UndoLog {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     private final Pools pools;
     private final MemorySegment m;
@@ -37,16 +34,16 @@ final class UndoLog {
     }
 
     long capacity() {
-        return (long) LONG.get(m, h + U_CAPACITY);
+        return Mem.getLong(m, h + U_CAPACITY);
     }
 
     long state() {
-        return (long) LONG.getAcquire(m, h + U_STATE);
+        return Mem.getLongAcquire(m, h + U_STATE);
     }
 
     void begin() {
-        LONG.set(m, h + U_USED, 0L);
-        LONG.setVolatile(m, h + U_STATE, TX_ACTIVE);
+        Mem.setLong(m, h + U_USED, 0L);
+        Mem.setLongVolatile(m, h + U_STATE, TX_ACTIVE);
     }
 
     void logBytes(long handle, Pool p) {
@@ -55,12 +52,12 @@ final class UndoLog {
         long at = p.slotOffset(slot);
         long len = p.recordSize;
         long e = append(E_KIND_BYTES, len, handle, p.chunkBlock[slot >>> p.shift], at);
-        long version = (long) LONG.get(mem, at + Slot.OFF_VERSION);
-        LONG.set(m, e + E_OLD_VERSION, version);
+        long version = Mem.getLong(mem, at + Slot.OFF_VERSION);
+        Mem.setLong(m, e + E_OLD_VERSION, version);
         MemorySegment.copy(mem, at + p.recordAt, m, e + E_BYTES, len);
         commitEntry(e, len);
         // odd version: readers see the object is being written (release: after the log entry)
-        LONG.setRelease(mem, at + Slot.OFF_VERSION, version | 1L);
+        Mem.setLongRelease(mem, at + Slot.OFF_VERSION, version | 1L);
     }
 
     void logAllocated(long handle, Pool p) {
@@ -76,30 +73,30 @@ final class UndoLog {
     private long pendingUsed;
 
     private long append(int kind, long len, long handle, int block, long slotOffset) {
-        long used = (long) LONG.get(m, h + U_USED);
+        long used = Mem.getLong(m, h + U_USED);
         long need = (E_BYTES + len + 7) & -8L;
         if (used + need > capacity()) {
             throw new IllegalStateException("transaction too large for the undo log: capacity=" + capacity()
                     + " bytes; raise UndoLogSize (the transaction is rolled back)");
         }
         long e = entries + used;
-        INT.set(m, e + E_KIND, kind);
-        INT.set(m, e + E_LENGTH, (int) len);
-        LONG.set(m, e + E_HANDLE, handle);
-        INT.set(m, e + E_BLOCK, block);
-        LONG.set(m, e + E_SLOT_OFFSET, slotOffset);
+        Mem.setInt(m, e + E_KIND, kind);
+        Mem.setInt(m, e + E_LENGTH, (int) len);
+        Mem.setLong(m, e + E_HANDLE, handle);
+        Mem.setInt(m, e + E_BLOCK, block);
+        Mem.setLong(m, e + E_SLOT_OFFSET, slotOffset);
         pendingUsed = used + need;
         return e;
     }
 
     private void commitEntry(long e, long len) {
         // volatile: the entry is in memory before the change it allows to undo
-        LONG.setVolatile(m, h + U_USED, pendingUsed);
+        Mem.setLongVolatile(m, h + U_USED, pendingUsed);
     }
 
     void commit() {
         // volatile: the commit point; everything the transaction wrote is before it
-        LONG.setVolatile(m, h + U_STATE, TX_COMMITTED);
+        Mem.setLongVolatile(m, h + U_STATE, TX_COMMITTED);
         finishCommit();
     }
 
@@ -107,8 +104,8 @@ final class UndoLog {
     int finishCommit() {
         int frees = 0;
         for (long e : list()) {
-            int kind = (int) INT.get(m, e + E_KIND);
-            long handle = (long) LONG.get(m, e + E_HANDLE);
+            int kind = Mem.getInt(m, e + E_KIND);
+            long handle = Mem.getLong(m, e + E_HANDLE);
             if (kind == E_KIND_BYTES) {
                 settleVersion(e, false);
             } else if (kind == E_KIND_FREE_AT_COMMIT) {
@@ -119,7 +116,7 @@ final class UndoLog {
                 }
             }
         }
-        LONG.getAndAdd(m, h + U_COMMITS, 1L);
+        Mem.getAndAddLong(m, h + U_COMMITS, 1L);
         clear();
         return frees;
     }
@@ -134,14 +131,14 @@ final class UndoLog {
         List<Long> list = list();
         for (int i = list.size() - 1; i >= 0; i--) {
             long e = list.get(i);
-            int kind = (int) INT.get(m, e + E_KIND);
-            long handle = (long) LONG.get(m, e + E_HANDLE);
+            int kind = Mem.getInt(m, e + E_KIND);
+            long handle = Mem.getLong(m, e + E_HANDLE);
             if (kind == E_KIND_BYTES) {
-                int block = (int) INT.get(m, e + E_BLOCK);
-                long at = (long) LONG.get(m, e + E_SLOT_OFFSET);
+                int block = Mem.getInt(m, e + E_BLOCK);
+                long at = Mem.getLong(m, e + E_SLOT_OFFSET);
                 Pool p = pools.byId[Handles.type(handle)];
                 MemorySegment mem = pools.blocks[block];
-                MemorySegment.copy(m, e + E_BYTES, mem, at + p.recordAt, (int) INT.get(m, e + E_LENGTH));
+                MemorySegment.copy(m, e + E_BYTES, mem, at + p.recordAt, Mem.getInt(m, e + E_LENGTH));
                 note(" restored ", handle);
                 settleVersion(e, true);
             } else if (kind == E_KIND_ALLOCATED) {
@@ -154,7 +151,7 @@ final class UndoLog {
                 note(" kept ", handle);
             }
         }
-        LONG.getAndAdd(m, h + U_ROLLBACKS, 1L);
+        Mem.getAndAddLong(m, h + U_ROLLBACKS, 1L);
         clear();
         return list.size();
     }
@@ -171,21 +168,21 @@ final class UndoLog {
 
     /** Version = old + 2: even, and different from what a reader saw before the write. */
     private void settleVersion(long e, boolean rollback) {
-        int block = (int) INT.get(m, e + E_BLOCK);
-        long at = (long) LONG.get(m, e + E_SLOT_OFFSET);
-        long old = (long) LONG.get(m, e + E_OLD_VERSION) & ~1L;
+        int block = Mem.getInt(m, e + E_BLOCK);
+        long at = Mem.getLong(m, e + E_SLOT_OFFSET);
+        long old = Mem.getLong(m, e + E_OLD_VERSION) & ~1L;
         // release: the record's final bytes are visible before the even version
-        LONG.setRelease(pools.blocks[block], at + Slot.OFF_VERSION, old + 2);
+        Mem.setLongRelease(pools.blocks[block], at + Slot.OFF_VERSION, old + 2);
     }
 
     private void clear() {
-        LONG.set(m, h + U_USED, 0L);
-        LONG.setRelease(m, h + U_STATE, TX_IDLE);
+        Mem.setLong(m, h + U_USED, 0L);
+        Mem.setLongRelease(m, h + U_STATE, TX_IDLE);
     }
 
     /** Entry offsets in order; checks them so a damaged log is reported, never followed blindly. */
     List<Long> list() {
-        long used = (long) LONG.get(m, h + U_USED);
+        long used = Mem.getLong(m, h + U_USED);
         if (used < 0 || used > capacity()) {
             throw new SegmentCorruptedException("undo log: used=" + used + " outside capacity=" + capacity());
         }
@@ -193,15 +190,15 @@ final class UndoLog {
         long at = 0;
         while (at < used) {
             long e = entries + at;
-            int kind = (int) INT.get(m, e + E_KIND);
-            long len = Integer.toUnsignedLong((int) INT.get(m, e + E_LENGTH));
+            int kind = Mem.getInt(m, e + E_KIND);
+            long len = Integer.toUnsignedLong(Mem.getInt(m, e + E_LENGTH));
             if (kind < E_KIND_BYTES || kind > E_KIND_FREE_AT_COMMIT || at + E_BYTES + len > used) {
                 throw new SegmentCorruptedException("undo log entry at " + at + ": kind=" + kind + " length=" + len
                         + " does not fit used=" + used);
             }
             if (kind == E_KIND_BYTES) {
-                int block = (int) INT.get(m, e + E_BLOCK);
-                long handle = (long) LONG.get(m, e + E_HANDLE);
+                int block = Mem.getInt(m, e + E_BLOCK);
+                long handle = Mem.getLong(m, e + E_HANDLE);
                 Pool p = pools.byId[Handles.type(handle)];
                 if (block < 0 || block >= pools.blocks.length || p == null || len != p.recordSize) {
                     throw new SegmentCorruptedException("undo log entry at " + at + " names block " + block

@@ -2,13 +2,13 @@ package io.shmkit.table;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.UnsupportedFormatException;
+import io.shmkit.internal.Formats;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.internal.index.KeyIndex;
 import io.shmkit.sync.ShmMutex;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 import static io.shmkit.internal.SharedTableLayout.*;
@@ -20,7 +20,6 @@ import static io.shmkit.internal.SharedTableLayout.*;
  */
 final class TableFormat {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final long MAGIC_WAIT_NANOS = 2_000_000_000L;
 
     private TableFormat() {
@@ -40,36 +39,35 @@ final class TableFormat {
         long indexAt = indexAt(stripeCount, vb);
         long rowsAt = rowsAt(stripeCount, vb, indexBytes);
         m.asSlice(base, zeroed ? indexAt : need).fill((byte) 0);
-        m.set(ValueLayout.JAVA_INT, base + VERSION, FORMAT_VERSION);
-        m.set(ValueLayout.JAVA_INT, base + COLUMNS, schema.columns().size());
-        m.set(ValueLayout.JAVA_LONG, base + ROWS, rows);
-        m.set(ValueLayout.JAVA_INT, base + MAX_KEY, schema.maxKeyLength());
-        m.set(ValueLayout.JAVA_INT, base + ROW_BYTES, (int) rowBytes(schema.maxKeyLength(), vb));
-        m.set(ValueLayout.JAVA_INT, base + VALUE_BYTES, (int) vb);
-        m.set(ValueLayout.JAVA_INT, base + STRIPES, stripeCount);
-        m.set(ValueLayout.JAVA_LONG, base + SEED, new java.security.SecureRandom().nextLong());
-        m.set(ValueLayout.JAVA_LONG, base + STRIPES_AT, stripesAt());
-        m.set(ValueLayout.JAVA_LONG, base + INDEX_AT, indexAt);
-        m.set(ValueLayout.JAVA_LONG, base + ROWS_AT, rowsAt);
-        SegmentHeader.writeString(m, base + NAME, NAME_BYTES, truncateName(name));
-        m.set(ValueLayout.JAVA_LONG, base + FREE_HEAD, -1L);
+        Mem.setInt(m, base + OFF_COLUMNS, schema.columns().size());
+        Mem.setLong(m, base + OFF_ROWS, rows);
+        Mem.setInt(m, base + OFF_MAX_KEY, schema.maxKeyLength());
+        Mem.setInt(m, base + OFF_ROW_BYTES, (int) rowBytes(schema.maxKeyLength(), vb));
+        Mem.setInt(m, base + OFF_VALUE_BYTES, (int) vb);
+        Mem.setInt(m, base + OFF_STRIPES, stripeCount);
+        Mem.setLong(m, base + OFF_SEED, new java.security.SecureRandom().nextLong());
+        Mem.setLong(m, base + OFF_STRIPES_AT, stripesAt());
+        Mem.setLong(m, base + OFF_INDEX_AT, indexAt);
+        Mem.setLong(m, base + OFF_ROWS_AT, rowsAt);
+        SegmentHeader.writeString(m, base + OFF_NAME, NAME_BYTES, truncateName(name));
+        Mem.setLong(m, base + OFF_FREE_HEAD, -1L);
         for (Column c : schema.columns()) {
             long at = base + column(c.index());
-            SegmentHeader.writeString(m, at + C_NAME, C_NAME_BYTES, c.name());
-            m.set(ValueLayout.JAVA_INT, at + C_TYPE, c.type().code);
-            m.set(ValueLayout.JAVA_INT, at + C_SIZE, c.size());
-            m.set(ValueLayout.JAVA_INT, at + C_OFFSET, c.offset());
+            SegmentHeader.writeString(m, at + ColumnEntry.OFF_NAME, ColumnEntry.NAME_BYTES, c.name());
+            Mem.setInt(m, at + ColumnEntry.OFF_TYPE, c.type().code);
+            Mem.setInt(m, at + ColumnEntry.OFF_SIZE, c.size());
+            Mem.setInt(m, at + ColumnEntry.OFF_OFFSET, c.offset());
         }
-        ShmMutex.create(m, base + WRITER_LOCK);
+        ShmMutex.create(m, base + OFF_WRITER_LOCK);
         long sb = stripeBytes(vb);
         for (int s = 0; s < stripeCount; s++) {
             long at = base + stripesAt() + s * sb;
-            ShmMutex.create(m, at + S_LOCK);
-            m.set(ValueLayout.JAVA_LONG, at + S_LOG_ROW, LOG_EMPTY);
+            ShmMutex.create(m, at + Stripe.OFF_LOCK);
+            Mem.setLong(m, at + Stripe.OFF_LOG_ROW, LOG_ROW_EMPTY);
         }
         KeyIndex.create(m, base + indexAt, rowsAt - indexAt, rows, zeroed);
-        // release: an opener that sees the magic sees the complete table
-        LONG.setRelease(m, base + MAGIC, MAGIC_VALUE);
+        // the magic last (release): an opener that sees it sees the complete table
+        Formats.publish(m, base + OFF_MAGIC, MAGIC, base + OFF_FORMAT, FORMAT);
     }
 
     private static String truncateName(String name) {
@@ -81,7 +79,7 @@ final class TableFormat {
      * Checks that a raw range holds a complete table of this format and returns its schema.
      *
      * @throws SegmentCorruptedException  if the range holds no table or an inconsistent one
-     * @throws UnsupportedFormatException if the table has another format version
+     * @throws UnsupportedFormatException if the table has another format (or the legacy magic of format 1)
      */
     static TableSchema validate(MemorySegment memory, long offset, long length, String name) {
         if (offset < 0 || length < HEADER_BYTES || offset > memory.byteSize() - length || (offset & 63) != 0) {
@@ -90,17 +88,14 @@ final class TableFormat {
                     + memory.byteSize());
         }
         awaitMagic(memory, offset, name);
-        int version = memory.get(ValueLayout.JAVA_INT, offset + VERSION);
-        if (version != FORMAT_VERSION) {
-            throw new UnsupportedFormatException("table '" + name + "' has format version=" + version
-                    + ", this library reads " + FORMAT_VERSION);
-        }
+        Formats.check(memory, offset + OFF_MAGIC, MAGIC, offset + OFF_FORMAT, FORMAT,
+                "shared table '" + name + "' at offset=" + offset, LEGACY_MAGIC_1);
         TableSchema schema = readSchema(memory, offset, name);
-        long rowsN = memory.get(ValueLayout.JAVA_LONG, offset + ROWS);
+        long rowsN = Mem.getLong(memory, offset + OFF_ROWS);
         if (rowsN < 1 || rowsN > (1 << 30) || SharedTable.bytesNeeded(schema, (int) rowsN) > length
-                || memory.get(ValueLayout.JAVA_INT, offset + VALUE_BYTES) != schema.valueBytes()
-                || memory.get(ValueLayout.JAVA_INT, offset + STRIPES) != stripesFor((int) rowsN)
-                || memory.get(ValueLayout.JAVA_LONG, offset + ROWS_AT) != rowsAt(stripesFor((int) rowsN),
+                || Mem.getInt(memory, offset + OFF_VALUE_BYTES) != schema.valueBytes()
+                || Mem.getInt(memory, offset + OFF_STRIPES) != stripesFor((int) rowsN)
+                || Mem.getLong(memory, offset + OFF_ROWS_AT) != rowsAt(stripesFor((int) rowsN),
                 schema.valueBytes(), KeyIndex.bytesNeeded((int) rowsN))) {
             throw new SegmentCorruptedException("table '" + name + "' at offset=" + offset + ": header fields (rows="
                     + rowsN + ") do not match its schema or its range length=" + length);
@@ -108,17 +103,10 @@ final class TableFormat {
         return schema;
     }
 
+    /** Waits (bounded) until a creator has published the magic; Formats.check then reads it. */
     private static void awaitMagic(MemorySegment m, long at, String name) {
         long deadline = System.nanoTime() + MAGIC_WAIT_NANOS;
-        while (true) {
-            long magic = (long) LONG.getAcquire(m, at + MAGIC); // acquire: pairs with init's release
-            if (magic == MAGIC_VALUE) {
-                return;
-            }
-            if (magic != 0) {
-                throw new SegmentCorruptedException(String.format("no shared table '%s' at offset=%d: magic=0x%016x, "
-                        + "expected 0x%016x", name, at, magic, MAGIC_VALUE));
-            }
+        while (!Formats.published(m, at + OFF_MAGIC)) { // acquire: pairs with init's release
             if (System.nanoTime() - deadline > 0) {
                 throw new SegmentCorruptedException("table '" + name + "' at offset=" + at + ": magic still 0 after 2 s;"
                         + " its creator died before finishing or the range is not a table");
@@ -129,8 +117,8 @@ final class TableFormat {
     }
 
     private static TableSchema readSchema(MemorySegment m, long base, String name) {
-        int n = m.get(ValueLayout.JAVA_INT, base + COLUMNS);
-        int maxKey = m.get(ValueLayout.JAVA_INT, base + MAX_KEY);
+        int n = Mem.getInt(m, base + OFF_COLUMNS);
+        int maxKey = Mem.getInt(m, base + OFF_MAX_KEY);
         if (n < 1 || n > MAX_COLUMNS || maxKey < 1 || maxKey > MAX_KEY_LENGTH) {
             throw new SegmentCorruptedException("table '" + name + "' at offset=" + base + ": columns=" + n
                     + " maxKeyLength=" + maxKey + " out of range");
@@ -138,22 +126,22 @@ final class TableFormat {
         TableSchema.Builder b = TableSchema.builder(maxKey);
         for (int i = 0; i < n; i++) {
             long at = base + column(i);
-            ColumnType type = ColumnType.ofCode(m.get(ValueLayout.JAVA_INT, at + C_TYPE));
+            ColumnType type = ColumnType.ofCode(Mem.getInt(m, at + ColumnEntry.OFF_TYPE));
             if (type == null) {
                 throw new SegmentCorruptedException("table '" + name + "': column " + i + " has an unknown type code "
-                        + m.get(ValueLayout.JAVA_INT, at + C_TYPE));
+                        + Mem.getInt(m, at + ColumnEntry.OFF_TYPE));
             }
             try {
-                b.add(SegmentHeader.readString(m, at + C_NAME, C_NAME_BYTES), type, m.get(ValueLayout.JAVA_INT, at + C_SIZE));
+                b.add(SegmentHeader.readString(m, at + ColumnEntry.OFF_NAME, ColumnEntry.NAME_BYTES), type, Mem.getInt(m, at + ColumnEntry.OFF_SIZE));
             } catch (IllegalArgumentException ex) {
                 throw new SegmentCorruptedException("table '" + name + "': column " + i + ": " + ex.getMessage());
             }
         }
         TableSchema schema = b.build();
         for (Column c : schema.columns()) {
-            if (m.get(ValueLayout.JAVA_INT, base + column(c.index()) + C_OFFSET) != c.offset()) {
+            if (Mem.getInt(m, base + column(c.index()) + ColumnEntry.OFF_OFFSET) != c.offset()) {
                 throw new SegmentCorruptedException("table '" + name + "': column '" + c.name() + "' recorded at offset "
-                        + m.get(ValueLayout.JAVA_INT, base + column(c.index()) + C_OFFSET) + ", its layout says " + c.offset());
+                        + Mem.getInt(m, base + column(c.index()) + ColumnEntry.OFF_OFFSET) + ", its layout says " + c.offset());
             }
         }
         return schema;

@@ -1,11 +1,11 @@
 package io.shmkit.table;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.index.KeyHash;
 import io.shmkit.sync.LockResult;
 import io.shmkit.sync.ShmMutex;
 
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 import static io.shmkit.internal.SharedTableLayout.*;
@@ -18,7 +18,6 @@ import static io.shmkit.internal.SharedTableLayout.*;
  */
 final class TableRepair {
 
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private TableRepair() {
     }
@@ -26,24 +25,24 @@ final class TableRepair {
     /** Stripe lock held after OWNER_DIED: replay a committed image, make every odd row of the stripe even. */
     static void repairStripe(TableStore t, int s) {
         long st = t.stripes + s * t.stripeBytes;
-        long log = t.m.get(ValueLayout.JAVA_LONG, st + S_LOG_ROW);
-        if (log != LOG_EMPTY) {
+        long log = Mem.getLong(t.m, st + Stripe.OFF_LOG_ROW);
+        if (log != LOG_ROW_EMPTY) {
             if (log < 0 || log >= t.capacity || (log & t.stripeMask) != s) {
                 throw new SegmentCorruptedException("table '" + t.name + "': stripe " + s + " logs row " + log
                         + ", not a row of this stripe");
             }
             t.applyLog(st, (int) log);
-            t.m.set(ValueLayout.JAVA_LONG, st + S_LOG_ROW, LOG_EMPTY);
+            Mem.setLong(t.m, st + Stripe.OFF_LOG_ROW, LOG_ROW_EMPTY);
         }
-        long hw = Math.min(t.capacity, (long) LONG.getAcquire(t.m, t.base + HIGH_WATER));
+        long hw = Math.min(t.capacity, Mem.getLongAcquire(t.m, t.base + OFF_HIGH_WATER));
         for (long r = s; r < hw; r += t.stripeMask + 1) {
-            long seqAt = t.rowAt((int) r) + R_SEQ;
-            long seq = (long) LONG.getAcquire(t.m, seqAt);
+            long seqAt = t.rowAt((int) r) + Row.OFF_SEQ;
+            long seq = Mem.getLongAcquire(t.m, seqAt);
             if ((seq & 1) != 0) {
-                LONG.setRelease(t.m, seqAt, seq + 1); // the single store or key change it covered is old or new
+                Mem.setLongRelease(t.m, seqAt, seq + 1); // the single store or key change it covered is old or new
             }
         }
-        LONG.getAndAdd(t.m, t.base + REPAIRS, 1L);
+        Mem.getAndAddLong(t.m, t.base + OFF_REPAIRS, 1L);
     }
 
     /**
@@ -53,7 +52,7 @@ final class TableRepair {
      */
     static void repairTable(TableStore t) {
         t.index.repair();
-        long hw = t.m.get(ValueLayout.JAVA_LONG, t.base + HIGH_WATER);
+        long hw = Mem.getLong(t.m, t.base + OFF_HIGH_WATER);
         if (hw < 0 || hw > t.capacity) {
             throw new SegmentCorruptedException("table '" + t.name + "': high water=" + hw + " outside 0.." + t.capacity);
         }
@@ -64,7 +63,7 @@ final class TableRepair {
                 throw new SegmentCorruptedException("table '" + t.name + "': index bucket " + slot + " names row " + e
                         + " above the high water mark " + hw);
             }
-            if (e >= 0 && t.m.get(ValueLayout.JAVA_INT, t.rowAt(e) + R_KEY_LEN) == 0) {
+            if (e >= 0 && Mem.getInt(t.m, t.rowAt(e) + Row.OFF_KEY_LEN) == 0) {
                 t.index.removeAt(slot); // a delete that died after freeing the row: finish it (re-examine this bucket)
                 continue;
             }
@@ -76,7 +75,7 @@ final class TableRepair {
         for (int s = 0; s <= t.stripeMask; s++) {
             boolean work = false;
             for (long r = s; r < hw && !work; r += t.stripeMask + 1) {
-                work = !live.get((int) r) && t.m.get(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_KEY_LEN) != 0;
+                work = !live.get((int) r) && Mem.getInt(t.m, t.rowAt((int) r) + Row.OFF_KEY_LEN) != 0;
             }
             if (!work) {
                 releaseIfDead(t, s); // the dead writer may have held this stripe too (an insert cut short)
@@ -86,12 +85,12 @@ final class TableRepair {
             try {
                 for (long r = s; r < hw; r += t.stripeMask + 1) {
                     long at = t.rowAt((int) r);
-                    if (!live.get((int) r) && t.m.get(ValueLayout.JAVA_INT, at + R_KEY_LEN) != 0) {
-                        long seq = t.m.get(ValueLayout.JAVA_LONG, at + R_SEQ) | 1;
-                        t.m.set(ValueLayout.JAVA_LONG, at + R_SEQ, seq);
+                    if (!live.get((int) r) && Mem.getInt(t.m, at + Row.OFF_KEY_LEN) != 0) {
+                        long seq = Mem.getLong(t.m, at + Row.OFF_SEQ) | 1;
+                        Mem.setLong(t.m, at + Row.OFF_SEQ, seq);
                         VarHandle.storeStoreFence(); // a stale reader sees the odd sequence first
-                        t.m.set(ValueLayout.JAVA_INT, at + R_KEY_LEN, 0); // an insert that died before publishing
-                        LONG.setRelease(t.m, at + R_SEQ, seq + 1);
+                        Mem.setInt(t.m, at + Row.OFF_KEY_LEN, 0); // an insert that died before publishing
+                        Mem.setLongRelease(t.m, at + Row.OFF_SEQ, seq + 1);
                     }
                 }
             } finally {
@@ -101,12 +100,12 @@ final class TableRepair {
         long head = -1;
         for (long r = hw - 1; r >= 0; r--) {
             if (!live.get((int) r)) {
-                t.m.set(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_NEXT, (int) head);
+                Mem.setInt(t.m, t.rowAt((int) r) + Row.OFF_NEXT, (int) head);
                 head = r;
             }
         }
-        t.m.set(ValueLayout.JAVA_LONG, t.base + FREE_HEAD, head);
-        LONG.getAndAdd(t.m, t.base + REPAIRS, 1L);
+        Mem.setLong(t.m, t.base + OFF_FREE_HEAD, head);
+        Mem.getAndAddLong(t.m, t.base + OFF_REPAIRS, 1L);
     }
 
     /**
@@ -144,14 +143,14 @@ final class TableRepair {
     static void verify(TableStore t) {
         t.lockWriter();
         try {
-            long hw = t.m.get(ValueLayout.JAVA_LONG, t.base + HIGH_WATER);
+            long hw = Mem.getLong(t.m, t.base + OFF_HIGH_WATER);
             t.index.verify(e -> {
-                int len = t.m.get(ValueLayout.JAVA_INT, t.rowAt(e) + R_KEY_LEN);
+                int len = Mem.getInt(t.m, t.rowAt(e) + Row.OFF_KEY_LEN);
                 if (len < 1 || len > t.maxKey || e >= hw) {
                     throw corrupt(t, "row " + e + " is in the key index but has key length " + len
                             + (e >= hw ? " and is above the high water mark " + hw : ""));
                 }
-                return KeyHash.hash(t.seed, t.m, t.rowAt(e) + R_KEY, len);
+                return KeyHash.hash(t.seed, t.m, t.rowAt(e) + Row.OFF_KEY, len);
             });
             java.util.BitSet live = new java.util.BitSet((int) hw);
             for (long slot = 0; slot < t.index.slots(); slot++) {
@@ -162,13 +161,13 @@ final class TableRepair {
             }
             java.util.BitSet free = new java.util.BitSet((int) hw);
             long n = 0;
-            for (long r = t.m.get(ValueLayout.JAVA_LONG, t.base + FREE_HEAD); r != -1;
-                 r = t.m.get(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_NEXT)) {
+            for (long r = Mem.getLong(t.m, t.base + OFF_FREE_HEAD); r != -1;
+                 r = Mem.getInt(t.m, t.rowAt((int) r) + Row.OFF_NEXT)) {
                 if (r < 0 || r >= hw || free.get((int) r) || live.get((int) r) || ++n > hw) {
                     throw corrupt(t, "free list reaches row " + r + " (live, listed twice, or outside 0.." + (hw - 1) + ")");
                 }
                 free.set((int) r);
-                if (t.m.get(ValueLayout.JAVA_INT, t.rowAt((int) r) + R_KEY_LEN) != 0) {
+                if (Mem.getInt(t.m, t.rowAt((int) r) + Row.OFF_KEY_LEN) != 0) {
                     throw corrupt(t, "free row " + r + " has a key");
                 }
             }
@@ -187,11 +186,11 @@ final class TableRepair {
                         repairStripe(t, s);
                         lock.markConsistent();
                     }
-                    if (t.m.get(ValueLayout.JAVA_LONG, t.stripes + s * t.stripeBytes + S_LOG_ROW) != LOG_EMPTY) {
+                    if (Mem.getLong(t.m, t.stripes + s * t.stripeBytes + Stripe.OFF_LOG_ROW) != LOG_ROW_EMPTY) {
                         throw corrupt(t, "stripe " + s + " has a redo log entry while nobody holds it");
                     }
                     for (long r = s; r < hw; r += t.stripeMask + 1) {
-                        if ((t.m.get(ValueLayout.JAVA_LONG, t.rowAt((int) r) + R_SEQ) & 1) != 0) {
+                        if ((Mem.getLong(t.m, t.rowAt((int) r) + Row.OFF_SEQ) & 1) != 0) {
                             throw corrupt(t, "row " + r + " has an odd sequence while nobody holds its stripe");
                         }
                     }

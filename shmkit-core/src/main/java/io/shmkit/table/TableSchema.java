@@ -137,9 +137,9 @@ public final class TableSchema {
 
         /** Adds a column of any type; {@code size} matters for string and bytes only. */
         public Builder add(String name, ColumnType type, int size) {
-            if (name == null || name.isEmpty() || name.getBytes(StandardCharsets.UTF_8).length > SharedTableLayout.C_NAME_BYTES
+            if (name == null || name.isEmpty() || name.getBytes(StandardCharsets.UTF_8).length > SharedTableLayout.ColumnEntry.NAME_BYTES
                     || name.indexOf('=') >= 0 || name.indexOf(':') >= 0) {
-                throw new IllegalArgumentException("column name must be 1.." + SharedTableLayout.C_NAME_BYTES
+                throw new IllegalArgumentException("column name must be 1.." + SharedTableLayout.ColumnEntry.NAME_BYTES
                         + " bytes without '=' or ':': name=" + name);
             }
             if (columns.stream().anyMatch(c -> c.name().equals(name))) {

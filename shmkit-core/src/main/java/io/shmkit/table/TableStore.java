@@ -1,6 +1,7 @@
 package io.shmkit.table;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.Residency;
 import io.shmkit.internal.index.KeyHash;
 import io.shmkit.internal.index.KeyIndex;
@@ -26,7 +27,6 @@ import static io.shmkit.internal.SharedTableLayout.*;
  */
 final class TableStore {
 
-    static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong SEG_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Spins on an odd row sequence before a reader checks the stripe's lock owner. */
@@ -59,23 +59,23 @@ final class TableStore {
         this.base = base;
         this.length = length;
         this.schema = schema;
-        this.capacity = (int) m.get(ValueLayout.JAVA_LONG, base + ROWS);
-        this.maxKey = m.get(ValueLayout.JAVA_INT, base + MAX_KEY);
-        this.rowBytes = m.get(ValueLayout.JAVA_INT, base + ROW_BYTES);
-        this.valueBytes = m.get(ValueLayout.JAVA_INT, base + VALUE_BYTES);
-        this.keyArea = R_KEY + align8(maxKey);
-        int nStripes = m.get(ValueLayout.JAVA_INT, base + STRIPES);
+        this.capacity = (int) Mem.getLong(m, base + OFF_ROWS);
+        this.maxKey = Mem.getInt(m, base + OFF_MAX_KEY);
+        this.rowBytes = Mem.getInt(m, base + OFF_ROW_BYTES);
+        this.valueBytes = Mem.getInt(m, base + OFF_VALUE_BYTES);
+        this.keyArea = Row.OFF_KEY + align8(maxKey);
+        int nStripes = Mem.getInt(m, base + OFF_STRIPES);
         this.stripeMask = nStripes - 1;
         this.stripeBytes = stripeBytes(valueBytes);
-        this.stripes = base + m.get(ValueLayout.JAVA_LONG, base + STRIPES_AT);
-        this.rows = base + m.get(ValueLayout.JAVA_LONG, base + ROWS_AT);
-        this.seed = m.get(ValueLayout.JAVA_LONG, base + SEED);
-        long indexAt = base + m.get(ValueLayout.JAVA_LONG, base + INDEX_AT);
+        this.stripes = base + Mem.getLong(m, base + OFF_STRIPES_AT);
+        this.rows = base + Mem.getLong(m, base + OFF_ROWS_AT);
+        this.seed = Mem.getLong(m, base + OFF_SEED);
+        long indexAt = base + Mem.getLong(m, base + OFF_INDEX_AT);
         this.index = KeyIndex.open(m, indexAt, rows - indexAt);
-        this.writer = ShmMutex.open(m, base + WRITER_LOCK);
+        this.writer = ShmMutex.open(m, base + OFF_WRITER_LOCK);
         this.stripeLocks = new ShmMutex[nStripes];
         for (int s = 0; s < nStripes; s++) {
-            stripeLocks[s] = ShmMutex.open(m, stripes + s * stripeBytes + S_LOCK);
+            stripeLocks[s] = ShmMutex.open(m, stripes + s * stripeBytes + Stripe.OFF_LOCK);
         }
     }
 
@@ -96,10 +96,10 @@ final class TableStore {
     /** Whether row {@code r} holds key {@code key[0..len)} now (tolerates torn reads: callers validate). */
     boolean keyEquals(int r, byte[] key, int len) {
         long at = rowAt(r);
-        if (m.get(ValueLayout.JAVA_INT, at + R_KEY_LEN) != len) {
+        if (Mem.getInt(m, at + Row.OFF_KEY_LEN) != len) {
             return false;
         }
-        at += R_KEY;
+        at += Row.OFF_KEY;
         int i = 0;
         for (; i + 8 <= len; i += 8) {
             if (m.get(SEG_LONG, at + i) != (long) ARRAY_LONG.get(key, i)) {
@@ -160,7 +160,7 @@ final class TableStore {
 
     /** Copies row r into the view if it still holds the probe's key; false if the row was reused. */
     boolean snapshot(int r, Probe p, RowView into) {
-        long seqAt = rowAt(r) + R_SEQ;
+        long seqAt = rowAt(r) + Row.OFF_SEQ;
         while (true) {
             long s = awaitEven(r);
             if (!keyEquals(r, p.key, p.length)) {
@@ -168,7 +168,7 @@ final class TableStore {
             }
             copyOut(valuesAt(r), into.values);
             VarHandle.loadLoadFence(); // the copy's reads happen before the sequence re-read
-            if ((long) LONG.getAcquire(m, seqAt) == s) {
+            if (Mem.getLongAcquire(m, seqAt) == s) {
                 System.arraycopy(p.key, 0, into.key, 0, p.length);
                 into.keyLength = p.length;
                 into.dirty = 0;
@@ -180,17 +180,17 @@ final class TableStore {
     /** Copies a row's column area into a view's array, 8 bytes at a time (value bytes are a multiple of 8). */
     void copyOut(long at, byte[] dst) {
         for (int i = 0; i < valueBytes; i += 8) {
-            ARRAY_LONG.set(dst, i, m.get(ValueLayout.JAVA_LONG, at + i));
+            ARRAY_LONG.set(dst, i, Mem.getLong(m, at + i));
         }
     }
 
     /** Reads row r's sequence once it is even; rescues the row if its writer died. */
     long awaitEven(int r) {
-        long seqAt = rowAt(r) + R_SEQ;
+        long seqAt = rowAt(r) + Row.OFF_SEQ;
         int spins = 0;
         long since = 0;
         long s;
-        while (((s = (long) LONG.getAcquire(m, seqAt)) & 1) != 0) { // acquire: the row's reads stay after it
+        while (((s = Mem.getLongAcquire(m, seqAt)) & 1) != 0) { // acquire: the row's reads stay after it
             if (++spins < ODD_SPINS) {
                 Thread.onSpinWait();
                 continue;
@@ -223,7 +223,7 @@ final class TableStore {
         try {
             // holding the stripe lock, no live writer is inside this stripe: an odd row is a dead
             // writer's (OWNER_DIED) or damage; either way repair it rather than spin on it
-            if (res == LockResult.OWNER_DIED || ((long) LONG.getAcquire(m, rowAt(r) + R_SEQ) & 1) != 0) {
+            if (res == LockResult.OWNER_DIED || (Mem.getLongAcquire(m, rowAt(r) + Row.OFF_SEQ) & 1) != 0) {
                 TableRepair.repairStripe(this, stripe);
             }
             if (res == LockResult.OWNER_DIED) {
@@ -241,15 +241,15 @@ final class TableStore {
             if (r < 0) {
                 return ifAbsent;
             }
-            long seqAt = rowAt(r) + R_SEQ;
+            long seqAt = rowAt(r) + Row.OFF_SEQ;
             long s = awaitEven(r);
             if (!keyEquals(r, p.key, p.length)) {
                 continue;
             }
-            long v = c.type() == ColumnType.INT32 ? m.get(ValueLayout.JAVA_INT, valuesAt(r) + c.offset())
-                    : m.get(ValueLayout.JAVA_LONG, valuesAt(r) + c.offset());
+            long v = c.type() == ColumnType.INT32 ? Mem.getInt(m, valuesAt(r) + c.offset())
+                    : Mem.getLong(m, valuesAt(r) + c.offset());
             VarHandle.loadLoadFence(); // the value read happens before the sequence re-read
-            if ((long) LONG.getAcquire(m, seqAt) == s) {
+            if (Mem.getLongAcquire(m, seqAt) == s) {
                 return v;
             }
         }
@@ -258,7 +258,7 @@ final class TableStore {
     void forEach(Consumer<RowView> visitor) {
         RowView v = new RowView(schema);
         RowIs live = new RowIs();
-        long hw = (long) LONG.getAcquire(m, base + HIGH_WATER);
+        long hw = Mem.getLongAcquire(m, base + OFF_HIGH_WATER);
         for (int r = 0; r < hw; r++) {
             live.row = r;
             // a row with a key is visited only if the index has it: not one an inserter is still
@@ -297,14 +297,14 @@ final class TableStore {
         long at = rowAt(r);
         while (true) {
             long s = awaitEven(r);
-            int len = m.get(ValueLayout.JAVA_INT, at + R_KEY_LEN);
+            int len = Mem.getInt(m, at + Row.OFF_KEY_LEN);
             if (len < 1 || len > maxKey) {
                 return false;
             }
-            MemorySegment.copy(m, ValueLayout.JAVA_BYTE, at + R_KEY, into.key, 0, len);
+            MemorySegment.copy(m, ValueLayout.JAVA_BYTE, at + Row.OFF_KEY, into.key, 0, len);
             MemorySegment.copy(m, at + keyArea, into.segment, 0, valueBytes);
             VarHandle.loadLoadFence(); // the copies happen before the sequence re-read
-            if ((long) LONG.getAcquire(m, at + R_SEQ) == s) {
+            if (Mem.getLongAcquire(m, at + Row.OFF_SEQ) == s) {
                 into.keyLength = len;
                 into.dirty = 0;
                 // a free row's key length is 0; a row still in the index is live
@@ -374,8 +374,8 @@ final class TableStore {
             case Probe.OP_BYTES -> writeBytesImage(r, c, p.bytes);
             case Probe.OP_WORD -> writeWord(r, c, p.bits);
             case Probe.OP_INCR -> {
-                long v = (c.type() == ColumnType.INT32 ? (long) (int) (m.get(ValueLayout.JAVA_INT, vals + c.offset()) + (int) p.bits)
-                        : m.get(ValueLayout.JAVA_LONG, vals + c.offset()) + p.bits);
+                long v = (c.type() == ColumnType.INT32 ? (long) (int) (Mem.getInt(m, vals + c.offset()) + (int) p.bits)
+                        : Mem.getLong(m, vals + c.offset()) + p.bits);
                 writeWord(r, c, v);
                 p.result = v;
             }
@@ -385,15 +385,15 @@ final class TableStore {
                 p.result = Double.doubleToRawLongBits(v);
             }
             case Probe.OP_CAS_WORD -> {
-                long cur = c.type() == ColumnType.INT32 ? m.get(ValueLayout.JAVA_INT, vals + c.offset())
-                        : m.get(ValueLayout.JAVA_LONG, vals + c.offset());
+                long cur = c.type() == ColumnType.INT32 ? Mem.getInt(m, vals + c.offset())
+                        : Mem.getLong(m, vals + c.offset());
                 p.ok = cur == p.expect;
                 if (p.ok) {
                     writeWord(r, c, p.bits);
                 }
             }
             case Probe.OP_CAS_BYTES -> {
-                int len = m.get(ValueLayout.JAVA_INT, vals + c.offset());
+                int len = Mem.getInt(m, vals + c.offset());
                 p.ok = len == p.expected.length && MemorySegment.mismatch(m, vals + c.offset() + LENGTH_PREFIX,
                         vals + c.offset() + LENGTH_PREFIX + len, MemorySegment.ofArray(p.expected), 0, len) < 0;
                 if (p.ok) {
@@ -404,31 +404,31 @@ final class TableStore {
         }
         if (p.ok || (p.op != Probe.OP_CAS_WORD && p.op != Probe.OP_CAS_BYTES)) {
             long st = stripeAt(r);
-            m.set(ValueLayout.JAVA_LONG, st + S_UPDATES, m.get(ValueLayout.JAVA_LONG, st + S_UPDATES) + 1);
+            Mem.setLong(m, st + Stripe.OFF_UPDATES, Mem.getLong(m, st + Stripe.OFF_UPDATES) + 1);
         }
     }
 
     /** One column of at most 8 bytes: a single store inside the row's odd sequence (old or new value on death). */
     void writeWord(int r, Column c, long bits) {
-        long seqAt = rowAt(r) + R_SEQ;
-        long seq = m.get(ValueLayout.JAVA_LONG, seqAt);
-        m.set(ValueLayout.JAVA_LONG, seqAt, seq + 1);
+        long seqAt = rowAt(r) + Row.OFF_SEQ;
+        long seq = Mem.getLong(m, seqAt);
+        Mem.setLong(m, seqAt, seq + 1);
         VarHandle.storeStoreFence(); // readers see the odd sequence before the new value
         putWord(valuesAt(r) + c.offset(), c, bits);
-        LONG.setRelease(m, seqAt, seq + 2); // release: the new value is visible with the even sequence
+        Mem.setLongRelease(m, seqAt, seq + 2); // release: the new value is visible with the even sequence
     }
 
     void putWord(long at, Column c, long bits) {
         if (c.type() == ColumnType.INT32) {
-            m.set(ValueLayout.JAVA_INT, at, (int) bits);
+            Mem.setInt(m, at, (int) bits);
         } else {
-            m.set(ValueLayout.JAVA_LONG, at, bits);
+            Mem.setLong(m, at, bits);
         }
     }
 
     /** Several columns: the new column area is built in the stripe's redo log, committed, then copied in. */
     void writeImage(int r, RowView v) {
-        long img = stripeAt(r) + S_IMAGE;
+        long img = stripeAt(r) + Stripe.OFF_IMAGE;
         MemorySegment.copy(m, valuesAt(r), m, img, valueBytes);
         long dirty = v.dirty;
         Column[] cols = schema.byIndex;
@@ -441,14 +441,14 @@ final class TableStore {
     }
 
     void writeBytesImage(int r, Column c, byte[] value) {
-        long img = stripeAt(r) + S_IMAGE;
+        long img = stripeAt(r) + Stripe.OFF_IMAGE;
         MemorySegment.copy(m, valuesAt(r), m, img, valueBytes);
         putBytes(img + c.offset(), c, value);
         commitImage(r);
     }
 
     void putBytes(long at, Column c, byte[] value) {
-        m.set(ValueLayout.JAVA_INT, at, value.length);
+        Mem.setInt(m, at, value.length);
         MemorySegment.copy(value, 0, m, ValueLayout.JAVA_BYTE, at + LENGTH_PREFIX, value.length);
         m.asSlice(at + LENGTH_PREFIX + value.length, c.size() - value.length).fill((byte) 0);
     }
@@ -456,19 +456,19 @@ final class TableStore {
     void commitImage(int r) {
         long st = stripeAt(r);
         // the commit point: from here a repair replays the image (plain: read only by a lock holder)
-        m.set(ValueLayout.JAVA_LONG, st + S_LOG_ROW, r);
+        Mem.setLong(m, st + Stripe.OFF_LOG_ROW, r);
         applyLog(st, r);
-        m.set(ValueLayout.JAVA_LONG, st + S_LOG_ROW, LOG_EMPTY);
+        Mem.setLong(m, st + Stripe.OFF_LOG_ROW, LOG_ROW_EMPTY);
     }
 
     /** Copies the stripe's image into row r inside an odd sequence. */
     void applyLog(long st, int r) {
-        long seqAt = rowAt(r) + R_SEQ;
-        long seq = m.get(ValueLayout.JAVA_LONG, seqAt) | 1;   // odd (already odd if a writer died mid-copy)
-        m.set(ValueLayout.JAVA_LONG, seqAt, seq);
+        long seqAt = rowAt(r) + Row.OFF_SEQ;
+        long seq = Mem.getLong(m, seqAt) | 1;   // odd (already odd if a writer died mid-copy)
+        Mem.setLong(m, seqAt, seq);
         VarHandle.storeStoreFence(); // readers see the odd sequence before the copy
-        MemorySegment.copy(m, st + S_IMAGE, m, valuesAt(r), valueBytes);
-        LONG.setRelease(m, seqAt, seq + 1); // release: the copy is visible with the even sequence
+        MemorySegment.copy(m, st + Stripe.OFF_IMAGE, m, valuesAt(r), valueBytes);
+        Mem.setLongRelease(m, seqAt, seq + 1); // release: the copy is visible with the even sequence
     }
 
     /** Under the writer lock: takes a free row, writes key and values, publishes it. False if full. */
@@ -481,11 +481,11 @@ final class TableStore {
         lockStripe(s);
         try {
             long at = rowAt(r);
-            long seq = m.get(ValueLayout.JAVA_LONG, at + R_SEQ) | 1;
-            m.set(ValueLayout.JAVA_LONG, at + R_SEQ, seq);
+            long seq = Mem.getLong(m, at + Row.OFF_SEQ) | 1;
+            Mem.setLong(m, at + Row.OFF_SEQ, seq);
             VarHandle.storeStoreFence(); // a stale reader of this row sees the odd sequence first
-            m.set(ValueLayout.JAVA_INT, at + R_KEY_LEN, p.length);
-            MemorySegment.copy(p.key, 0, m, ValueLayout.JAVA_BYTE, at + R_KEY, p.length);
+            Mem.setInt(m, at + Row.OFF_KEY_LEN, p.length);
+            MemorySegment.copy(p.key, 0, m, ValueLayout.JAVA_BYTE, at + Row.OFF_KEY, p.length);
             long vals = at + keyArea;
             m.asSlice(vals, valueBytes).fill((byte) 0);
             Column c = p.column;
@@ -511,9 +511,9 @@ final class TableStore {
                 }
                 default -> throw new IllegalStateException("op " + p.op);
             }
-            LONG.setRelease(m, at + R_SEQ, seq + 1);
+            Mem.setLongRelease(m, at + Row.OFF_SEQ, seq + 1);
             index.insert(p.hash, r); // the commit point: one release store publishes the row
-            m.set(ValueLayout.JAVA_LONG, base + INSERTS, m.get(ValueLayout.JAVA_LONG, base + INSERTS) + 1);
+            Mem.setLong(m, base + OFF_INSERTS, Mem.getLong(m, base + OFF_INSERTS) + 1);
         } finally {
             stripeLocks[s].unlock();
         }
@@ -521,18 +521,18 @@ final class TableStore {
     }
 
     int allocRow() {
-        long head = m.get(ValueLayout.JAVA_LONG, base + FREE_HEAD);
+        long head = Mem.getLong(m, base + OFF_FREE_HEAD);
         if (head >= 0) {
             if (head >= capacity) {
                 throw new SegmentCorruptedException("table '" + name + "': free list head=" + head + " outside 0.."
                         + (capacity - 1));
             }
-            m.set(ValueLayout.JAVA_LONG, base + FREE_HEAD, (long) m.get(ValueLayout.JAVA_INT, rowAt((int) head) + R_NEXT));
+            Mem.setLong(m, base + OFF_FREE_HEAD, (long) Mem.getInt(m, rowAt((int) head) + Row.OFF_NEXT));
             return (int) head;
         }
-        long hw = m.get(ValueLayout.JAVA_LONG, base + HIGH_WATER);
+        long hw = Mem.getLong(m, base + OFF_HIGH_WATER);
         if (hw < capacity && index.size() < capacity) {
-            LONG.setRelease(m, base + HIGH_WATER, hw + 1); // release: iterators read it with acquire
+            Mem.setLongRelease(m, base + OFF_HIGH_WATER, hw + 1); // release: iterators read it with acquire
             return (int) hw;
         }
         return -1;
@@ -556,15 +556,15 @@ final class TableStore {
                     into.keyLength = p.length;
                     into.dirty = 0;
                 }
-                long seq = m.get(ValueLayout.JAVA_LONG, at + R_SEQ) | 1;
-                m.set(ValueLayout.JAVA_LONG, at + R_SEQ, seq);
+                long seq = Mem.getLong(m, at + Row.OFF_SEQ) | 1;
+                Mem.setLong(m, at + Row.OFF_SEQ, seq);
                 VarHandle.storeStoreFence(); // readers see the odd sequence before the key goes
-                m.set(ValueLayout.JAVA_INT, at + R_KEY_LEN, 0); // the delete's linearisation point
-                LONG.setRelease(m, at + R_SEQ, seq + 1);
+                Mem.setInt(m, at + Row.OFF_KEY_LEN, 0); // the delete's linearisation point
+                Mem.setLongRelease(m, at + Row.OFF_SEQ, seq + 1);
                 index.removeAt(slot);
-                m.set(ValueLayout.JAVA_INT, at + R_NEXT, (int) m.get(ValueLayout.JAVA_LONG, base + FREE_HEAD));
-                m.set(ValueLayout.JAVA_LONG, base + FREE_HEAD, r);
-                m.set(ValueLayout.JAVA_LONG, base + DELETES, m.get(ValueLayout.JAVA_LONG, base + DELETES) + 1);
+                Mem.setInt(m, at + Row.OFF_NEXT, (int) Mem.getLong(m, base + OFF_FREE_HEAD));
+                Mem.setLong(m, base + OFF_FREE_HEAD, r);
+                Mem.setLong(m, base + OFF_DELETES, Mem.getLong(m, base + OFF_DELETES) + 1);
             } finally {
                 stripeLocks[s].unlock();
             }
@@ -597,11 +597,11 @@ final class TableStore {
     TableStats stats() {
         long updates = 0;
         for (int s = 0; s <= stripeMask; s++) {
-            updates += m.get(ValueLayout.JAVA_LONG, stripes + s * stripeBytes + S_UPDATES);
+            updates += Mem.getLong(m, stripes + s * stripeBytes + Stripe.OFF_UPDATES);
         }
         return new TableStats(index.size(), capacity, length, Residency.residentBytes(m, base, length),
-                m.get(ValueLayout.JAVA_LONG, base + INSERTS), updates, m.get(ValueLayout.JAVA_LONG, base + DELETES),
-                index.longestProbe(), (long) LONG.getAcquire(m, base + REPAIRS));
+                Mem.getLong(m, base + OFF_INSERTS), updates, Mem.getLong(m, base + OFF_DELETES),
+                index.longestProbe(), Mem.getLongAcquire(m, base + OFF_REPAIRS));
     }
 
     /** Whether the writer lock or any stripe lock is held right now (by anybody, alive or dead): for tests and tools. */

@@ -119,7 +119,7 @@ class SharedTableTest {
     /** Keys whose hashes all share one home bucket of the table's index (found with the table's own seed). */
     private List<String> collidingKeys(SharedTable t, int rows, int n) {
         long at = seg.lookup(t.name()).orElseThrow().offset();
-        long seed = seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.SEED);
+        long seed = seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.OFF_SEED);
         long slots = KeyIndexLayout.slotsFor(rows);
         List<String> keys = new ArrayList<>();
         long home = -1;
@@ -212,8 +212,24 @@ class SharedTableTest {
         long off = seg.lookup("pool").orElseThrow().offset();
         SegmentCorruptedException raw = assertThrows(SegmentCorruptedException.class,
                 () -> SharedTable.open(seg.memory(), off, 8192, "pool"));
-        assertTrue(raw.getMessage().contains("no shared table 'pool'"), raw.getMessage());
+        assertTrue(raw.getMessage().contains("shared table 'pool'") && raw.getMessage().contains("magic is"), raw.getMessage());
         assertEquals(10, FixedPool.open(seg, "pool").stats().capacity() / 64, "the pool is untouched");
+    }
+
+    /** Format 1 (magic "SHMKTBL1", from before the Formats scheme) and another format number are refused as unsupported. */
+    @Test
+    void legacyAndOtherFormatsAreRefused() {
+        SharedTable.create(seg, "t", SCHEMA, 10);
+        long off = seg.lookup("t").orElseThrow().offset();
+        seg.memory().set(ValueLayout.JAVA_LONG, off + SharedTableLayout.OFF_MAGIC, SharedTableLayout.LEGACY_MAGIC_1);
+        io.shmkit.UnsupportedFormatException legacy = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                () -> SharedTable.open(seg, "t"));
+        assertTrue(legacy.getMessage().contains("older format (magic 'SHMKTBL1')"), legacy.getMessage());
+        seg.memory().set(ValueLayout.JAVA_LONG, off + SharedTableLayout.OFF_MAGIC, SharedTableLayout.MAGIC);
+        seg.memory().set(ValueLayout.JAVA_INT, off + SharedTableLayout.OFF_FORMAT, SharedTableLayout.FORMAT + 1);
+        io.shmkit.UnsupportedFormatException newer = assertThrows(io.shmkit.UnsupportedFormatException.class,
+                () -> SharedTable.open(seg, "t"));
+        assertTrue(newer.getMessage().contains("written by a newer shmkit"), newer.getMessage());
     }
 
     @Test
@@ -254,7 +270,7 @@ class SharedTableTest {
         SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
         t.set("k", t.newRow().setLong("score", 7));
         long at = seg.lookup("t").orElseThrow().offset();
-        long seqAt = at + seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.ROWS_AT) + SharedTableLayout.R_SEQ;
+        long seqAt = at + seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.OFF_ROWS_AT) + SharedTableLayout.Row.OFF_SEQ;
         long seq = seg.memory().get(ValueLayout.JAVA_LONG, seqAt);
         seg.memory().set(ValueLayout.JAVA_LONG, seqAt, seq | 1); // row 0 odd with no writer: as if one died mid-copy
 
