@@ -102,16 +102,9 @@ public final class BumpLayout {
     public static final long USED_ONE_BLOCK = 1L << USED_BYTES_BITS;
 
     static {
-        Layouts.require(HEADER, "magic", OFF_MAGIC);
-        Layouts.require(HEADER, "format", OFF_FORMAT);
-        Layouts.require(HEADER, "flags", OFF_FLAGS);
-        Layouts.require(HEADER, "pageSize", OFF_PAGE_SIZE);
-        Layouts.require(HEADER, "pageCount", OFF_PAGE_COUNT);
-        Layouts.require(HEADER, "length", OFF_LENGTH);
-        Layouts.require(HEADER, "current", OFF_CURRENT);
-        Layouts.require(HEADER, "retired", OFF_RETIRED);
-        Layouts.require(HEADER, "failures", OFF_FAILURES);
-        Layouts.requireSize(HEADER, HEADER_BYTES);
+        Layouts.check(HEADER, HEADER_BYTES, "magic", OFF_MAGIC, "format", OFF_FORMAT, "flags", OFF_FLAGS,
+                "pageSize", OFF_PAGE_SIZE, "pageCount", OFF_PAGE_COUNT, "length", OFF_LENGTH,
+                "current", OFF_CURRENT, "retired", OFF_RETIRED, "failures", OFF_FAILURES);
     }
 
     public static long usedBytes(long usedWord) {

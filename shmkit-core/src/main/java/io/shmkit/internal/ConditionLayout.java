@@ -49,7 +49,7 @@ public final class ConditionLayout {
             MemoryLayout.paddingLayout(44)).withName("ShmCondition");
 
     static {
-        LayoutCheck.check(LAYOUT, BYTES, "seq", OFF_SEQ, "waiters", OFF_WAITERS, "magic", OFF_MAGIC,
+        Layouts.check(LAYOUT, BYTES, "seq", OFF_SEQ, "waiters", OFF_WAITERS, "magic", OFF_MAGIC,
                 "format", OFF_FORMAT);
     }
 }

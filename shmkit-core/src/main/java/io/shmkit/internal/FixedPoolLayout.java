@@ -1,7 +1,6 @@
 package io.shmkit.internal;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
@@ -76,22 +75,22 @@ public final class FixedPoolLayout {
             ValueLayout.JAVA_INT.withName("format"),
             MemoryLayout.paddingLayout(20));
 
-    public static final long OFF_MAGIC = offset("magic");
-    public static final long OFF_SLICE_SIZE = offset("sliceSize");
-    public static final long OFF_SLICE_COUNT = offset("sliceCount");
-    public static final long OFF_ALIGN = offset("align");
-    public static final long OFF_FLAGS = offset("flags");
-    public static final long OFF_SLICES_AT = offset("slicesAt");
-    public static final long OFF_NEXT_AT = offset("nextAt");
-    public static final long OFF_STATE_AT = offset("stateAt");
-    public static final long OFF_LOCK = offset("lock");
+    public static final long OFF_MAGIC = Layouts.offset(HEADER, "magic");
+    public static final long OFF_SLICE_SIZE = Layouts.offset(HEADER, "sliceSize");
+    public static final long OFF_SLICE_COUNT = Layouts.offset(HEADER, "sliceCount");
+    public static final long OFF_ALIGN = Layouts.offset(HEADER, "align");
+    public static final long OFF_FLAGS = Layouts.offset(HEADER, "flags");
+    public static final long OFF_SLICES_AT = Layouts.offset(HEADER, "slicesAt");
+    public static final long OFF_NEXT_AT = Layouts.offset(HEADER, "nextAt");
+    public static final long OFF_STATE_AT = Layouts.offset(HEADER, "stateAt");
+    public static final long OFF_LOCK = Layouts.offset(HEADER, "lock");
     public static final long LOCK_BYTES = 128;
-    public static final long OFF_HEAD = offset("head");
-    public static final long OFF_USED = offset("used");
-    public static final long OFF_REQUESTS = offset("requests");
-    public static final long OFF_FAILURES = offset("failures");
-    public static final long OFF_CACHE_ENTRIES = offset("cacheEntries");
-    public static final long OFF_FORMAT = offset("format");
+    public static final long OFF_HEAD = Layouts.offset(HEADER, "head");
+    public static final long OFF_USED = Layouts.offset(HEADER, "used");
+    public static final long OFF_REQUESTS = Layouts.offset(HEADER, "requests");
+    public static final long OFF_FAILURES = Layouts.offset(HEADER, "failures");
+    public static final long OFF_CACHE_ENTRIES = Layouts.offset(HEADER, "cacheEntries");
+    public static final long OFF_FORMAT = Layouts.offset(HEADER, "format");
     /** Bytes of the header; the registry starts here. */
     public static final long HEADER_BYTES = 256;
     public static final long OFF_REGISTRY = HEADER_BYTES;
@@ -129,10 +128,6 @@ public final class FixedPoolLayout {
     }
 
     private FixedPoolLayout() {
-    }
-
-    private static long offset(String field) {
-        return HEADER.byteOffset(PathElement.groupElement(field));
     }
 
     /** Offset of the next[] array with {@code entries} registry entries. */

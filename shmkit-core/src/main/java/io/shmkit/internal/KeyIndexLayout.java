@@ -3,7 +3,6 @@ package io.shmkit.internal;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -82,23 +81,9 @@ public final class KeyIndexLayout {
     public static final int LOAD_DEN = 4;
 
     static {
-        check("magic", OFF_MAGIC);
-        check("format", OFF_FORMAT);
-        check("capacity", OFF_CAPACITY);
-        check("slots", OFF_SLOTS);
-        check("size", OFF_SIZE);
-        check("longestProbe", OFF_LONGEST_PROBE);
-        check("deleteSeq", OFF_DELETE_SEQ);
-        check("hole", OFF_HOLE);
-        if (HEADER.byteSize() != HEADER_BYTES) {
-            throw new AssertionError("KeyIndexLayout: header is " + HEADER.byteSize() + " bytes, not " + HEADER_BYTES);
-        }
-    }
-
-    private static void check(String field, long offset) {
-        if (HEADER.byteOffset(groupElement(field)) != offset) {
-            throw new AssertionError("KeyIndexLayout: " + field + " is at " + HEADER.byteOffset(groupElement(field)));
-        }
+        Layouts.check(HEADER, HEADER_BYTES, "magic", OFF_MAGIC, "format", OFF_FORMAT, "capacity", OFF_CAPACITY,
+                "slots", OFF_SLOTS, "size", OFF_SIZE, "longestProbe", OFF_LONGEST_PROBE,
+                "deleteSeq", OFF_DELETE_SEQ, "hole", OFF_HOLE);
     }
 
     /** Bucket words for {@code capacity} entries: the smallest power of two &gt;= capacity * 4/3, and &gt; capacity, at least 8. */

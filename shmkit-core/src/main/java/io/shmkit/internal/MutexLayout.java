@@ -57,7 +57,7 @@ public final class MutexLayout {
             MemoryLayout.paddingLayout(32)).withName("ShmMutex");
 
     static {
-        LayoutCheck.check(LAYOUT, BYTES, "word", OFF_WORD, "format", OFF_FORMAT, "takeovers", OFF_TAKEOVERS,
+        Layouts.check(LAYOUT, BYTES, "word", OFF_WORD, "format", OFF_FORMAT, "takeovers", OFF_TAKEOVERS,
                 "magic", OFF_MAGIC);
     }
 }

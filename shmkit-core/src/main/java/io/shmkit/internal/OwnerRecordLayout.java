@@ -1,7 +1,6 @@
 package io.shmkit.internal;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
@@ -29,10 +28,10 @@ public final class OwnerRecordLayout {
             ValueLayout.JAVA_LONG.withName("pid"),
             ValueLayout.JAVA_LONG.withName("thread"));
 
-    public static final long OFF_IN_USE = LAYOUT.byteOffset(PathElement.groupElement("inUse"));
-    public static final long OFF_OWNER = LAYOUT.byteOffset(PathElement.groupElement("owner"));
-    public static final long OFF_PID = LAYOUT.byteOffset(PathElement.groupElement("pid"));
-    public static final long OFF_THREAD = LAYOUT.byteOffset(PathElement.groupElement("thread"));
+    public static final long OFF_IN_USE = Layouts.offset(LAYOUT, "inUse");
+    public static final long OFF_OWNER = Layouts.offset(LAYOUT, "owner");
+    public static final long OFF_PID = Layouts.offset(LAYOUT, "pid");
+    public static final long OFF_THREAD = Layouts.offset(LAYOUT, "thread");
     /** Bytes of a record; the table's own fields of an entry follow it. */
     public static final long BYTES = 24;
 
@@ -40,9 +39,7 @@ public final class OwnerRecordLayout {
     public static final int IN_USE_HELD = 1;
 
     static {
-        if (LAYOUT.byteSize() != BYTES) {
-            throw new AssertionError("owner record is " + LAYOUT.byteSize() + " bytes, expected " + BYTES);
-        }
+        Layouts.check(LAYOUT, BYTES);
     }
 
     private OwnerRecordLayout() {

@@ -3,7 +3,6 @@ package io.shmkit.internal;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -83,11 +82,7 @@ public final class PoolBlockLayout {
     public static final long STATE_MASK = 0xFF;
 
     static {
-        if (HEADER.byteSize() != HEADER_BYTES || HEADER.byteOffset(groupElement("epoch")) != OFF_EPOCH
-                || HEADER.byteOffset(groupElement("index")) != OFF_INDEX
-                || HEADER.byteOffset(groupElement("format")) != OFF_FORMAT) {
-            throw new AssertionError("PoolBlockLayout: offsets disagree with " + HEADER);
-        }
+        Layouts.check(HEADER, HEADER_BYTES, "epoch", OFF_EPOCH, "index", OFF_INDEX, "format", OFF_FORMAT);
     }
 
     public static long meta(long generation, long state) {

@@ -1,7 +1,6 @@
 package io.shmkit.internal;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
@@ -49,15 +48,15 @@ public final class RegionRegistryLayout {
             MemoryLayout.sequenceLayout(128, ValueLayout.JAVA_BYTE).withName("lock"),
             MemoryLayout.sequenceLayout(64, ValueLayout.JAVA_BYTE).withName("allocatorName"));
 
-    public static final long OFF_MAGIC = offset("magic");
-    public static final long OFF_SLOTS = offset("slots");
-    public static final long OFF_MAX_BLOCKS = offset("maxBlocks");
-    public static final long OFF_RECLAIMED = offset("reclaimed");
-    public static final long OFF_RECLAIMED_BLOCKS = offset("reclaimedBlocks");
-    public static final long OFF_FORMAT = offset("format");
-    public static final long OFF_LOCK = offset("lock");
+    public static final long OFF_MAGIC = Layouts.offset(HEADER, "magic");
+    public static final long OFF_SLOTS = Layouts.offset(HEADER, "slots");
+    public static final long OFF_MAX_BLOCKS = Layouts.offset(HEADER, "maxBlocks");
+    public static final long OFF_RECLAIMED = Layouts.offset(HEADER, "reclaimed");
+    public static final long OFF_RECLAIMED_BLOCKS = Layouts.offset(HEADER, "reclaimedBlocks");
+    public static final long OFF_FORMAT = Layouts.offset(HEADER, "format");
+    public static final long OFF_LOCK = Layouts.offset(HEADER, "lock");
     /** s32 length, then the UTF-8 bytes. */
-    public static final long OFF_ALLOCATOR_NAME = offset("allocatorName");
+    public static final long OFF_ALLOCATOR_NAME = Layouts.offset(HEADER, "allocatorName");
     public static final int ALLOCATOR_NAME_MAX = 60;
     /** Bytes of the header; the slot table starts here. */
     public static final long HEADER_BYTES = 256;
@@ -81,10 +80,6 @@ public final class RegionRegistryLayout {
     }
 
     private RegionRegistryLayout() {
-    }
-
-    private static long offset(String field) {
-        return HEADER.byteOffset(PathElement.groupElement(field));
     }
 
     /** Bytes of one slot. */

@@ -105,17 +105,9 @@ public final class RingLayout {
     public static final int STATE_PADDING = 3;
 
     static {
-        Layouts.require(HEADER, "magic", OFF_MAGIC);
-        Layouts.require(HEADER, "format", OFF_FORMAT);
-        Layouts.require(HEADER, "flags", OFF_FLAGS);
-        Layouts.require(HEADER, "capacity", OFF_CAPACITY);
-        Layouts.require(HEADER, "length", OFF_LENGTH);
-        Layouts.require(HEADER, "lock", OFF_LOCK);
-        Layouts.require(HEADER, "head", OFF_HEAD);
-        Layouts.require(HEADER, "tail", OFF_TAIL);
-        Layouts.require(HEADER, "requests", OFF_REQUESTS);
-        Layouts.require(HEADER, "failures", OFF_FAILURES);
-        Layouts.requireSize(HEADER, OFF_DATA);
+        Layouts.check(HEADER, OFF_DATA, "magic", OFF_MAGIC, "format", OFF_FORMAT, "flags", OFF_FLAGS,
+                "capacity", OFF_CAPACITY, "length", OFF_LENGTH, "lock", OFF_LOCK, "head", OFF_HEAD,
+                "tail", OFF_TAIL, "requests", OFF_REQUESTS, "failures", OFF_FAILURES);
     }
 
     public static long tag(int state, long virtualPosition) {

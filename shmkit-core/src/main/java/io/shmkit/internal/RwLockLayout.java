@@ -83,7 +83,7 @@ public final class RwLockLayout {
                 MemoryLayout.paddingLayout(48)).withName("ReaderSlot");
 
         static {
-            LayoutCheck.check(LAYOUT, BYTES, "owner", OFF_OWNER, "count", OFF_COUNT);
+            Layouts.check(LAYOUT, BYTES, "owner", OFF_OWNER, "count", OFF_COUNT);
         }
     }
 
@@ -98,7 +98,7 @@ public final class RwLockLayout {
             MutexLayout.LAYOUT.withName("mutex")).withName("ShmRwLock");
 
     static {
-        LayoutCheck.check(LAYOUT, HEADER_BYTES, "wstate", OFF_WSTATE, "exitSeq", OFF_EXIT_SEQ, "slots", OFF_SLOTS,
+        Layouts.check(LAYOUT, HEADER_BYTES, "wstate", OFF_WSTATE, "exitSeq", OFF_EXIT_SEQ, "slots", OFF_SLOTS,
                 "format", OFF_FORMAT, "magic", OFF_MAGIC, "mutex", OFF_MUTEX);
     }
 

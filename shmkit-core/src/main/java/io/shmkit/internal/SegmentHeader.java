@@ -171,14 +171,14 @@ public final class SegmentHeader {
             MemoryLayout.sequenceLayout(ATTACH_SLOTS, JAVA_LONG).withName("namespaces")).withName("SegmentHeader");
 
     static {
-        LayoutCheck.check(FIELDS, OFF_ATTACH_TABLE, "magic", OFF_MAGIC, "format", OFF_FORMAT, "headerSize", OFF_HEADER_SIZE,
+        Layouts.check(FIELDS, OFF_ATTACH_TABLE, "magic", OFF_MAGIC, "format", OFF_FORMAT, "headerSize", OFF_HEADER_SIZE,
                 "kind", OFF_KIND, "backend", OFF_BACKEND, "layoutHash", OFF_LAYOUT_HASH, "size", OFF_SIZE,
                 "resizeGeneration", OFF_RESIZE_GENERATION, "creatorPid", OFF_CREATOR_PID,
                 "creatorStart", OFF_CREATOR_START, "createdAt", OFF_CREATED_AT, "flags", OFF_FLAGS, "mode", OFF_MODE,
                 "dataOffset", OFF_DATA_OFFSET, "carveTop", OFF_CARVE_TOP, "growLockOwner", OFF_GROW_LOCK_OWNER,
                 "growLockPid", OFF_GROW_LOCK_PID, "name", OFF_NAME, "attachCapacity", OFF_ATTACH_CAPACITY,
                 "directoryCapacity", OFF_DIRECTORY_CAPACITY);
-        LayoutCheck.check(LAYOUT, HEADER_SIZE, "attach", OFF_ATTACH_TABLE, "directory", OFF_DIRECTORY,
+        Layouts.check(LAYOUT, HEADER_SIZE, "attach", OFF_ATTACH_TABLE, "directory", OFF_DIRECTORY,
                 "creators", OFF_DIRECTORY_CREATORS, "namespaces", OFF_ATTACH_NAMESPACES);
         if (LAYOUT.select(MemoryLayout.PathElement.groupElement("directory")).byteSize()
                 != (long) DIRECTORY_ENTRIES * DirectoryRecord.BYTES

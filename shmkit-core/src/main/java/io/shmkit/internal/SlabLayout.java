@@ -1,7 +1,6 @@
 package io.shmkit.internal;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
@@ -90,24 +89,24 @@ public final class SlabLayout {
             ValueLayout.JAVA_LONG.withName("cacheEntries"),
             ValueLayout.JAVA_LONG.withName("cacheSecret"));
 
-    public static final long OFF_MAGIC = offset("magic");
-    public static final long OFF_PAGE_SIZE = offset("pageSize");
-    public static final long OFF_PAGE_COUNT = offset("pageCount");
-    public static final long OFF_FLAGS = offset("flags");
-    public static final long OFF_DESC_AT = offset("descAt");
-    public static final long OFF_PAGES_AT = offset("pagesAt");
-    public static final long OFF_CLASS_COUNT = offset("classCount");
-    public static final long OFF_DESC_SIZE = offset("descSize");
-    public static final long OFF_LOCK = offset("lock");
-    public static final long OFF_FREE_HEAD = offset("freeHead");
-    public static final long OFF_FORMAT = offset("format");
-    public static final long OFF_FREE_PAGES = offset("freePages");
-    public static final long OFF_LARGE_REQUESTS = offset("largeRequests");
-    public static final long OFF_LARGE_FAILURES = offset("largeFailures");
-    public static final long OFF_LARGE_PAGES = offset("largePages");
-    public static final long OFF_LARGE_ALLOCS = offset("largeAllocs");
-    public static final long OFF_CACHE_ENTRIES = offset("cacheEntries");
-    public static final long OFF_CACHE_SECRET = offset("cacheSecret");
+    public static final long OFF_MAGIC = Layouts.offset(HEADER, "magic");
+    public static final long OFF_PAGE_SIZE = Layouts.offset(HEADER, "pageSize");
+    public static final long OFF_PAGE_COUNT = Layouts.offset(HEADER, "pageCount");
+    public static final long OFF_FLAGS = Layouts.offset(HEADER, "flags");
+    public static final long OFF_DESC_AT = Layouts.offset(HEADER, "descAt");
+    public static final long OFF_PAGES_AT = Layouts.offset(HEADER, "pagesAt");
+    public static final long OFF_CLASS_COUNT = Layouts.offset(HEADER, "classCount");
+    public static final long OFF_DESC_SIZE = Layouts.offset(HEADER, "descSize");
+    public static final long OFF_LOCK = Layouts.offset(HEADER, "lock");
+    public static final long OFF_FREE_HEAD = Layouts.offset(HEADER, "freeHead");
+    public static final long OFF_FORMAT = Layouts.offset(HEADER, "format");
+    public static final long OFF_FREE_PAGES = Layouts.offset(HEADER, "freePages");
+    public static final long OFF_LARGE_REQUESTS = Layouts.offset(HEADER, "largeRequests");
+    public static final long OFF_LARGE_FAILURES = Layouts.offset(HEADER, "largeFailures");
+    public static final long OFF_LARGE_PAGES = Layouts.offset(HEADER, "largePages");
+    public static final long OFF_LARGE_ALLOCS = Layouts.offset(HEADER, "largeAllocs");
+    public static final long OFF_CACHE_ENTRIES = Layouts.offset(HEADER, "cacheEntries");
+    public static final long OFF_CACHE_SECRET = Layouts.offset(HEADER, "cacheSecret");
     /** Bytes of the header; the size classes start here. */
     public static final long HEADER_BYTES = 256;
     public static final long OFF_CLASSES = HEADER_BYTES;
@@ -122,11 +121,11 @@ public final class SlabLayout {
                 ValueLayout.JAVA_LONG.withName("requests"),
                 ValueLayout.JAVA_LONG.withName("failures"),
                 MemoryLayout.paddingLayout(8));
-        public static final long OFF_PARTIAL = LAYOUT.byteOffset(PathElement.groupElement("partial"));
-        public static final long OFF_TOTAL = LAYOUT.byteOffset(PathElement.groupElement("total"));
-        public static final long OFF_USED = LAYOUT.byteOffset(PathElement.groupElement("used"));
-        public static final long OFF_REQUESTS = LAYOUT.byteOffset(PathElement.groupElement("requests"));
-        public static final long OFF_FAILURES = LAYOUT.byteOffset(PathElement.groupElement("failures"));
+        public static final long OFF_PARTIAL = Layouts.offset(LAYOUT, "partial");
+        public static final long OFF_TOTAL = Layouts.offset(LAYOUT, "total");
+        public static final long OFF_USED = Layouts.offset(LAYOUT, "used");
+        public static final long OFF_REQUESTS = Layouts.offset(LAYOUT, "requests");
+        public static final long OFF_FAILURES = Layouts.offset(LAYOUT, "failures");
         public static final long BYTES = 48;
 
         private SizeClass() {
@@ -143,12 +142,12 @@ public final class SlabLayout {
                 ValueLayout.JAVA_INT.withName("used"),
                 ValueLayout.JAVA_INT.withName("runHead"),
                 MemoryLayout.paddingLayout(8));
-        public static final long OFF_KIND = LAYOUT.byteOffset(PathElement.groupElement("kind"));
-        public static final long OFF_INFO = LAYOUT.byteOffset(PathElement.groupElement("info"));
-        public static final long OFF_NEXT = LAYOUT.byteOffset(PathElement.groupElement("next"));
-        public static final long OFF_PREV = LAYOUT.byteOffset(PathElement.groupElement("prev"));
-        public static final long OFF_USED = LAYOUT.byteOffset(PathElement.groupElement("used"));
-        public static final long OFF_RUN_HEAD = LAYOUT.byteOffset(PathElement.groupElement("runHead"));
+        public static final long OFF_KIND = Layouts.offset(LAYOUT, "kind");
+        public static final long OFF_INFO = Layouts.offset(LAYOUT, "info");
+        public static final long OFF_NEXT = Layouts.offset(LAYOUT, "next");
+        public static final long OFF_PREV = Layouts.offset(LAYOUT, "prev");
+        public static final long OFF_USED = Layouts.offset(LAYOUT, "used");
+        public static final long OFF_RUN_HEAD = Layouts.offset(LAYOUT, "runHead");
         /** The bitmap follows the fixed fields. */
         public static final long OFF_BITMAP = 32;
 
@@ -204,10 +203,6 @@ public final class SlabLayout {
     }
 
     private SlabLayout() {
-    }
-
-    private static long offset(String field) {
-        return HEADER.byteOffset(PathElement.groupElement(field));
     }
 
     /** Size classes for a page size: 8 .. pageSize / 2. */
