@@ -61,7 +61,7 @@ final class Structures {
         long deadline = System.nanoTime() + (segment.isSnapshot() ? 0 : MAGIC_WAIT_NANOS);
         while (true) {
             MemorySegment m = segment.memory();
-            if (e.offset() + 8 > m.byteSize() || (long) LONG.getAcquire(m, e.offset()) != 0) {
+            if (e.offset() < 0 || e.offset() > m.byteSize() - 8 || (long) LONG.getAcquire(m, e.offset()) != 0) {
                 return; // published (the structure's own open checks the exact magic), or out of range (its open says so)
             }
             Optional<DirectoryEntry> now = segment.lookup(e.name());
