@@ -22,7 +22,7 @@ final class Damage {
     static void apply(DamagedImageFuzzer.Ops o, MemorySegment m, long from, long span, long size, long selfOwner) {
         int count = 1 + o.u8() % 8;
         long words = Math.max(1, span / 8);
-        for (int i = 0; i < count && span > 0; i++) {
+        for (int i = 0; i < count && span > 0 && (i == 0 || o.more()); i++) {
             int op = o.u8() % 7;
             long word = from + 8 * (o.intIn(0, (int) Math.min(Integer.MAX_VALUE, words - 1)));
             if (word + 8 > from + span || word + 8 > m.byteSize()) {

@@ -69,7 +69,7 @@ final class DamageFixture implements AutoCloseable {
     DamageFixture(String tag) {
         String prefix = "shmkit-fuzz-" + tag + "-" + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(System.nanoTime() & 0xFFFFFFL);
-        seg = Segment.create(SegmentName.posix(prefix), 1 << 20);
+        seg = Segment.create(SegmentName.posix(prefix), 256 * 1024);
         poolConfig = new PoolConfig("fuzz", SegmentName.posix(prefix + "-pbase"), 64 * 1024,
                 List.of(SegmentName.posix(prefix + "-pb0")), 16 * 1024);
         long[][] handles = new long[1][];
@@ -110,10 +110,10 @@ final class DamageFixture implements AutoCloseable {
         work("fixed-locked", FixedPool.create(seg, "fixed-locked", 48, 128, 8, SyncMode.LOCKED), 60);
         work("fixed-cached", FixedPool.create(seg, "fixed-cached", 48, 128, 8, SyncMode.THREAD_CACHED), 60);
         work("fixed-single", FixedPool.create(seg, "fixed-single", 48, 128, 8, SyncMode.SINGLE_THREADED), 60);
-        work("slab-locked", SlabAllocator.create(seg, "slab-locked", 24, 2048, SyncMode.LOCKED), 60);
-        work("slab-cached", SlabAllocator.create(seg, "slab-cached", 24, 2048, SyncMode.THREAD_CACHED), 60);
-        work("slab-single", SlabAllocator.create(seg, "slab-single", 24, 2048, SyncMode.SINGLE_THREADED), 60);
-        SlabAllocator regionSlab = SlabAllocator.create(seg, "region-slab", 24, 2048, SyncMode.LOCKED);
+        work("slab-locked", SlabAllocator.create(seg, "slab-locked", 8, 2048, SyncMode.LOCKED), 60);
+        work("slab-cached", SlabAllocator.create(seg, "slab-cached", 8, 2048, SyncMode.THREAD_CACHED), 60);
+        work("slab-single", SlabAllocator.create(seg, "slab-single", 8, 2048, SyncMode.SINGLE_THREADED), 60);
+        SlabAllocator regionSlab = SlabAllocator.create(seg, "region-slab", 8, 2048, SyncMode.LOCKED);
         RegionRegistry registry = RegionRegistry.create(seg, "registry", regionSlab, 8, 16);
         Region open = Region.create(registry, 512);
         for (int i = 0; i < 10; i++) {

@@ -73,6 +73,7 @@ class DamagedImageFuzzer {
     private static final AtomicLongArray CASES = new AtomicLongArray(TARGETS);
     private static final AtomicLongArray REFUSED = new AtomicLongArray(TARGETS);
     private static final java.util.concurrent.atomic.AtomicLong SKIPPED = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong LIVE_OWNER_WAITS = new java.util.concurrent.atomic.AtomicLong();
 
     private static synchronized void setUp() throws Exception {
         if (fixture != null) {
@@ -101,7 +102,8 @@ class DamagedImageFuzzer {
             total += CASES.get(i);
         }
         System.out.println(b.append(" total=").append(total).append(" (opens skipped: unpublished magic, a 2 s wait by design: ")
-                .append(SKIPPED.get()).append(')'));
+                .append(SKIPPED.get()).append("; waits for a lock word naming this live process, by design: ")
+                .append(LIVE_OWNER_WAITS.get()).append(')'));
         worker.shutdownNow();
         Segment.unlink(headerCopy);
         fixture.close();
@@ -112,7 +114,7 @@ class DamagedImageFuzzer {
         return t < HEADER ? DamageFixture.STRUCTURES.get(t) : t == HEADER ? "header" : t == DIRECTORY ? "directory" : "pools";
     }
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxExecutions = 10_000, maxDuration = "3m")
     void damagedImage(FuzzedDataProvider in) throws Exception {
         setUp();
         int target = in.consumeInt(0, TARGETS - 1);
@@ -122,6 +124,24 @@ class DamagedImageFuzzer {
         try {
             refused = f.get(CASE_SECONDS, TimeUnit.SECONDS);
         } catch (TimeoutException hang) {
+            Thread t0 = findCaseThread();
+            if (t0 != null && waitsForLiveOwner(t0, target)) {
+                // a lock word the damage made name this live process (e.g. a registry entry's
+                // owner word copied over it): waiting is the design (a live owner is never
+                // robbed). Restoring the image frees the word; the case's outcome is void.
+                fixture.restore();
+                fixture.restorePools();
+                try {
+                    f.get(CASE_SECONDS, TimeUnit.SECONDS);
+                } catch (ExecutionException | TimeoutException ignored) {
+                    // void
+                }
+                if (!f.isDone()) {
+                    throw new AssertionError("case on " + targetName(target) + " still waits after its image was restored");
+                }
+                LIVE_OWNER_WAITS.incrementAndGet();
+                return;
+            }
             AssertionError e = new AssertionError("case on " + targetName(target) + " did not end within "
                     + CASE_SECONDS + " s (hang); the case thread was at:");
             Thread t = findCaseThread();
@@ -142,6 +162,29 @@ class DamagedImageFuzzer {
         if (refused) {
             REFUSED.incrementAndGet(target);
         }
+    }
+
+    /**
+     * Whether the case thread waits in a robust mutex while the damaged image holds a word that
+     * names this process's registration (an owner that is alive), put there by the damage.
+     */
+    private static boolean waitsForLiveOwner(Thread t, int target) {
+        boolean inLock = Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().equals("io.shmkit.sync.ShmMutex")
+                && f.getMethodName().startsWith("lock"));
+        if (!inLock) {
+            return false;
+        }
+        int me = (int) (selfOwnerWord >>> 32);
+        MemorySegment m = target == POOLS ? fixture.poolBaseMemory() : fixture.seg.memory();
+        byte[] pristine = target == POOLS ? fixture.poolBaseImage : fixture.image;
+        MemorySegment p = MemorySegment.ofArray(pristine);
+        for (long off = 0; off + 8 <= m.byteSize(); off += 8) {
+            long w = m.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+            if ((int) (w >>> 32) == me && w != p.get(ValueLayout.JAVA_LONG_UNALIGNED, off)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Thread findCaseThread() {
