@@ -59,8 +59,8 @@ final class Damage {
                 case 5 -> { // a lock word naming the calling thread, a dead owner or a foreign one
                     long forged = switch (o.u8() % 4) {
                         case 0 -> selfOwner;
-                        case 1 -> selfOwner + (1L << (33 + o.u8() % 30)); // another slot or generation
-                        case 2 -> ((long) (0x4000_0000 | o.u8()) << 32) | 4; // a slot outside the table
+                        case 1 -> selfOwner ^ (1L << (32 + o.u8() % 31)); // another generation or slot: dead
+                        case 2 -> ((long) (0x8000_0000 | (64 + o.u8() % 64) << 24 | 1) << 32) | 4; // a slot outside the table
                         default -> selfOwner | 3; // waiters, inconsistent
                     };
                     m.set(ValueLayout.JAVA_LONG_UNALIGNED, word, forged);

@@ -5,7 +5,7 @@ import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
-import org.openjdk.jcstress.infra.results.JJJJ_Result;
+import org.openjdk.jcstress.infra.results.JJ_Result;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,12 +15,13 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * ShmRwLock: a write section's plain writes are seen whole by every later read section, two
- * readers may share the lock, and no read section sees half of a write section.
+ * ShmRwLock: a write section's plain writes are seen whole by every later read section, and
+ * no read section sees half of a write section. (Two actors: jcstress skips tests with more
+ * actors than CPUs, and the reference machine has two.)
  */
 @JCStressTest
-@Outcome(id = {"0, 0, 0, 0", "1, 1, 1, 1", "0, 0, 1, 1", "1, 1, 0, 0"}, expect = ACCEPTABLE,
-        desc = "each reader saw the pair before or after the write section")
+@Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the read section ran first")
+@Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "the write section ran first: both writes seen")
 @Outcome(expect = FORBIDDEN, desc = "a reader saw half of the write section")
 @State
 public class RwLockTest {
@@ -38,18 +39,10 @@ public class RwLockTest {
     }
 
     @Actor
-    public void reader1(JJJJ_Result r) {
+    public void reader(JJ_Result r) {
         lock.readLock();
         r.r1 = m.get(ValueLayout.JAVA_LONG, data + 8);
         r.r2 = m.get(ValueLayout.JAVA_LONG, data);
-        lock.readUnlock();
-    }
-
-    @Actor
-    public void reader2(JJJJ_Result r) {
-        lock.readLock();
-        r.r3 = m.get(ValueLayout.JAVA_LONG, data + 8);
-        r.r4 = m.get(ValueLayout.JAVA_LONG, data);
         lock.readUnlock();
     }
 }
