@@ -107,7 +107,7 @@ class CliFuzzer {
         }
     }
 
-    @FuzzTest(maxExecutions = 3_000, maxDuration = "2m")
+    @FuzzTest(maxExecutions = 3_000, maxDuration = "30s")
     void cli(FuzzedDataProvider in) throws Exception {
         setUp();
         // damage: a few byte runs anywhere in the segment (header, directory, structures)
