@@ -186,18 +186,21 @@ class CliFuzzer {
         if (!EXITS.contains(rc)) {
             return "exit " + rc + ", stderr: " + err;
         }
+        boolean verbose = List.of(argv).contains("-v") || List.of(argv).contains("--verbose");
         if (rc == 1 || rc == 2) {
             FAILED_RUNS.incrementAndGet();
+        }
+        if ((rc == 1 || rc == 2) && !verbose) { // --verbose adds the stack trace, as documented
             List<String> lines = err.toString().lines().toList();
             if (lines.size() != 1 || lines.getFirst().isBlank()) {
                 return "exit " + rc + " with " + lines.size() + " lines on stderr: " + err;
             }
         }
         if (rc == 1) {
-            List<String> verbose = new ArrayList<>(List.of(argv));
-            verbose.addFirst("--verbose");
+            List<String> withTrace = new ArrayList<>(List.of(argv));
+            withTrace.addFirst("--verbose");
             StringWriter err2 = new StringWriter();
-            Main.run(verbose.toArray(String[]::new), new PrintWriter(new StringWriter()), new PrintWriter(err2));
+            Main.run(withTrace.toArray(String[]::new), new PrintWriter(new StringWriter()), new PrintWriter(err2));
             String type = err2.toString().lines().skip(1).findFirst().orElse("");
             type = type.contains(":") ? type.substring(0, type.indexOf(':')) : type.strip();
             if (!type.isEmpty() && !documented(type)) {
