@@ -56,7 +56,14 @@ interface AllocLock {
 
         @Override
         public boolean lock() {
-            return mutex.lock() == LockResult.OWNER_DIED;
+            try {
+                return mutex.lock() == LockResult.OWNER_DIED;
+            } catch (IllegalStateException e) {
+                // "not reentrant": no allocator holds its lock between calls, so a word naming
+                // the calling thread was written by somebody else
+                throw new SegmentCorruptedException("lock word at offset=" + mutex.offset()
+                        + " names the calling thread, which does not hold it (overwritten): " + e.getMessage(), e);
+            }
         }
 
         // An allocator calls these only while it holds the lock: if the mutex says otherwise,

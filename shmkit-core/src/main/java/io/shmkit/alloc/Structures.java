@@ -63,8 +63,11 @@ final class Structures {
         long deadline = System.nanoTime() + (segment.isSnapshot() ? 0 : MAGIC_WAIT_NANOS);
         while (true) {
             MemorySegment m = segment.memory();
-            if (e.offset() + 8 > m.byteSize() || Mem.getLongAcquire(m, e.offset()) != 0) {
-                return; // published (the structure's own open checks the exact magic), or out of range (its open says so)
+            if (e.offset() < 0 || e.offset() > m.byteSize() - 8 || (e.offset() & 7) != 0
+                    || Mem.getLongAcquire(m, e.offset()) != 0) {
+                // published (the structure's own open checks the exact magic), or out of range or misaligned
+                // (a damaged entry: its open's range check says so)
+                return;
             }
             Optional<DirectoryEntry> now = segment.lookup(e.name());
             if (now.isEmpty() || now.get().offset() != e.offset()) {

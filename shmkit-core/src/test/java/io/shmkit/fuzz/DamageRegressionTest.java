@@ -1,0 +1,94 @@
+package io.shmkit.fuzz;
+
+import io.shmkit.SegmentCorruptedException;
+import io.shmkit.ShmException;
+import io.shmkit.alloc.FixedPool;
+import io.shmkit.alloc.RingAllocator;
+import io.shmkit.alloc.SyncMode;
+import io.shmkit.internal.SegmentHeader;
+import io.shmkit.segment.DirectoryEntry;
+import io.shmkit.segment.Segment;
+import io.shmkit.segment.SegmentName;
+import io.shmkit.sync.ShmMutex;
+import io.shmkit.testing.TestNames;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** Escapes the damage fuzzer ({@link DamagedImageFuzzer}) found, one test each. */
+class DamageRegressionTest {
+
+    /** "SHMMUTX2": a robust mutex's magic, 24 bytes after its owner word. */
+    private static final long MUTEX_MAGIC = 0x3258_5455_4D4D_4853L;
+
+    private final Segment seg = Segment.create(SegmentName.posix(TestNames.unique("dmgreg")), 1 << 20);
+
+    @AfterEach
+    void unlink() {
+        seg.closeAndUnlink();
+    }
+
+    /** The owner word of the calling thread, read while it holds a scratch mutex. */
+    private long ownerWordOfCallingThread() {
+        long at = seg.reserve("scratch", 0x7F01, 64, 64).offset();
+        ShmMutex m = ShmMutex.create(seg.memory(), at);
+        m.lock();
+        long word = seg.memory().get(ValueLayout.JAVA_LONG, at);
+        m.unlock();
+        return word;
+    }
+
+    /** The first robust mutex in a structure's first 512 bytes (found by its magic, not by a layout). */
+    private long lockWordOf(String name) {
+        DirectoryEntry e = seg.lookup(name).orElseThrow();
+        MemorySegment m = seg.memory();
+        for (long off = e.offset(); off < e.offset() + 512; off += 8) {
+            if (m.get(ValueLayout.JAVA_LONG, off + 24) == MUTEX_MAGIC) {
+                return off;
+            }
+        }
+        throw new AssertionError("no mutex in " + name);
+    }
+
+    /**
+     * Found by the fuzzer: an allocator's lock word overwritten to name the calling thread made
+     * every call throw the mutex's IllegalStateException ("not reentrant"), which allocators do
+     * not document. No allocator holds its lock between calls: it is corruption.
+     */
+    @Test
+    void aLockWordNamingTheCallingThreadIsReportedAsCorruption() {
+        long self = ownerWordOfCallingThread();
+        FixedPool pool = FixedPool.create(seg, "p", 48, 64, 8, SyncMode.LOCKED);
+        long kept = pool.allocate(16);
+        seg.memory().set(ValueLayout.JAVA_LONG, lockWordOf("p"), self);
+        assertThatThrownBy(() -> pool.allocate(16)).isInstanceOf(SegmentCorruptedException.class)
+                .hasMessageContaining("names the calling thread");
+        assertThatThrownBy(() -> FixedPool.open(seg, "p").free(kept)).isInstanceOf(SegmentCorruptedException.class);
+    }
+
+    /**
+     * Found by the fuzzer: a directory entry whose offset was overwritten with a negative
+     * number reached the JDK's bounds check (IndexOutOfBoundsException) while open waited for
+     * the structure's magic; one not a multiple of 8 reached the JDK's alignment check
+     * (IllegalArgumentException from a VarHandle). Now open refuses both with its range check.
+     */
+    @Test
+    void aDirectoryEntryWithANegativeOffsetIsRefusedCleanly() {
+        RingAllocator.create(seg, "r", 8192);
+        int index = seg.directory().stream().map(DirectoryEntry::name).toList().indexOf("r");
+        long entry = SegmentHeader.OFF_DIRECTORY + (long) index * SegmentHeader.DIRECTORY_ENTRY_BYTES;
+        for (long bad : new long[]{Long.MIN_VALUE, -64, Long.MAX_VALUE - 4, 9, 4100}) {
+            seg.memory().set(ValueLayout.JAVA_LONG, entry + SegmentHeader.DIR_OFFSET, bad);
+            Throwable t = catchThrowable(() -> RingAllocator.open(seg, "r"));
+            assertThat(t).as("offset " + bad).isNotNull();
+            assertThat(t instanceof ShmException || t instanceof IllegalArgumentException).as(t.toString()).isTrue();
+            assertThat(t.getStackTrace()[0].getClassName()).startsWith("io.shmkit.");
+        }
+    }
+}
