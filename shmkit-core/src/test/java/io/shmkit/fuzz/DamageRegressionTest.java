@@ -82,9 +82,9 @@ class DamageRegressionTest {
     void aDirectoryEntryWithANegativeOffsetIsRefusedCleanly() {
         RingAllocator.create(seg, "r", 8192);
         int index = seg.directory().stream().map(DirectoryEntry::name).toList().indexOf("r");
-        long entry = SegmentHeader.OFF_DIRECTORY + (long) index * SegmentHeader.DIRECTORY_ENTRY_BYTES;
+        long entry = SegmentHeader.OFF_DIRECTORY + (long) index * SegmentHeader.DirectoryRecord.BYTES;
         for (long bad : new long[]{Long.MIN_VALUE, -64, Long.MAX_VALUE - 4, 9, 4100}) {
-            seg.memory().set(ValueLayout.JAVA_LONG, entry + SegmentHeader.DIR_OFFSET, bad);
+            seg.memory().set(ValueLayout.JAVA_LONG, entry + SegmentHeader.DirectoryRecord.OFF_OFFSET, bad);
             Throwable t = catchThrowable(() -> RingAllocator.open(seg, "r"));
             assertThat(t).as("offset " + bad).isNotNull();
             assertThat(t instanceof ShmException || t instanceof IllegalArgumentException).as(t.toString()).isTrue();

@@ -228,7 +228,7 @@ class DamagedImageFuzzer {
         }
         if (target == DIRECTORY) {
             long dir = SegmentHeader.OFF_DIRECTORY;
-            Damage.apply(o, m, dir, (long) SegmentHeader.DIRECTORY_ENTRIES * SegmentHeader.DIRECTORY_ENTRY_BYTES,
+            Damage.apply(o, m, dir, (long) SegmentHeader.DIRECTORY_ENTRIES * SegmentHeader.DirectoryRecord.BYTES,
                     m.byteSize(), selfOwnerWord);
             boolean refused = false;
             for (String name : DamageFixture.STRUCTURES) {
@@ -377,8 +377,8 @@ class DamagedImageFuzzer {
                 return switch (name) {
                     case "bump" -> BumpAllocator.open(m, e.offset(), length);
                     case "ring" -> RingAllocator.open(m, e.offset(), length);
-                    case "fixed-locked", "fixed-cached", "fixed-single" -> FixedPool.open(m, e.offset(), length, name);
-                    case "slab-locked", "slab-cached", "slab-single", "region-slab" -> SlabAllocator.open(m, e.offset(), length, name);
+                    case "fixed-locked", "fixed-cached", "fixed-single" -> FixedPool.open(m, e.offset(), length);
+                    case "slab-locked", "slab-cached", "slab-single", "region-slab" -> SlabAllocator.open(m, e.offset(), length);
                     default -> new Verifying(name, () -> SharedTable.open(m, e.offset(), length, name).verify());
                 };
             }

@@ -39,7 +39,7 @@ public class ThreadCacheCommitTest {
     public ThreadCacheCommitTest() {
         long length = FixedPool.bytesNeeded(16, 64, 8, SyncMode.THREAD_CACHED);
         m = Arena.ofAuto().allocate(length, 64);
-        pool = FixedPool.create(m, 0, length, "p", 16, 64, 8, SyncMode.THREAD_CACHED);
+        pool = FixedPool.create(m, 0, length, 16, 64, 8, SyncMode.THREAD_CACHED);
     }
 
     @Actor

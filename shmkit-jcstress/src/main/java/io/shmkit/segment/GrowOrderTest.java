@@ -1,5 +1,6 @@
 package io.shmkit.segment;
 
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.SegmentHeader;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -32,20 +33,20 @@ public class GrowOrderTest {
     private final MemorySegment m = Arena.ofAuto().allocate(SegmentHeader.HEADER_SIZE, 4096);
 
     public GrowOrderTest() {
-        SegmentHeader.LONG.set(m, OFF_SIZE, 4096L);
+        Mem.setLong(m, OFF_SIZE, 4096L);
     }
 
     @Actor
     public void grower() {
         // as in Segment.grow, under the header lock
-        SegmentHeader.LONG.setRelease(m, OFF_SIZE, 8192L);
-        SegmentHeader.LONG.getAndAddRelease(m, OFF_RESIZE_GENERATION, 1L);
+        Mem.setLongRelease(m, OFF_SIZE, 8192L);
+        Mem.getAndAddLongRelease(m, OFF_RESIZE_GENERATION, 1L);
     }
 
     @Actor
     public void refresher(JJ_Result r) {
         // as in Segment.refresh
-        r.r1 = (long) SegmentHeader.LONG.getAcquire(m, OFF_RESIZE_GENERATION);
-        r.r2 = (long) SegmentHeader.LONG.getAcquire(m, OFF_SIZE);
+        r.r1 = Mem.getLongAcquire(m, OFF_RESIZE_GENERATION);
+        r.r2 = Mem.getLongAcquire(m, OFF_SIZE);
     }
 }

@@ -1,5 +1,6 @@
 package io.shmkit.segment;
 
+import io.shmkit.internal.Mem;
 import io.shmkit.internal.SegmentHeader;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -38,8 +39,8 @@ public class HeaderPublicationTest {
     public void opener(JJ_Result r) {
         if (HeaderCodec.awaitMagic(m, Long.MIN_VALUE)) {
             r.r1 = 1;
-            long size = (long) SegmentHeader.LONG.get(m, SegmentHeader.OFF_SIZE);
-            long carve = (long) SegmentHeader.LONG.get(m, SegmentHeader.OFF_CARVE_TOP);
+            long size = Mem.getLong(m, SegmentHeader.OFF_SIZE);
+            long carve = Mem.getLong(m, SegmentHeader.OFF_CARVE_TOP);
             r.r2 = carve == SegmentHeader.HEADER_SIZE ? size : -2;
         } else {
             r.r1 = 0;
