@@ -81,7 +81,7 @@ public final class Pool {
 
     /** Objects currently allocated. */
     public long used() {
-        return pools.typeLong(this, PoolBaseLayout.T_USED);
+        return pools.typeLong(this, PoolBaseLayout.TypeEntry.OFF_USED);
     }
 
     /** The registered capacity. */
@@ -216,7 +216,7 @@ public final class Pool {
      * free from the visitor.
      */
     public void forEach(ObjectVisitor visitor) {
-        long hwm = pools.typeLong(this, PoolBaseLayout.T_HWM);
+        long hwm = pools.typeLong(this, PoolBaseLayout.TypeEntry.OFF_HWM);
         for (long s = 0; s < hwm; s++) {
             MemorySegment m = chunkMem[(int) (s >>> shift)];
             long at = slotOffset(s);

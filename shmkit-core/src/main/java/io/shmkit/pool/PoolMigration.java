@@ -36,7 +36,7 @@ final class PoolMigration {
         List<Migration> out = new ArrayList<>();
         Map<String, Integer> storedByName = new HashMap<>();
         for (Map.Entry<Integer, Integer> en : entries.entrySet()) {
-            storedByName.put(SegmentHeader.readString(m, b + typeEntry(en.getValue()) + T_NAME, NAME_BYTES), en.getKey());
+            storedByName.put(SegmentHeader.readString(m, b + typeEntry(en.getValue()) + TypeEntry.OFF_NAME, NAME_BYTES), en.getKey());
         }
         Set<Integer> registered = new HashSet<>();
         for (TypeDef t : s.types) {
@@ -53,13 +53,13 @@ final class PoolMigration {
                 continue;
             }
             long e = b + typeEntry(entry);
-            String name = SegmentHeader.readString(m, e + T_NAME, NAME_BYTES);
+            String name = SegmentHeader.readString(m, e + TypeEntry.OFF_NAME, NAME_BYTES);
             String label = TypeDef.label(t.id(), name);
             if (!name.equals(t.name())) {
                 diffs.add("type " + t.id() + " was \"" + name + "\", now \"" + t.name() + "\"");
                 continue;
             }
-            boolean keyed = Mem.getInt(m, e + T_KEYED) != 0;
+            boolean keyed = Mem.getInt(m, e + TypeEntry.OFF_KEYED) != 0;
             if (keyed != t.keyed()) {
                 diffs.add(label + ": was " + (keyed ? "keyed" : "not keyed") + ", now " + (t.keyed() ? "keyed" : "not keyed"));
                 continue;
@@ -82,17 +82,17 @@ final class PoolMigration {
                     diffs.add(label + ": field \"" + o.name() + "\" moved from position " + i + " (fields were reordered)");
                 }
             }
-            long oldSize = Mem.getLong(m, e + T_RECORD_SIZE);
+            long oldSize = Mem.getLong(m, e + TypeEntry.OFF_RECORD_SIZE);
             long newSize = t.layout().byteSize();
             if (diffs.size() == before && newSize < oldSize) {
                 diffs.add(label + ": record size was " + oldSize + " bytes, now " + newSize);
             }
-            long oldCap = Mem.getLong(m, e + T_CAPACITY);
+            long oldCap = Mem.getLong(m, e + TypeEntry.OFF_CAPACITY);
             if (t.capacity() < oldCap) {
                 diffs.add(label + ": capacity was " + oldCap + ", now " + t.capacity()
                         + " (a smaller capacity is refused: objects may live above it)");
             }
-            long oldAlign = Mem.getLong(m, e + T_RECORD_ALIGN);
+            long oldAlign = Mem.getLong(m, e + TypeEntry.OFF_RECORD_ALIGN);
             if (diffs.size() == before && t.layout().byteAlignment() > Math.max(8, oldAlign)
                     && t.layout().byteAlignment() > 8) {
                 diffs.add(label + ": record alignment was " + oldAlign + ", now " + t.layout().byteAlignment());
@@ -109,7 +109,7 @@ final class PoolMigration {
                 what.add("appended " + (added.isEmpty() ? (newSize - oldSize) + " bytes" : "fields " + String.join(", ", added)));
             }
             if (t.capacity() > oldCap) {
-                long spc = Mem.getLong(m, e + T_SLOTS_PER_CHUNK);
+                long spc = Mem.getLong(m, e + TypeEntry.OFF_SLOTS_PER_CHUNK);
                 if ((t.capacity() + spc - 1) / spc > MAX_CHUNKS) {
                     diffs.add(label + ": capacity " + t.capacity() + " needs more than " + MAX_CHUNKS + " chunks of " + spc);
                     continue;
@@ -122,8 +122,8 @@ final class PoolMigration {
         }
         for (Map.Entry<Integer, Integer> en : entries.entrySet()) {
             if (!registered.contains(en.getKey())) {
-                String name = SegmentHeader.readString(m, b + typeEntry(en.getValue()) + T_NAME, NAME_BYTES);
-                long used = Mem.getLong(m, b + typeEntry(en.getValue()) + T_USED);
+                String name = SegmentHeader.readString(m, b + typeEntry(en.getValue()) + TypeEntry.OFF_NAME, NAME_BYTES);
+                long used = Mem.getLong(m, b + typeEntry(en.getValue()) + TypeEntry.OFF_USED);
                 diffs.add(TypeDef.label(en.getKey(), name) + " (" + used + " objects) is not registered by this build");
             }
         }
@@ -153,16 +153,16 @@ final class PoolMigration {
         long ne = pools.b + typeEntry(free);
         if (mg.entry() < 0) {
             s.writeEntry(pools, ne, t, PoolStartup.stride(t), s.slotsPerChunk(t, PoolStartup.stride(t)));
-            Mem.setIntVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
+            Mem.setIntVolatile(m, pools.b + OFF_TYPE_DIRECTORY + 4L * t.id(), free + 1);
             s.report.add(mg.description());
             return;
         }
         long oe = pools.b + typeEntry(mg.entry());
         Pool old = PoolRecovery.storedPool(pools, t.id(), oe);
-        MemorySegment.copy(m, oe, m, ne, TYPE_BYTES);
+        MemorySegment.copy(m, oe, m, ne, TypeEntry.BYTES);
         long newStride = PoolStartup.stride(t);
         PoolStartup.writeShape(m, ne, t, newStride);
-        long hwm = Mem.getLong(m, oe + T_HWM);
+        long hwm = Mem.getLong(m, oe + TypeEntry.OFF_HWM);
         long moved = 0;
         if (newStride != old.stride) {
             long spc = 1L << old.shift;
@@ -184,11 +184,11 @@ final class PoolMigration {
                 moved++;
             }
         }
-        if (t.keyed() && t.capacity() > Mem.getLong(m, oe + T_INDEX_CAPACITY)) {
+        if (t.keyed() && t.capacity() > Mem.getLong(m, oe + TypeEntry.OFF_INDEX_CAPACITY)) {
             long cap = t.capacity();
             long[] at = s.carve(pools, PoolKeys.bytes(cap));
             KeyIndex raw = KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, false);
-            PoolKeys idx = new PoolKeys(raw, old, Mem.getLong(m, pools.b + EPOCH));
+            PoolKeys idx = new PoolKeys(raw, old, Mem.getLong(m, pools.b + OFF_EPOCH));
             for (long s = 0; s < hwm; s++) {
                 long meta = Mem.getLong(old.slotMemory(s), old.slotOffset(s) + Slot.OFF_META);
                 if ((meta & PoolBlockLayout.STATE_MASK) == PoolBlockLayout.STATE_ALLOCATED) {
@@ -196,12 +196,12 @@ final class PoolMigration {
                             Handles.of(t.id(), s, PoolBlockLayout.generation(meta)));
                 }
             }
-            Mem.setInt(m, ne + T_INDEX_BLOCK, (int) at[0]);
-            Mem.setLong(m, ne + T_INDEX_OFFSET, at[1]);
-            Mem.setLong(m, ne + T_INDEX_CAPACITY, cap);
+            Mem.setInt(m, ne + TypeEntry.OFF_INDEX_BLOCK, (int) at[0]);
+            Mem.setLong(m, ne + TypeEntry.OFF_INDEX_OFFSET, at[1]);
+            Mem.setLong(m, ne + TypeEntry.OFF_INDEX_CAPACITY, cap);
         }
         // volatile: the commit point of the migration; the old entry stays intact until here
-        Mem.setIntVolatile(m, pools.b + TYPE_DIRECTORY + 4L * t.id(), free + 1);
+        Mem.setIntVolatile(m, pools.b + OFF_TYPE_DIRECTORY + 4L * t.id(), free + 1);
         s.report.add(mg.description() + (moved > 0 ? " (new bytes zeroed in " + moved + " slots)" : ""));
     }
 }

@@ -66,7 +66,7 @@ public final class PoolReader implements AutoCloseable {
         try {
             DirectoryEntry de = base.lookup(STRUCTURE).filter(e -> e.kind() == KIND).orElseThrow(() ->
                     new NotAShmkitSegmentException("segment " + config.baseKey() + " holds no object pools (or is half-initialised)"));
-            if (Mem.getLongAcquire(base.memory(), de.offset() + MAGIC) != MAGIC_VALUE) {
+            if (Mem.getLongAcquire(base.memory(), de.offset() + OFF_MAGIC) != MAGIC) {
                 throw new NotAShmkitSegmentException("segment " + config.baseKey() + ": pools not initialised (creator died or still working)");
             }
             Segment[] bs = new Segment[config.blockKeys().size()];
@@ -86,28 +86,28 @@ public final class PoolReader implements AutoCloseable {
     public Info info() {
         List<TypeInfo> types = new ArrayList<>();
         for (int id = 0; id <= MAX_TYPE_ID; id++) {
-            int v = Mem.getIntAcquire(m, b + TYPE_DIRECTORY + 4L * id);
+            int v = Mem.getIntAcquire(m, b + OFF_TYPE_DIRECTORY + 4L * id);
             if (v <= 0 || v > MAX_TYPES) {
                 continue;
             }
             long e = b + typeEntry(v - 1);
-            types.add(new TypeInfo(id, SegmentHeader.readString(m, e + T_NAME, NAME_BYTES), Mem.getInt(m, e + T_KEYED) != 0,
-                    Mem.getLong(m, e + T_CAPACITY), Mem.getLongAcquire(m, e + T_USED), Mem.getLong(m, e + T_RECORD_SIZE),
-                    Mem.getLongAcquire(m, e + T_CHUNK_COUNT), PoolStartup.storedFields(m, e)));
+            types.add(new TypeInfo(id, SegmentHeader.readString(m, e + TypeEntry.OFF_NAME, NAME_BYTES), Mem.getInt(m, e + TypeEntry.OFF_KEYED) != 0,
+                    Mem.getLong(m, e + TypeEntry.OFF_CAPACITY), Mem.getLongAcquire(m, e + TypeEntry.OFF_USED), Mem.getLong(m, e + TypeEntry.OFF_RECORD_SIZE),
+                    Mem.getLongAcquire(m, e + TypeEntry.OFF_CHUNK_COUNT), PoolStartup.storedFields(m, e)));
         }
         List<BlockInfo> bl = new ArrayList<>();
-        int n = Math.min(MAX_BLOCKS, Mem.getInt(m, b + BLOCK_COUNT));
+        int n = Math.min(MAX_BLOCKS, Mem.getInt(m, b + OFF_BLOCK_COUNT));
         for (int i = 0; i < n; i++) {
             long be = b + blockEntry(i);
-            bl.add(new BlockInfo(i, SegmentHeader.readString(m, be + B_KEY, KEY_BYTES), Mem.getLongAcquire(m, be + B_USED),
-                    Mem.getLongAcquire(m, be + B_FREE)));
+            bl.add(new BlockInfo(i, SegmentHeader.readString(m, be + BlockEntry.OFF_KEY, KEY_BYTES), Mem.getLongAcquire(m, be + BlockEntry.OFF_USED),
+                    Mem.getLongAcquire(m, be + BlockEntry.OFF_FREE)));
         }
-        long last = Mem.getLong(m, b + LAST_RESUME);
-        return new Info(config.process(), config.baseKey(), Mem.getLong(m, b + BLOCK_SIZE),
-                Instant.ofEpochMilli(Mem.getLong(m, b + START_TIME)), Mem.getLong(m, b + RESUME_COUNT),
-                last == 0 ? null : Instant.ofEpochMilli(last), OwnerRecord.ownerPid(m, b + OWNER),
-                OwnerRecord.ownerLiveness(m, b + OWNER), Mem.getLong(m, b + UNDO + U_COMMITS),
-                Mem.getLong(m, b + UNDO + U_ROLLBACKS), types, bl);
+        long last = Mem.getLong(m, b + OFF_LAST_RESUME);
+        return new Info(config.process(), config.baseKey(), Mem.getLong(m, b + OFF_BLOCK_SIZE),
+                Instant.ofEpochMilli(Mem.getLong(m, b + OFF_START_TIME)), Mem.getLong(m, b + OFF_RESUME_COUNT),
+                last == 0 ? null : Instant.ofEpochMilli(last), OwnerRecord.ownerPid(m, b + OFF_OWNER),
+                OwnerRecord.ownerLiveness(m, b + OFF_OWNER), Mem.getLong(m, b + OFF_UNDO + UndoHeader.OFF_COMMITS),
+                Mem.getLong(m, b + OFF_UNDO + UndoHeader.OFF_ROLLBACKS), types, bl);
     }
 
     /**
@@ -118,18 +118,18 @@ public final class PoolReader implements AutoCloseable {
      */
     public boolean readObject(long handle, MemorySegment into) {
         int id = Handles.type(handle);
-        int v = Mem.getIntAcquire(m, b + TYPE_DIRECTORY + 4L * id);
+        int v = Mem.getIntAcquire(m, b + OFF_TYPE_DIRECTORY + 4L * id);
         if (v <= 0 || v > MAX_TYPES) {
             return false;
         }
         long e = b + typeEntry(v - 1);
-        int shift = Mem.getInt(m, e + T_CHUNK_SHIFT);
-        long stride = Mem.getLong(m, e + T_STRIDE);
-        long size = Mem.getLong(m, e + T_RECORD_SIZE);
-        long recordAt = Mem.getInt(m, e + T_KEYED) != 0 ? Slot.OFF_RECORD_KEYED : Slot.OFF_RECORD_PLAIN;
+        int shift = Mem.getInt(m, e + TypeEntry.OFF_CHUNK_SHIFT);
+        long stride = Mem.getLong(m, e + TypeEntry.OFF_STRIDE);
+        long size = Mem.getLong(m, e + TypeEntry.OFF_RECORD_SIZE);
+        long recordAt = Mem.getInt(m, e + TypeEntry.OFF_KEYED) != 0 ? Slot.OFF_RECORD_KEYED : Slot.OFF_RECORD_PLAIN;
         long slot = Handles.slot(handle);
         long c = slot >>> shift;
-        if (c >= Mem.getLongAcquire(m, e + T_CHUNK_COUNT) || into.byteSize() < size) {
+        if (c >= Mem.getLongAcquire(m, e + TypeEntry.OFF_CHUNK_COUNT) || into.byteSize() < size) {
             return false;
         }
         long w = Mem.getLong(m, chunk(e - b, (int) c) + b);

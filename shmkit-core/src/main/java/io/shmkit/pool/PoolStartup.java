@@ -168,16 +168,16 @@ final class PoolStartup {
             DirectoryEntry de = base.reserve(STRUCTURE, KIND, need, 64);
             MemorySegment m = base.memory();
             long b = de.offset();
-            Mem.setInt(m, b + VERSION, FORMAT_VERSION);
-            Mem.setInt(m, b + MAX_TYPES_AT, MAX_TYPES);
-            Mem.setLong(m, b + BLOCK_SIZE, config.blockSize());
-            Mem.setLong(m, b + START_TIME, System.currentTimeMillis());
+            Mem.setInt(m, b + OFF_FORMAT, FORMAT);
+            Mem.setInt(m, b + OFF_MAX_TYPES, MAX_TYPES);
+            Mem.setLong(m, b + OFF_BLOCK_SIZE, config.blockSize());
+            Mem.setLong(m, b + OFF_START_TIME, System.currentTimeMillis());
             long epoch = new SecureRandom().nextLong() | 1L;
-            Mem.setLong(m, b + EPOCH, epoch);
-            Mem.setInt(m, b + BLOCK_COUNT, config.blockKeys().size());
-            Mem.setInt(m, b + MAX_CHUNKS_AT, MAX_CHUNKS);
-            Mem.setLong(m, b + UNDO + U_CAPACITY, config.undoBytes());
-            OwnerRecord.claim(m, b + OWNER, config.process());
+            Mem.setLong(m, b + OFF_EPOCH, epoch);
+            Mem.setInt(m, b + OFF_BLOCK_COUNT, config.blockKeys().size());
+            Mem.setInt(m, b + OFF_MAX_CHUNKS, MAX_CHUNKS);
+            Mem.setLong(m, b + OFF_UNDO + UndoHeader.OFF_CAPACITY, config.undoBytes());
+            OwnerRecord.claim(m, b + OFF_OWNER, config.process());
             Segment[] blocks = new Segment[config.blockKeys().size()];
             for (int i = 0; i < blocks.length; i++) {
                 blocks[i] = createBlock(config.blockKeys().get(i), i, epoch);
@@ -189,11 +189,11 @@ final class PoolStartup {
             for (TypeDef t : types) {
                 long e = b + typeEntry(entry);
                 writeEntry(pools, e, t, stride(t), slotsPerChunk(t, stride(t)));
-                Mem.setIntRelease(m, b + TYPE_DIRECTORY + 4L * t.id(), entry + 1);
+                Mem.setIntRelease(m, b + OFF_TYPE_DIRECTORY + 4L * t.id(), entry + 1);
                 entry++;
             }
             // release: the base record is complete before the magic says so
-            Mem.setLongRelease(m, b + MAGIC, MAGIC_VALUE);
+            Mem.setLongRelease(m, b + OFF_MAGIC, MAGIC);
             pools.mode = StartMode.COLD_START;
             buildPools(pools);
             report.add(0, "cold start: created base segment " + config.baseKey() + " and " + blocks.length
@@ -226,47 +226,47 @@ final class PoolStartup {
 
     private void writeBlockEntry(MemorySegment m, long b, int i, SegmentName key) {
         long be = b + blockEntry(i);
-        Mem.setInt(m, be + B_INDEX, i);
-        Mem.setLong(m, be + B_USED, 0L);
-        Mem.setLong(m, be + B_FREE, config.usableBlockBytes());
-        SegmentHeader.writeString(m, be + B_KEY, KEY_BYTES, key.toString());
+        Mem.setInt(m, be + BlockEntry.OFF_INDEX, i);
+        Mem.setLong(m, be + BlockEntry.OFF_USED, 0L);
+        Mem.setLong(m, be + BlockEntry.OFF_FREE, config.usableBlockBytes());
+        SegmentHeader.writeString(m, be + BlockEntry.OFF_KEY, KEY_BYTES, key.toString());
     }
 
     /** Writes a fresh type entry (no objects yet); keyed types get their index carved from the blocks. */
     void writeEntry(Pools pools, long e, TypeDef t, long stride, long spc) {
         MemorySegment m = pools.base;
-        m.asSlice(e, TYPE_BYTES).fill((byte) 0);
-        Mem.setInt(m, e + T_ID, t.id());
-        SegmentHeader.writeString(m, e + T_NAME, NAME_BYTES, t.name());
-        Mem.setLong(m, e + T_HEAD, -1L);
-        Mem.setLong(m, e + T_SLOTS_PER_CHUNK, spc);
-        Mem.setInt(m, e + T_CHUNK_SHIFT, Long.numberOfTrailingZeros(spc));
-        Mem.setInt(m, e + T_KEYED, t.keyed() ? 1 : 0);
+        m.asSlice(e, TypeEntry.BYTES).fill((byte) 0);
+        Mem.setInt(m, e + TypeEntry.OFF_ID, t.id());
+        SegmentHeader.writeString(m, e + TypeEntry.OFF_NAME, NAME_BYTES, t.name());
+        Mem.setLong(m, e + TypeEntry.OFF_HEAD, -1L);
+        Mem.setLong(m, e + TypeEntry.OFF_SLOTS_PER_CHUNK, spc);
+        Mem.setInt(m, e + TypeEntry.OFF_CHUNK_SHIFT, Long.numberOfTrailingZeros(spc));
+        Mem.setInt(m, e + TypeEntry.OFF_KEYED, t.keyed() ? 1 : 0);
         writeShape(m, e, t, stride);
         if (t.keyed()) {
             long cap = t.capacity();
             long[] at = carve(pools, PoolKeys.bytes(cap));
-            Mem.setInt(m, e + T_INDEX_BLOCK, (int) at[0]);
-            Mem.setLong(m, e + T_INDEX_OFFSET, at[1]);
-            Mem.setLong(m, e + T_INDEX_CAPACITY, cap);
+            Mem.setInt(m, e + TypeEntry.OFF_INDEX_BLOCK, (int) at[0]);
+            Mem.setLong(m, e + TypeEntry.OFF_INDEX_OFFSET, at[1]);
+            Mem.setLong(m, e + TypeEntry.OFF_INDEX_CAPACITY, cap);
             KeyIndex.create(pools.blocks[(int) at[0]], at[1], PoolKeys.bytes(cap), (int) cap, true);
         }
     }
 
     static void writeShape(MemorySegment m, long e, TypeDef t, long stride) {
         List<PoolField> fields = t.fields();
-        Mem.setInt(m, e + T_FIELD_COUNT, fields.size());
-        Mem.setLong(m, e + T_RECORD_SIZE, t.layout().byteSize());
-        Mem.setLong(m, e + T_RECORD_ALIGN, t.layout().byteAlignment());
-        Mem.setLong(m, e + T_STRIDE, stride);
-        Mem.setLong(m, e + T_CAPACITY, t.capacity());
+        Mem.setInt(m, e + TypeEntry.OFF_FIELD_COUNT, fields.size());
+        Mem.setLong(m, e + TypeEntry.OFF_RECORD_SIZE, t.layout().byteSize());
+        Mem.setLong(m, e + TypeEntry.OFF_RECORD_ALIGN, t.layout().byteAlignment());
+        Mem.setLong(m, e + TypeEntry.OFF_STRIDE, stride);
+        Mem.setLong(m, e + TypeEntry.OFF_CAPACITY, t.capacity());
         for (int i = 0; i < fields.size(); i++) {
             long f = field(e, i);
             PoolField pf = fields.get(i);
-            SegmentHeader.writeString(m, f + F_NAME, NAME_BYTES, pf.name());
-            SegmentHeader.writeString(m, f + F_KIND, KIND_BYTES, pf.kind());
-            Mem.setLong(m, f + F_OFFSET, pf.offset());
-            Mem.setLong(m, f + F_SIZE, pf.size());
+            SegmentHeader.writeString(m, f + FieldEntry.OFF_NAME, NAME_BYTES, pf.name());
+            SegmentHeader.writeString(m, f + FieldEntry.OFF_KIND, KIND_BYTES, pf.kind());
+            Mem.setLong(m, f + FieldEntry.OFF_OFFSET, pf.offset());
+            Mem.setLong(m, f + FieldEntry.OFF_SIZE, pf.size());
         }
     }
 
@@ -275,11 +275,11 @@ final class PoolStartup {
         long need = (bytes + 63) & -64L;
         for (int i = 0; i < pools.blocks.length; i++) {
             long be = pools.b + blockEntry(i);
-            long free = pools.get0(be + B_FREE);
+            long free = pools.get0(be + BlockEntry.OFF_FREE);
             if (free >= need) {
-                long used = pools.get0(be + B_USED);
-                pools.set0(be + B_USED, used + need);
-                pools.set0(be + B_FREE, free - need);
+                long used = pools.get0(be + BlockEntry.OFF_USED);
+                pools.set0(be + BlockEntry.OFF_USED, used + need);
+                pools.set0(be + BlockEntry.OFF_FREE, free - need);
                 return new long[]{i, Pools.blockDataStart() + used};
             }
         }
@@ -302,21 +302,21 @@ final class PoolStartup {
                 ok = true; // handled: incompatible() below decides
                 return incompatible(reason, null);
             }
-            int version = Mem.getInt(m, b + VERSION);
-            if (version > FORMAT_VERSION) {
+            int version = Mem.getInt(m, b + OFF_FORMAT);
+            if (version > FORMAT) {
                 base.close();
                 ok = true;
                 return incompatible("base segment " + config.baseKey() + " has pool format version " + version
-                        + ", newer than this shmkit reads (" + FORMAT_VERSION + "); upgrade shmkit to resume it", new UnsupportedFormatException(""));
+                        + ", newer than this shmkit reads (" + FORMAT + "); upgrade shmkit to resume it", new UnsupportedFormatException(""));
             }
-            if (version < FORMAT_VERSION) {
+            if (version < FORMAT) {
                 base.close();
                 ok = true;
                 return incompatible("base segment " + config.baseKey() + " has pool format version " + version
-                        + ", older than this shmkit reads (" + FORMAT_VERSION + "; its key indexes hash keys differently)",
+                        + ", older than this shmkit reads (" + FORMAT + "; its key indexes hash keys differently)",
                         new UnsupportedFormatException(""));
             }
-            long deadOwner = OwnerRecord.claim(m, b + OWNER, config.process());
+            long deadOwner = OwnerRecord.claim(m, b + OFF_OWNER, config.process());
             List<String> diffs = new ArrayList<>();
             Map<Integer, Integer> entries = storedEntries(m, b);
             compareConfig(m, b, diffs);
@@ -327,7 +327,7 @@ final class PoolStartup {
                 blocks = openBlocks(m, b, diffs, opened);
             }
             if (!diffs.isEmpty()) {
-                OwnerRecord.release(m, b + OWNER);
+                OwnerRecord.release(m, b + OFF_OWNER);
                 for (Segment s : opened) {
                     s.close();
                 }
@@ -339,15 +339,15 @@ final class PoolStartup {
             Pools pools = new Pools(config, base, b, blocks);
             pools.mode = StartMode.RESUME;
             report.add("resume: attached base segment " + config.baseKey() + " (cold start "
-                    + java.time.Instant.ofEpochMilli(Mem.getLong(m, b + START_TIME)) + ") and " + blocks.length
+                    + java.time.Instant.ofEpochMilli(Mem.getLong(m, b + OFF_START_TIME)) + ") and " + blocks.length
                     + " data blocks" + (deadOwner != 0 ? "; previous owner pid " + deadOwner + " is dead" : ""));
             PoolRecovery.recover(pools, entries, report);
             for (PoolMigration.Migration mg : migrations) {
                 migration.migrate(pools, mg);
             }
             buildPools(pools);
-            Mem.getAndAddLong(m, b + RESUME_COUNT, 1L);
-            Mem.setLongRelease(m, b + LAST_RESUME, System.currentTimeMillis());
+            Mem.getAndAddLong(m, b + OFF_RESUME_COUNT, 1L);
+            Mem.setLongRelease(m, b + OFF_LAST_RESUME, System.currentTimeMillis());
             ok = true;
             return finish(pools);
         } catch (SegmentInUseException e) {
@@ -356,7 +356,7 @@ final class PoolStartup {
         } finally {
             if (!ok) {
                 if (b >= 0) {
-                    OwnerRecord.release(base.memory(), b + OWNER);
+                    OwnerRecord.release(base.memory(), b + OFF_OWNER);
                 }
                 for (Segment s : opened) {
                     s.close();
@@ -377,8 +377,8 @@ final class PoolStartup {
                             + STRUCTURE + "' of kind=0x" + Integer.toHexString(de.get().kind()) + ", not object pools");
                 }
                 long b = de.get().offset();
-                long magic = Mem.getLongAcquire(base.memory(), b + MAGIC);
-                if (magic == MAGIC_VALUE) {
+                long magic = Mem.getLongAcquire(base.memory(), b + OFF_MAGIC);
+                if (magic == MAGIC) {
                     return b;
                 }
                 if (magic != 0) {
@@ -406,8 +406,8 @@ final class PoolStartup {
      */
     private static boolean creatorMayLive(Segment base, Optional<DirectoryEntry> de) {
         MemorySegment m = base.memory();
-        if (de.isPresent() && de.get().kind() == KIND && Mem.getLongVolatile(m, de.get().offset() + OWNER) != 0) {
-            return OwnerRecord.ownerLiveness(m, de.get().offset() + OWNER).mayBeAlive();
+        if (de.isPresent() && de.get().kind() == KIND && Mem.getLongVolatile(m, de.get().offset() + OFF_OWNER) != 0) {
+            return OwnerRecord.ownerLiveness(m, de.get().offset() + OFF_OWNER).mayBeAlive();
         }
         int mySlot = io.shmkit.internal.OwnerTable.of(m, 0).slot();
         return base.attached().stream().anyMatch(p -> p.alive() && p.slot() != mySlot);
@@ -420,17 +420,17 @@ final class PoolStartup {
     }
 
     private void compareConfig(MemorySegment m, long b, List<String> diffs) {
-        long bs = Mem.getLong(m, b + BLOCK_SIZE);
+        long bs = Mem.getLong(m, b + OFF_BLOCK_SIZE);
         if (bs != config.blockSize()) {
             diffs.add("BlockSize was " + bs + ", now " + config.blockSize());
         }
-        int n = Mem.getInt(m, b + BLOCK_COUNT);
+        int n = Mem.getInt(m, b + OFF_BLOCK_COUNT);
         if (n < 0 || n > MAX_BLOCKS) {
             diffs.add("block table is damaged: block count=" + n);
             return;
         }
         for (int i = 0; i < Math.max(n, config.blockKeys().size()); i++) {
-            String was = i < n ? SegmentHeader.readString(m, b + blockEntry(i) + B_KEY, KEY_BYTES) : null;
+            String was = i < n ? SegmentHeader.readString(m, b + blockEntry(i) + BlockEntry.OFF_KEY, KEY_BYTES) : null;
             String now = i < config.blockKeys().size() ? config.blockKeys().get(i).toString() : null;
             if (now == null) {
                 diffs.add("data block " + i + " (" + was + ") was removed from the ShmKey list");
@@ -441,8 +441,8 @@ final class PoolStartup {
     }
 
     private Segment[] openBlocks(MemorySegment m, long b, List<String> diffs, List<Segment> opened) {
-        int n = Mem.getInt(m, b + BLOCK_COUNT);
-        long epoch = Mem.getLong(m, b + EPOCH);
+        int n = Mem.getInt(m, b + OFF_BLOCK_COUNT);
+        long epoch = Mem.getLong(m, b + OFF_EPOCH);
         Segment[] out = new Segment[config.blockKeys().size()];
         for (int i = 0; i < n; i++) {
             SegmentName key = config.blockKeys().get(i);
@@ -483,7 +483,7 @@ final class PoolStartup {
             out[i] = createBlock(config.blockKeys().get(i), i, epoch);
             opened.add(out[i]);
             writeBlockEntry(m, b, i, config.blockKeys().get(i));
-            Mem.setIntRelease(m, b + BLOCK_COUNT, i + 1);
+            Mem.setIntRelease(m, b + OFF_BLOCK_COUNT, i + 1);
             report.add("added data block " + i + " (" + config.blockKeys().get(i) + ")");
         }
         return out;
@@ -493,7 +493,7 @@ final class PoolStartup {
     static Map<Integer, Integer> storedEntries(MemorySegment m, long b) {
         Map<Integer, Integer> out = new HashMap<>();
         for (int id = 0; id <= MAX_TYPE_ID; id++) {
-            int v = Mem.getIntAcquire(m, b + TYPE_DIRECTORY + 4L * id);
+            int v = Mem.getIntAcquire(m, b + OFF_TYPE_DIRECTORY + 4L * id);
             if (v > 0 && v <= MAX_TYPES) {
                 out.put(id, v - 1);
             }
@@ -502,13 +502,13 @@ final class PoolStartup {
     }
 
     static List<PoolField> storedFields(MemorySegment m, long e) {
-        int n = Math.min(MAX_FIELDS, Math.max(0, Mem.getInt(m, e + T_FIELD_COUNT)));
+        int n = Math.min(MAX_FIELDS, Math.max(0, Mem.getInt(m, e + TypeEntry.OFF_FIELD_COUNT)));
         List<PoolField> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long f = field(e, i);
-            out.add(new PoolField(SegmentHeader.readString(m, f + F_NAME, NAME_BYTES),
-                    SegmentHeader.readString(m, f + F_KIND, KIND_BYTES), Mem.getLong(m, f + F_OFFSET),
-                    Mem.getLong(m, f + F_SIZE)));
+            out.add(new PoolField(SegmentHeader.readString(m, f + FieldEntry.OFF_NAME, NAME_BYTES),
+                    SegmentHeader.readString(m, f + FieldEntry.OFF_KIND, KIND_BYTES), Mem.getLong(m, f + FieldEntry.OFF_OFFSET),
+                    Mem.getLong(m, f + FieldEntry.OFF_SIZE)));
         }
         return out;
     }
@@ -537,8 +537,8 @@ final class PoolStartup {
             try (Segment base = Segment.open(config.baseKey())) {
                 Optional<DirectoryEntry> de = base.lookup(STRUCTURE);
                 if (de.isPresent() && de.get().kind() == KIND
-                        && OwnerRecord.ownerLiveness(base.memory(), de.get().offset() + OWNER).mayBeAlive()) {
-                    long pid = OwnerRecord.ownerPid(base.memory(), de.get().offset() + OWNER);
+                        && OwnerRecord.ownerLiveness(base.memory(), de.get().offset() + OFF_OWNER).mayBeAlive()) {
+                    long pid = OwnerRecord.ownerPid(base.memory(), de.get().offset() + OFF_OWNER);
                     throw new SegmentInUseException("the pools of process '" + config.process() + "' are owned by live pid "
                             + pid + "; not removing them", pid);
                 }

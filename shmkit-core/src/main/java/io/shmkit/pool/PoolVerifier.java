@@ -19,7 +19,7 @@ final class PoolVerifier {
     }
 
     void run() {
-        if (Mem.getInt(pools.base, pools.b + INTENT + I_OP) != OP_NONE) {
+        if (Mem.getInt(pools.base, pools.b + OFF_INTENT + Intent.OFF_OP) != OP_NONE) {
             throw corrupt("an allocate/free intent is pending outside an operation");
         }
         if (pools.undo.state() != TX_IDLE) {
@@ -35,8 +35,8 @@ final class PoolVerifier {
         }
         for (int i = 0; i < pools.blocks.length; i++) {
             long be = pools.b + blockEntry(i);
-            long used = pools.get0(be + B_USED);
-            long free = pools.get0(be + B_FREE);
+            long used = pools.get0(be + BlockEntry.OFF_USED);
+            long free = pools.get0(be + BlockEntry.OFF_FREE);
             if (used + free != pools.config.usableBlockBytes() || used < blockUsed[i]) {
                 throw corrupt("block " + i + ": used=" + used + " free=" + free + " (usable "
                         + pools.config.usableBlockBytes() + ", chunks of registered types take " + blockUsed[i] + ")");
@@ -46,9 +46,9 @@ final class PoolVerifier {
 
     private void verifyType(Pool p) {
         long e = p.entry;
-        long used = pools.get0(e + T_USED);
-        long hwm = pools.get0(e + T_HWM);
-        long head = pools.get0(e + T_HEAD);
+        long used = pools.get0(e + TypeEntry.OFF_USED);
+        long hwm = pools.get0(e + TypeEntry.OFF_HWM);
+        long head = pools.get0(e + TypeEntry.OFF_HEAD);
         String t = p.def.label();
         if (hwm < 0 || hwm > ((long) p.chunks << p.shift) || hwm > p.def.capacity()) {
             throw corrupt(t + ": high water mark " + hwm + " beyond its " + p.chunks + " chunks or capacity");

@@ -143,7 +143,7 @@ public final class Pools implements AutoCloseable {
 
     /** When these pools were cold-started (kept across resumes). */
     public Instant startTime() {
-        return Instant.ofEpochMilli(get(START_TIME));
+        return Instant.ofEpochMilli(get(OFF_START_TIME));
     }
 
     /** The configuration. */
@@ -215,7 +215,7 @@ public final class Pools implements AutoCloseable {
 
     /** Transactions committed and rolled back since the cold start. */
     public long[] transactionCounts() {
-        return new long[]{get(UNDO + U_COMMITS), get(UNDO + U_ROLLBACKS)};
+        return new long[]{get(OFF_UNDO + UndoHeader.OFF_COMMITS), get(OFF_UNDO + UndoHeader.OFF_ROLLBACKS)};
     }
 
     // ------------------------------------------------------------------ allocate / free
@@ -228,15 +228,15 @@ public final class Pools implements AutoCloseable {
                 throw new IllegalStateException(p.def.label() + ": key " + key + " exists already");
             }
             long e = p.entry;
-            long head = get0(e + T_HEAD);
-            long hwm = get0(e + T_HWM);
-            long used = get0(e + T_USED);
+            long head = get0(e + TypeEntry.OFF_HEAD);
+            long hwm = get0(e + TypeEntry.OFF_HWM);
+            long used = get0(e + TypeEntry.OFF_USED);
             boolean fromList = head >= 0;
             long slot;
             if (fromList) {
                 slot = head;
             } else {
-                if (hwm >= get0(e + T_CAPACITY)) {
+                if (hwm >= get0(e + TypeEntry.OFF_CAPACITY)) {
                     return Handles.NONE;
                 }
                 if (hwm >= ((long) p.chunks << p.shift) && !grow(p)) {
@@ -256,10 +256,10 @@ public final class Pools implements AutoCloseable {
             }
             beginIntent(OP_ALLOCATE, p.id, slot, head, prevMeta, used, hwm, key, prevNext, newMeta);
             if (fromList) {
-                set0(e + T_HEAD, prevNext);
+                set0(e + TypeEntry.OFF_HEAD, prevNext);
             } else {
                 // release: a lock-free forEach of another thread that sees the new mark sees the chunk it lies in
-                Mem.setLongRelease(base, e + T_HWM, hwm + 1);
+                Mem.setLongRelease(base, e + TypeEntry.OFF_HWM, hwm + 1);
                 Mem.setLong(m, at + Slot.OFF_VERSION, 0L);
             }
             m.asSlice(at + p.recordAt, p.stride - p.recordAt).fill((byte) 0);
@@ -268,7 +268,7 @@ public final class Pools implements AutoCloseable {
             }
             // release: readers that see STATE_ALLOCATED see the zeroed record and its key
             Mem.setLongRelease(m, at + Slot.OFF_META, newMeta);
-            set0(e + T_USED, used + 1);
+            set0(e + TypeEntry.OFF_USED, used + 1);
             if (p.keyed) {
                 p.index.insert(key, handle);
             }
@@ -301,10 +301,10 @@ public final class Pools implements AutoCloseable {
         long at = p.slotOffset(slot);
         long meta = Mem.getLong(m, at + Slot.OFF_META);
         long e = p.entry;
-        long head = get0(e + T_HEAD);
-        long used = get0(e + T_USED);
+        long head = get0(e + TypeEntry.OFF_HEAD);
+        long used = get0(e + TypeEntry.OFF_USED);
         long key = p.keyed ? Mem.getLong(m, at + Slot.OFF_KEY) : 0;
-        beginIntent(OP_FREE, p.id, slot, head, meta, used, get0(e + T_HWM), key, 0, 0);
+        beginIntent(OP_FREE, p.id, slot, head, meta, used, get0(e + TypeEntry.OFF_HWM), key, 0, 0);
         redoFree(p, slot, head, meta, used, key);
         endIntent();
     }
@@ -316,8 +316,8 @@ public final class Pools implements AutoCloseable {
         long gen = PoolBlockLayout.generation(meta);
         Mem.setLongRelease(m, at + Slot.OFF_META, PoolBlockLayout.meta(gen, STATE_FREE));
         Mem.setLong(m, at + p.recordAt, prevHead);
-        set0(p.entry + T_HEAD, slot);
-        set0(p.entry + T_USED, prevUsed - 1);
+        set0(p.entry + TypeEntry.OFF_HEAD, slot);
+        set0(p.entry + TypeEntry.OFF_USED, prevUsed - 1);
         if (p.keyed) {
             p.index.remove(key, Handles.of(p.id, slot, gen));
         }
@@ -331,7 +331,7 @@ public final class Pools implements AutoCloseable {
         long need = chunkBytes(p.stride, 1L << p.shift);
         int block = -1;
         for (int i = 0; i < blocks.length; i++) {
-            if (get0(b + blockEntry(i) + B_FREE) >= need) {
+            if (get0(b + blockEntry(i) + BlockEntry.OFF_FREE) >= need) {
                 block = i;
                 break;
             }
@@ -340,19 +340,19 @@ public final class Pools implements AutoCloseable {
             return false;
         }
         long bu = b + blockEntry(block);
-        long prevUsed = get0(bu + B_USED);
+        long prevUsed = get0(bu + BlockEntry.OFF_USED);
         long e = p.entry;
-        set0(b + INTENT + I_PREV_CHUNKS, p.chunks);
-        set0(b + INTENT + I_BLOCK, block);
-        set0(b + INTENT + I_PREV_BLOCK_USED, prevUsed);
-        Mem.setInt(base, b + INTENT + I_TYPE, p.id);
+        set0(b + OFF_INTENT + Intent.OFF_PREV_CHUNKS, p.chunks);
+        set0(b + OFF_INTENT + Intent.OFF_BLOCK, block);
+        set0(b + OFF_INTENT + Intent.OFF_PREV_BLOCK_USED, prevUsed);
+        Mem.setInt(base, b + OFF_INTENT + Intent.OFF_TYPE, p.id);
         // volatile: the intent is complete in memory before the first change below
-        Mem.setIntVolatile(base, b + INTENT + I_OP, OP_GROW);
+        Mem.setIntVolatile(base, b + OFF_INTENT + Intent.OFF_OP, OP_GROW);
         long offset = blockDataStart() + prevUsed;
         set0(chunk(e - b, p.chunks) + b, chunkWord(block, offset));
-        set0(bu + B_USED, prevUsed + need);
-        set0(bu + B_FREE, config.usableBlockBytes() - prevUsed - need);
-        set0(e + T_CHUNK_COUNT, p.chunks + 1);
+        set0(bu + BlockEntry.OFF_USED, prevUsed + need);
+        set0(bu + BlockEntry.OFF_FREE, config.usableBlockBytes() - prevUsed - need);
+        set0(e + TypeEntry.OFF_CHUNK_COUNT, p.chunks + 1);
         attachChunk(p, p.chunks, block, offset);
         p.chunks++;
         endIntent();
@@ -378,23 +378,23 @@ public final class Pools implements AutoCloseable {
 
     private void beginIntent(int op, int type, long slot, long prevHead, long prevMeta, long prevUsed, long prevHwm,
                              long key, long prevNext, long newMeta) {
-        long i = b + INTENT;
-        Mem.setInt(base, i + I_TYPE, type);
-        Mem.setLong(base, i + I_SLOT, slot);
-        Mem.setLong(base, i + I_PREV_HEAD, prevHead);
-        Mem.setLong(base, i + I_PREV_META, prevMeta);
-        Mem.setLong(base, i + I_PREV_USED, prevUsed);
-        Mem.setLong(base, i + I_PREV_HWM, prevHwm);
-        Mem.setLong(base, i + I_KEY, key);
-        Mem.setLong(base, i + I_PREV_NEXT, prevNext);
-        Mem.setLong(base, i + I_NEW_META, newMeta);
+        long i = b + OFF_INTENT;
+        Mem.setInt(base, i + Intent.OFF_TYPE, type);
+        Mem.setLong(base, i + Intent.OFF_SLOT, slot);
+        Mem.setLong(base, i + Intent.OFF_PREV_HEAD, prevHead);
+        Mem.setLong(base, i + Intent.OFF_PREV_META, prevMeta);
+        Mem.setLong(base, i + Intent.OFF_PREV_USED, prevUsed);
+        Mem.setLong(base, i + Intent.OFF_PREV_HWM, prevHwm);
+        Mem.setLong(base, i + Intent.OFF_KEY, key);
+        Mem.setLong(base, i + Intent.OFF_PREV_NEXT, prevNext);
+        Mem.setLong(base, i + Intent.OFF_NEW_META, newMeta);
         // volatile: the intent is complete in memory before the first change it describes
-        Mem.setIntVolatile(base, i + I_OP, op);
+        Mem.setIntVolatile(base, i + Intent.OFF_OP, op);
     }
 
     private void endIntent() {
         // release: every change of the operation is in memory before the intent is cleared
-        Mem.setIntRelease(base, b + INTENT + I_OP, OP_NONE);
+        Mem.setIntRelease(base, b + OFF_INTENT + Intent.OFF_OP, OP_NONE);
     }
 
     // ------------------------------------------------------------------ verify / close
@@ -426,7 +426,7 @@ public final class Pools implements AutoCloseable {
                 return;
             }
             closed = true;
-            OwnerRecord.release(base, b + OWNER);
+            OwnerRecord.release(base, b + OFF_OWNER);
             for (Segment s : blockSegments) {
                 s.close();
             }

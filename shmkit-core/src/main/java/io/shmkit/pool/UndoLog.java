@@ -12,8 +12,8 @@ import java.util.List;
 import static io.shmkit.internal.PoolBaseLayout.*;
 
 /**
- * The transaction undo log in the base segment (header at {@code UNDO}, entries at
- * {@code UNDO_ENTRIES}). States: IDLE, ACTIVE (entries describe how to undo), COMMITTED (the
+ * The transaction undo log in the base segment (header at {@code OFF_UNDO}, entries at
+ * {@code OFF_UNDO_ENTRIES}). States: IDLE, ACTIVE (entries describe how to undo), COMMITTED (the
  * commit point passed: only the deferred frees and version words remain). An entry is
  * written, then counted with a volatile store of the used bytes, before its object changes.
  * Rollback and the commit's tail are idempotent, so a crash during either is safe.
@@ -29,21 +29,21 @@ final class UndoLog {
     UndoLog(Pools pools) {
         this.pools = pools;
         this.m = pools.base;
-        this.h = pools.b + UNDO;
-        this.entries = pools.b + UNDO_ENTRIES;
+        this.h = pools.b + OFF_UNDO;
+        this.entries = pools.b + OFF_UNDO_ENTRIES;
     }
 
     long capacity() {
-        return Mem.getLong(m, h + U_CAPACITY);
+        return Mem.getLong(m, h + UndoHeader.OFF_CAPACITY);
     }
 
     long state() {
-        return Mem.getLongAcquire(m, h + U_STATE);
+        return Mem.getLongAcquire(m, h + UndoHeader.OFF_STATE);
     }
 
     void begin() {
-        Mem.setLong(m, h + U_USED, 0L);
-        Mem.setLongVolatile(m, h + U_STATE, TX_ACTIVE);
+        Mem.setLong(m, h + UndoHeader.OFF_USED, 0L);
+        Mem.setLongVolatile(m, h + UndoHeader.OFF_STATE, TX_ACTIVE);
     }
 
     void logBytes(long handle, Pool p) {
@@ -51,52 +51,52 @@ final class UndoLog {
         MemorySegment mem = p.slotMemory(slot);
         long at = p.slotOffset(slot);
         long len = p.recordSize;
-        long e = append(E_KIND_BYTES, len, handle, p.chunkBlock[slot >>> p.shift], at);
+        long e = append(UndoEntry.KIND_BYTES, len, handle, p.chunkBlock[slot >>> p.shift], at);
         long version = Mem.getLong(mem, at + Slot.OFF_VERSION);
-        Mem.setLong(m, e + E_OLD_VERSION, version);
-        MemorySegment.copy(mem, at + p.recordAt, m, e + E_BYTES, len);
+        Mem.setLong(m, e + UndoEntry.OFF_OLD_VERSION, version);
+        MemorySegment.copy(mem, at + p.recordAt, m, e + UndoEntry.OFF_SAVED, len);
         commitEntry(e, len);
         // odd version: readers see the object is being written (release: after the log entry)
         Mem.setLongRelease(mem, at + Slot.OFF_VERSION, version | 1L);
     }
 
     void logAllocated(long handle, Pool p) {
-        long e = append(E_KIND_ALLOCATED, 0, handle, 0, 0);
+        long e = append(UndoEntry.KIND_ALLOCATED, 0, handle, 0, 0);
         commitEntry(e, 0);
     }
 
     void logFreeAtCommit(long handle) {
-        long e = append(E_KIND_FREE_AT_COMMIT, 0, handle, 0, 0);
+        long e = append(UndoEntry.KIND_FREE_AT_COMMIT, 0, handle, 0, 0);
         commitEntry(e, 0);
     }
 
     private long pendingUsed;
 
     private long append(int kind, long len, long handle, int block, long slotOffset) {
-        long used = Mem.getLong(m, h + U_USED);
-        long need = (E_BYTES + len + 7) & -8L;
+        long used = Mem.getLong(m, h + UndoHeader.OFF_USED);
+        long need = (UndoEntry.OFF_SAVED + len + 7) & -8L;
         if (used + need > capacity()) {
             throw new IllegalStateException("transaction too large for the undo log: capacity=" + capacity()
                     + " bytes; raise UndoLogSize (the transaction is rolled back)");
         }
         long e = entries + used;
-        Mem.setInt(m, e + E_KIND, kind);
-        Mem.setInt(m, e + E_LENGTH, (int) len);
-        Mem.setLong(m, e + E_HANDLE, handle);
-        Mem.setInt(m, e + E_BLOCK, block);
-        Mem.setLong(m, e + E_SLOT_OFFSET, slotOffset);
+        Mem.setInt(m, e + UndoEntry.OFF_KIND, kind);
+        Mem.setInt(m, e + UndoEntry.OFF_LENGTH, (int) len);
+        Mem.setLong(m, e + UndoEntry.OFF_HANDLE, handle);
+        Mem.setInt(m, e + UndoEntry.OFF_BLOCK, block);
+        Mem.setLong(m, e + UndoEntry.OFF_SLOT_OFFSET, slotOffset);
         pendingUsed = used + need;
         return e;
     }
 
     private void commitEntry(long e, long len) {
         // volatile: the entry is in memory before the change it allows to undo
-        Mem.setLongVolatile(m, h + U_USED, pendingUsed);
+        Mem.setLongVolatile(m, h + UndoHeader.OFF_USED, pendingUsed);
     }
 
     void commit() {
         // volatile: the commit point; everything the transaction wrote is before it
-        Mem.setLongVolatile(m, h + U_STATE, TX_COMMITTED);
+        Mem.setLongVolatile(m, h + UndoHeader.OFF_STATE, TX_COMMITTED);
         finishCommit();
     }
 
@@ -104,11 +104,11 @@ final class UndoLog {
     int finishCommit() {
         int frees = 0;
         for (long e : list()) {
-            int kind = Mem.getInt(m, e + E_KIND);
-            long handle = Mem.getLong(m, e + E_HANDLE);
-            if (kind == E_KIND_BYTES) {
+            int kind = Mem.getInt(m, e + UndoEntry.OFF_KIND);
+            long handle = Mem.getLong(m, e + UndoEntry.OFF_HANDLE);
+            if (kind == UndoEntry.KIND_BYTES) {
                 settleVersion(e, false);
-            } else if (kind == E_KIND_FREE_AT_COMMIT) {
+            } else if (kind == UndoEntry.KIND_FREE_AT_COMMIT) {
                 Pool p = pools.byId[Handles.type(handle)];
                 if (p != null && p.isLive(handle)) {
                     pools.freeNow(p, handle);
@@ -116,7 +116,7 @@ final class UndoLog {
                 }
             }
         }
-        Mem.getAndAddLong(m, h + U_COMMITS, 1L);
+        Mem.getAndAddLong(m, h + UndoHeader.OFF_COMMITS, 1L);
         clear();
         return frees;
     }
@@ -131,17 +131,17 @@ final class UndoLog {
         List<Long> list = list();
         for (int i = list.size() - 1; i >= 0; i--) {
             long e = list.get(i);
-            int kind = Mem.getInt(m, e + E_KIND);
-            long handle = Mem.getLong(m, e + E_HANDLE);
-            if (kind == E_KIND_BYTES) {
-                int block = Mem.getInt(m, e + E_BLOCK);
-                long at = Mem.getLong(m, e + E_SLOT_OFFSET);
+            int kind = Mem.getInt(m, e + UndoEntry.OFF_KIND);
+            long handle = Mem.getLong(m, e + UndoEntry.OFF_HANDLE);
+            if (kind == UndoEntry.KIND_BYTES) {
+                int block = Mem.getInt(m, e + UndoEntry.OFF_BLOCK);
+                long at = Mem.getLong(m, e + UndoEntry.OFF_SLOT_OFFSET);
                 Pool p = pools.byId[Handles.type(handle)];
                 MemorySegment mem = pools.blocks[block];
-                MemorySegment.copy(m, e + E_BYTES, mem, at + p.recordAt, Mem.getInt(m, e + E_LENGTH));
+                MemorySegment.copy(m, e + UndoEntry.OFF_SAVED, mem, at + p.recordAt, Mem.getInt(m, e + UndoEntry.OFF_LENGTH));
                 note(" restored ", handle);
                 settleVersion(e, true);
-            } else if (kind == E_KIND_ALLOCATED) {
+            } else if (kind == UndoEntry.KIND_ALLOCATED) {
                 Pool p = pools.byId[Handles.type(handle)];
                 if (p != null && p.isLive(handle)) {
                     note(" freed ", handle);
@@ -151,7 +151,7 @@ final class UndoLog {
                 note(" kept ", handle);
             }
         }
-        Mem.getAndAddLong(m, h + U_ROLLBACKS, 1L);
+        Mem.getAndAddLong(m, h + UndoHeader.OFF_ROLLBACKS, 1L);
         clear();
         return list.size();
     }
@@ -168,21 +168,21 @@ final class UndoLog {
 
     /** Version = old + 2: even, and different from what a reader saw before the write. */
     private void settleVersion(long e, boolean rollback) {
-        int block = Mem.getInt(m, e + E_BLOCK);
-        long at = Mem.getLong(m, e + E_SLOT_OFFSET);
-        long old = Mem.getLong(m, e + E_OLD_VERSION) & ~1L;
+        int block = Mem.getInt(m, e + UndoEntry.OFF_BLOCK);
+        long at = Mem.getLong(m, e + UndoEntry.OFF_SLOT_OFFSET);
+        long old = Mem.getLong(m, e + UndoEntry.OFF_OLD_VERSION) & ~1L;
         // release: the record's final bytes are visible before the even version
         Mem.setLongRelease(pools.blocks[block], at + Slot.OFF_VERSION, old + 2);
     }
 
     private void clear() {
-        Mem.setLong(m, h + U_USED, 0L);
-        Mem.setLongRelease(m, h + U_STATE, TX_IDLE);
+        Mem.setLong(m, h + UndoHeader.OFF_USED, 0L);
+        Mem.setLongRelease(m, h + UndoHeader.OFF_STATE, TX_IDLE);
     }
 
     /** Entry offsets in order; checks them so a damaged log is reported, never followed blindly. */
     List<Long> list() {
-        long used = Mem.getLong(m, h + U_USED);
+        long used = Mem.getLong(m, h + UndoHeader.OFF_USED);
         if (used < 0 || used > capacity()) {
             throw new SegmentCorruptedException("undo log: used=" + used + " outside capacity=" + capacity());
         }
@@ -190,15 +190,15 @@ final class UndoLog {
         long at = 0;
         while (at < used) {
             long e = entries + at;
-            int kind = Mem.getInt(m, e + E_KIND);
-            long len = Integer.toUnsignedLong(Mem.getInt(m, e + E_LENGTH));
-            if (kind < E_KIND_BYTES || kind > E_KIND_FREE_AT_COMMIT || at + E_BYTES + len > used) {
+            int kind = Mem.getInt(m, e + UndoEntry.OFF_KIND);
+            long len = Integer.toUnsignedLong(Mem.getInt(m, e + UndoEntry.OFF_LENGTH));
+            if (kind < UndoEntry.KIND_BYTES || kind > UndoEntry.KIND_FREE_AT_COMMIT || at + UndoEntry.OFF_SAVED + len > used) {
                 throw new SegmentCorruptedException("undo log entry at " + at + ": kind=" + kind + " length=" + len
                         + " does not fit used=" + used);
             }
-            if (kind == E_KIND_BYTES) {
-                int block = Mem.getInt(m, e + E_BLOCK);
-                long handle = Mem.getLong(m, e + E_HANDLE);
+            if (kind == UndoEntry.KIND_BYTES) {
+                int block = Mem.getInt(m, e + UndoEntry.OFF_BLOCK);
+                long handle = Mem.getLong(m, e + UndoEntry.OFF_HANDLE);
                 Pool p = pools.byId[Handles.type(handle)];
                 if (block < 0 || block >= pools.blocks.length || p == null || len != p.recordSize) {
                     throw new SegmentCorruptedException("undo log entry at " + at + " names block " + block
@@ -206,7 +206,7 @@ final class UndoLog {
                 }
             }
             out.add(e);
-            at += (E_BYTES + len + 7) & -8L;
+            at += (UndoEntry.OFF_SAVED + len + 7) & -8L;
         }
         return out;
     }

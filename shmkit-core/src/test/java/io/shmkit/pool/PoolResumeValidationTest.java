@@ -118,7 +118,7 @@ class PoolResumeValidationTest {
         PoolConfig c = withPlayers(1);
         try (io.shmkit.segment.Segment base = io.shmkit.segment.Segment.open(c.baseKey())) {
             long at = base.lookup(io.shmkit.internal.PoolBaseLayout.STRUCTURE).orElseThrow().offset();
-            base.memory().set(ValueLayout.JAVA_INT, at + io.shmkit.internal.PoolBaseLayout.VERSION, 99);
+            base.memory().set(ValueLayout.JAVA_INT, at + io.shmkit.internal.PoolBaseLayout.OFF_FORMAT, 99);
         }
         assertThatThrownBy(() -> Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100))))
                 .isInstanceOf(io.shmkit.UnsupportedFormatException.class)
@@ -144,7 +144,7 @@ class PoolResumeValidationTest {
         PoolConfig c = withPlayers(1);
         try (io.shmkit.segment.Segment base = io.shmkit.segment.Segment.open(c.baseKey())) {
             long at = base.lookup(io.shmkit.internal.PoolBaseLayout.STRUCTURE).orElseThrow().offset();
-            base.memory().set(ValueLayout.JAVA_INT, at + io.shmkit.internal.PoolBaseLayout.VERSION, 1);
+            base.memory().set(ValueLayout.JAVA_INT, at + io.shmkit.internal.PoolBaseLayout.OFF_FORMAT, 1);
         }
         assertThatThrownBy(() -> Pools.start(c, List.of(TypeDef.keyed(3, "Player", player(), 100))))
                 .isInstanceOf(io.shmkit.UnsupportedFormatException.class)
