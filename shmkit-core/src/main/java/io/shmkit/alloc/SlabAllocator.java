@@ -206,7 +206,8 @@ public final class SlabAllocator implements SharedAllocator {
                     + " entries=" + ent + " length=" + length);
         }
         boolean single = (memory.get(L, offset + FLAGS) & FLAG_SINGLE_THREADED) != 0;
-        AllocLock l = single ? AllocLock.NONE : AllocLock.openRobust(memory, offset + LOCK);
+        AllocLock l = single ? AllocLock.busyWord(memory, offset + LOCK, false)
+                : AllocLock.openRobust(memory, offset + LOCK);
         return new SlabAllocator(name, memory, offset, l);
     }
 
@@ -243,7 +244,8 @@ public final class SlabAllocator implements SharedAllocator {
         m.set(L, base + PAGES_AT, pagesAt);
         m.set(L, base + CLASS_COUNT, classCount(pageSize));
         m.set(L, base + DESC_SIZE, descSize(pageSize));
-        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + LOCK);
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.busyWord(m, base + LOCK, true)
+                : AllocLock.createRobust(m, base + LOCK);
         SlabAllocator s = new SlabAllocator(name, m, base, l);
         s.rebuild(); // all descriptors are KIND_FREE: one run, empty class lists, zero counters
         LONG.setRelease(m, base + MAGIC, MAGIC_VALUE); // release: openers that see the magic see the header
