@@ -1,10 +1,12 @@
 package io.shmkit.alloc;
 
 import io.shmkit.SegmentCorruptedException;
+import io.shmkit.internal.Mem;
 import io.shmkit.sync.LockResult;
 import io.shmkit.sync.ShmMutex;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
 /**
  * The lock an allocator takes around each operation: a robust cross-process lock, or nothing
@@ -97,6 +99,38 @@ interface AllocLock {
         public int takeovers() {
             return mutex.takeovers();
         }
+    }
+
+    /**
+     * Single-threaded mode with crash repair: no lock (the caller serialises every call), but a
+     * busy word at {@code offset}, set before an operation changes anything and cleared after it.
+     * Because calls are serialised, finding it set means the previous operation died half way:
+     * {@link #lock()} then returns {@code true} and the allocator repairs from its source of
+     * truth, as after a dead owner of the robust lock. Plain stores: a store-store fence after
+     * setting it, a release store to clear it.
+     */
+    static AllocLock busyWord(MemorySegment memory, long offset, boolean create) {
+        if (create) {
+            Mem.setLong(memory, offset, 0L);
+        }
+        return new AllocLock() {
+            @Override
+            public boolean lock() {
+                boolean died = Mem.getLong(memory, offset) != 0;
+                Mem.setLong(memory, offset, 1L);
+                VarHandle.storeStoreFence(); // busy is visible before any change it covers
+                return died;
+            }
+
+            @Override
+            public void markConsistent() {
+            }
+
+            @Override
+            public void unlock() {
+                Mem.setLongRelease(memory, offset, 0L); // after every change it covers
+            }
+        };
     }
 
     /** No locking: the caller serialises every call (single-threaded mode). */

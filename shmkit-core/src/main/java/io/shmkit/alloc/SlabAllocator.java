@@ -181,7 +181,8 @@ public final class SlabAllocator implements SharedAllocator {
                     + " entries=" + ent + " length=" + length);
         }
         boolean single = (Mem.getLong(memory, offset + OFF_FLAGS) & FLAGS_SINGLE_THREADED) != 0;
-        AllocLock l = single ? AllocLock.NONE : AllocLock.openRobust(memory, offset + OFF_LOCK);
+        AllocLock l = single ? AllocLock.busyWord(memory, offset + OFF_LOCK, false)
+                : AllocLock.openRobust(memory, offset + OFF_LOCK);
         return new SlabAllocator(name, memory, offset, l);
     }
 
@@ -218,7 +219,8 @@ public final class SlabAllocator implements SharedAllocator {
         Mem.setLong(m, base + OFF_PAGES_AT, pagesAt);
         Mem.setLong(m, base + OFF_CLASS_COUNT, classCount(pageSize));
         Mem.setLong(m, base + OFF_DESC_SIZE, descSize(pageSize));
-        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.NONE : AllocLock.createRobust(m, base + OFF_LOCK);
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.busyWord(m, base + OFF_LOCK, true)
+                : AllocLock.createRobust(m, base + OFF_LOCK);
         SlabAllocator s = new SlabAllocator(name, m, base, l);
         s.slab.rebuild(); // all descriptors are KIND_FREE: one run, empty class lists, zero counters
         Formats.publish(m, base + OFF_MAGIC, MAGIC, base + OFF_FORMAT, FORMAT); // openers that see the magic see the header
