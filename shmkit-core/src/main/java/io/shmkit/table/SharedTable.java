@@ -1,6 +1,7 @@
 package io.shmkit.table;
 
 import io.shmkit.LayoutMismatchException;
+import io.shmkit.StructureNotFoundException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.UnsupportedFormatException;
 import io.shmkit.internal.SegmentHeader;
@@ -148,11 +149,11 @@ public final class SharedTable {
      * Opens the table recorded under {@code name} in {@code segment} (created by any process);
      * the schema comes from the segment.
      *
-     * @throws IllegalArgumentException if there is no structure of that name
+     * @throws StructureNotFoundException if there is no structure of that name
      * @throws LayoutMismatchException  if the structure is not a shared table
      */
     public static SharedTable open(Segment segment, String name) {
-        DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new IllegalArgumentException(
+        DirectoryEntry e = segment.lookup(name).orElseThrow(() -> new StructureNotFoundException(
                 "no structure named '" + name + "' in segment " + segment.name() + describe(segment)));
         if (e.kind() != KIND) {
             throw new LayoutMismatchException("structure '" + name + "' in segment " + segment.name()

@@ -5,6 +5,7 @@ import io.shmkit.ShmException;
 import io.shmkit.alloc.FixedPool;
 import io.shmkit.alloc.RingAllocator;
 import io.shmkit.alloc.SyncMode;
+import io.shmkit.internal.MutexLayout;
 import io.shmkit.internal.SegmentHeader;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
@@ -25,7 +26,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 class DamageRegressionTest {
 
     /** "SHMMUTX2": a robust mutex's magic, 24 bytes after its owner word. */
-    private static final long MUTEX_MAGIC = 0x3258_5455_4D4D_4853L;
 
     private final Segment seg = Segment.create(SegmentName.posix(TestNames.unique("dmgreg")), 1 << 20);
 
@@ -49,7 +49,7 @@ class DamageRegressionTest {
         DirectoryEntry e = seg.lookup(name).orElseThrow();
         MemorySegment m = seg.memory();
         for (long off = e.offset(); off < e.offset() + 512; off += 8) {
-            if (m.get(ValueLayout.JAVA_LONG, off + 24) == MUTEX_MAGIC) {
+            if (m.get(ValueLayout.JAVA_LONG, off + MutexLayout.OFF_MAGIC) == MutexLayout.MAGIC) {
                 return off;
             }
         }

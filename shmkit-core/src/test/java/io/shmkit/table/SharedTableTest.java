@@ -1,6 +1,7 @@
 package io.shmkit.table;
 
 import io.shmkit.LayoutMismatchException;
+import io.shmkit.StructureNotFoundException;
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.alloc.FixedPool;
 import io.shmkit.internal.KeyIndexLayout;
@@ -207,7 +208,7 @@ class SharedTableTest {
                 e.getMessage());
         LayoutMismatchException none = assertThrows(LayoutMismatchException.class, () -> SharedTable.openOnly(seg));
         assertTrue(none.getMessage().contains("holds no shared table") && none.getMessage().contains("'pool'"), none.getMessage());
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> SharedTable.open(seg, "t"));
+        StructureNotFoundException missing = assertThrows(StructureNotFoundException.class, () -> SharedTable.open(seg, "t"));
         assertTrue(missing.getMessage().contains("no structure named 't'"), missing.getMessage());
         long off = seg.lookup("pool").orElseThrow().offset();
         SegmentCorruptedException raw = assertThrows(SegmentCorruptedException.class,
