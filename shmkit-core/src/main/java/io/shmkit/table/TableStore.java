@@ -107,7 +107,7 @@ final class TableStore {
             }
         }
         for (; i < len; i++) {
-            if (m.get(ValueLayout.JAVA_BYTE, at + i) != key[i]) {
+            if (Mem.getByte(m, at + i) != key[i]) {
                 return false;
             }
         }

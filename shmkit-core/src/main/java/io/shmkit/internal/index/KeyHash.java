@@ -1,5 +1,7 @@
 package io.shmkit.internal.index;
 
+import io.shmkit.internal.Mem;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -51,7 +53,7 @@ public final class KeyHash {
         if (i < length) {
             long tail = 0;
             for (int k = length - 1; k >= i; k--) {
-                tail = (tail << 8) | (m.get(ValueLayout.JAVA_BYTE, offset + k) & 0xFF);
+                tail = (tail << 8) | (Mem.getByte(m, offset + k) & 0xFF);
             }
             h = step(h, tail);
         }
