@@ -103,6 +103,12 @@ final class StatCommand implements Callable<Integer> {
             } else if (shown == 0) {
                 out.println("no allocators in " + seg.name() + " (" + entries.size() + " structures)");
             }
+            if (status != 0) {
+                // the details are in the report above; the error stream gets the one-line verdict every failing command gives
+                out.flush();
+                spec.commandLine().getErr().println("shmkit stat: " + seg.name() + ": a structure "
+                        + (verify ? "cannot be opened or failed verify" : "cannot be opened") + " (details above)");
+            }
         }
         return status;
     }

@@ -218,6 +218,23 @@ class CliTest {
         assertThat(r.out()).contains("mode THREAD_CACHED, 0 free blocks held in thread caches");
     }
 
+    /** Found by the CLI fuzzer: a failing verify exited 1 with its verdict on stdout only. */
+    @Test
+    void statVerifyOfACorruptAllocatorExitsOneWithOneLineOnStderr() {
+        String n = name("stat-corrupt");
+        try (Segment seg = Segment.create(SegmentName.posix(n), 1 << 20)) {
+            io.shmkit.alloc.FixedPool pool = io.shmkit.alloc.FixedPool.create(seg, "sessions", 64, 100);
+            pool.allocate(64);
+            long at = seg.lookup("sessions").orElseThrow().offset() + io.shmkit.internal.FixedPoolLayout.OFF_USED;
+            io.shmkit.internal.Mem.setLong(seg.memory(), at, 77); // the used counter disagrees with the state bytes
+        }
+        Result r = run("stat", n, "--verify");
+        assertThat(r.status()).isEqualTo(1);
+        assertThat(r.out()).contains("sessions (fixed-pool)").contains("verify: ");
+        assertThat(r.err().lines().toList()).as(r.err()).hasSize(1)
+                .first().asString().contains("shmkit stat: ").contains("failed verify");
+    }
+
     private void statShowsEveryAllocator(String n) {
         Result r = run("stat", n, "--verify");
         assertThat(r.status()).as(r.err()).isZero();
