@@ -72,6 +72,10 @@ final class TableStore {
         this.seed = Mem.getLong(m, base + OFF_SEED);
         long indexAt = base + Mem.getLong(m, base + OFF_INDEX_AT);
         this.index = KeyIndex.open(m, indexAt, rows - indexAt);
+        if (index.capacity() != capacity) {
+            throw new SegmentCorruptedException("table '" + name + "': key index capacity=" + index.capacity()
+                    + " but the table has rows=" + capacity);
+        }
         this.writer = ShmMutex.open(m, base + OFF_WRITER_LOCK);
         this.stripeLocks = new ShmMutex[nStripes];
         for (int s = 0; s < nStripes; s++) {
@@ -512,7 +516,12 @@ final class TableStore {
                 default -> throw new IllegalStateException("op " + p.op);
             }
             Mem.setLongRelease(m, at + Row.OFF_SEQ, seq + 1);
-            index.insert(p.hash, r); // the commit point: one release store publishes the row
+            // the commit point: one release store publishes the row. allocRow saw room, so a full
+            // index here is damage (the branch is on the returned slot: no extra load)
+            if (index.insert(p.hash, r) < 0) {
+                throw new SegmentCorruptedException("table '" + name + "': key index full (size=" + index.size()
+                        + ") while the table handed out row " + r + " of " + capacity + "; the insert is not published");
+            }
             Mem.setLong(m, base + OFF_INSERTS, Mem.getLong(m, base + OFF_INSERTS) + 1);
         } finally {
             stripeLocks[s].unlock();

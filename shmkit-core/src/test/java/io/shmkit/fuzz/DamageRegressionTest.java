@@ -6,11 +6,15 @@ import io.shmkit.alloc.FixedPool;
 import io.shmkit.alloc.RingAllocator;
 import io.shmkit.alloc.SyncMode;
 import io.shmkit.internal.MutexLayout;
+import io.shmkit.internal.KeyIndexLayout;
 import io.shmkit.internal.SegmentHeader;
+import io.shmkit.internal.SharedTableLayout;
 import io.shmkit.segment.DirectoryEntry;
 import io.shmkit.segment.Segment;
 import io.shmkit.segment.SegmentName;
 import io.shmkit.sync.ShmMutex;
+import io.shmkit.table.SharedTable;
+import io.shmkit.table.TableSchema;
 import io.shmkit.testing.TestNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,5 +94,45 @@ class DamageRegressionTest {
             assertThat(t instanceof ShmException || t instanceof IllegalArgumentException).as(t.toString()).isTrue();
             assertThat(t.getStackTrace()[0].getClassName()).startsWith("io.shmkit.");
         }
+    }
+
+    /** A table of 32 rows with 13 live keys (the fuzz fixture's shape); returns its key index offset. */
+    private long tableWith13Keys() {
+        SharedTable t = SharedTable.create(seg, "t", TableSchema.builder(16).int64("score").build(), 32);
+        for (int i = 0; i < 20; i++) {
+            t.setLong("k" + i, "score", i);
+        }
+        for (int i = 0; i < 20; i += 3) {
+            t.delete("k" + i);
+        }
+        long at = seg.lookup("t").orElseThrow().offset();
+        return at + seg.memory().get(ValueLayout.JAVA_LONG, at + SharedTableLayout.OFF_INDEX_AT);
+    }
+
+    /**
+     * Found by the fuzzer (crash-5dd8ecd1...): the key index's size word with high bits set
+     * passed verify() (which compared it narrowed to an int), then the index's insert, which
+     * reads all 64 bits, saw it full and returned -1, which the table ignored: setLong answered
+     * INSERTED and getLong found no row. Now verify() compares all 64 bits and a damaged size
+     * refuses the insert.
+     */
+    @Test
+    void aKeyIndexSizeWithHighBitsSetIsCorruptionNotALostWrite() {
+        long index = tableWith13Keys();
+        seg.memory().set(ValueLayout.JAVA_LONG, index + KeyIndexLayout.OFF_SIZE, (1L << 50) | 13);
+        SharedTable t = SharedTable.open(seg, "t");
+        assertThatThrownBy(t::verify).isInstanceOf(SegmentCorruptedException.class).hasMessageContaining("size=");
+        assertThatThrownBy(() -> t.setLong("new", "score", 7)).isInstanceOf(SegmentCorruptedException.class)
+                .hasMessageContaining("size=");
+        assertThat(t.getLong("k1", "score", -1)).isEqualTo(1);
+    }
+
+    /** The key index's capacity (which open only checked against its slot count) must equal the table's rows. */
+    @Test
+    void aKeyIndexCapacityOtherThanTheTableRowsIsRefusedOnOpen() {
+        long index = tableWith13Keys();
+        seg.memory().set(ValueLayout.JAVA_LONG, index + KeyIndexLayout.OFF_CAPACITY, 25); // same slot count as 32
+        assertThatThrownBy(() -> SharedTable.open(seg, "t")).isInstanceOf(SegmentCorruptedException.class)
+                .hasMessageContaining("key index capacity=25");
     }
 }

@@ -265,7 +265,10 @@ public final class KeyIndex {
             throw new IllegalArgumentException("entry must be in 0.." + (capacity - 1) + ": entry=" + entry);
         }
         long size = Mem.getLong(m, base + OFF_SIZE);
-        if (size >= capacity) {
+        if (Long.compareUnsigned(size, capacity) >= 0) { // one compare: full, or a damaged size
+            if (size != capacity) {
+                throw corrupt("size=" + size + " outside 0.." + capacity);
+            }
             return -1;
         }
         long slot = home(hash, slots);
@@ -414,8 +417,9 @@ public final class KeyIndex {
             size++;
             longest = Math.max(longest, ((j - home) & mask) + 1);
         }
-        if (size != size()) {
-            throw corrupt("size=" + size() + " but " + size + " buckets are in use");
+        long recorded = Mem.getLong(m, base + OFF_SIZE); // all 64 bits: size() narrows to int
+        if (size != recorded) {
+            throw corrupt("size=" + recorded + " but " + size + " buckets are in use");
         }
         if (longest > longestProbe()) {
             throw corrupt("longest probe recorded " + longestProbe() + " but an entry needs " + longest);
