@@ -53,6 +53,12 @@ class CliFuzzer {
     private static Segment seg;
     private static String segName;
     private static byte[] image;
+    /**
+     * The segment's memory as mapped at set-up. The cases damage the header too (its size and
+     * resize generation among it), so asking the segment for its memory again would, correctly,
+     * refuse the damaged header as a truncation; restoring the image needs the original view.
+     */
+    private static MemorySegment view;
     private static String tableName;
     private static ExecutorService worker;
     private static final AtomicLong CASES = new AtomicLong();
@@ -76,7 +82,8 @@ class CliFuzzer {
         SharedTable t = SharedTable.create(seg, "table", TableSchema.builder(16).string("name", 8).int64("score").build(), 16);
         t.setLong("alice", "score", 10);
         t.setString("k1", "name", "x");
-        image = seg.memory().toArray(ValueLayout.JAVA_BYTE);
+        view = seg.memory();
+        image = view.toArray(ValueLayout.JAVA_BYTE);
         // a segment holding only a table, for the table subcommands
         tableName = PREFIX + "table";
         Segment ts = Segment.create(SegmentName.posix(tableName),
@@ -111,7 +118,7 @@ class CliFuzzer {
     void cli(FuzzedDataProvider in) throws Exception {
         setUp();
         // damage: a few byte runs anywhere in the segment (header, directory, structures)
-        MemorySegment m = seg.memory();
+        MemorySegment m = view;
         MemorySegment.copy(image, 0, m, ValueLayout.JAVA_BYTE, 0, image.length);
         int damages = in.consumeInt(0, 6);
         for (int i = 0; i < damages; i++) {
