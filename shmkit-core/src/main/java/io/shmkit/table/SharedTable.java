@@ -372,6 +372,8 @@ public final class SharedTable {
      * time, in a view reused between calls (copy what you keep). Lock-free and weakly
      * consistent: safe while other processes write; a row inserted or deleted meanwhile may or
      * may not be seen, a row seen is never torn, and no row is seen twice.
+     *
+     * @throws SegmentCorruptedException if the table's count of rows ever used is damaged
      */
     public void forEach(Consumer<RowView> visitor) {
         store.forEach(visitor);

@@ -262,7 +262,7 @@ final class TableStore {
     void forEach(Consumer<RowView> visitor) {
         RowView v = new RowView(schema);
         RowIs live = new RowIs();
-        long hw = Mem.getLongAcquire(m, base + OFF_HIGH_WATER);
+        long hw = highWater(Mem.getLongAcquire(m, base + OFF_HIGH_WATER));
         for (int r = 0; r < hw; r++) {
             live.row = r;
             // a row with a key is visited only if the index has it: not one an inserter is still
@@ -271,6 +271,14 @@ final class TableStore {
                 visitor.accept(v);
             }
         }
+    }
+
+    /** The rows ever used, checked: a high-water mark outside 0..capacity is damage, never a row count. */
+    private long highWater(long hw) {
+        if (hw < 0 || hw > capacity) {
+            throw new SegmentCorruptedException("table '" + name + "': high water=" + hw + " outside 0.." + capacity);
+        }
+        return hw;
     }
 
     /** Matches exactly one row (iteration's liveness check). */
@@ -539,7 +547,7 @@ final class TableStore {
             Mem.setLong(m, base + OFF_FREE_HEAD, (long) Mem.getInt(m, rowAt((int) head) + Row.OFF_NEXT));
             return (int) head;
         }
-        long hw = Mem.getLong(m, base + OFF_HIGH_WATER);
+        long hw = highWater(Mem.getLong(m, base + OFF_HIGH_WATER));
         if (hw < capacity && index.size() < capacity) {
             Mem.setLongRelease(m, base + OFF_HIGH_WATER, hw + 1); // release: iterators read it with acquire
             return (int) hw;

@@ -58,6 +58,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 class DamagedImageFuzzer {
 
     static final int CASE_SECONDS = 5;
+    static final int POLL_MILLIS = 100;
     static final boolean TRACE = Boolean.getBoolean("shmkit.fuzz.trace");
 
     /** Targets: the structures of the main segment, then the header, the directory, the pools. */
@@ -118,7 +119,7 @@ class DamagedImageFuzzer {
         return t < HEADER ? DamageFixture.STRUCTURES.get(t) : t == HEADER ? "header" : t == DIRECTORY ? "directory" : "pools";
     }
 
-    @FuzzTest(maxExecutions = 10_000, maxDuration = "60s")
+    @FuzzTest(maxExecutions = 10_000, maxDuration = "240s")
     void damagedImage(FuzzedDataProvider in) throws Exception {
         setUp();
         int target = in.consumeInt(0, TARGETS - 1);
@@ -126,26 +127,24 @@ class DamagedImageFuzzer {
         Future<Boolean> f = worker.submit(() -> runCase(target, ops));
         boolean refused;
         try {
-            refused = f.get(CASE_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException hang) {
-            Thread t0 = findCaseThread();
-            if (t0 != null && waitsForLiveOwner(t0, target)) {
-                // a lock word the damage made name this live process (e.g. a registry entry's
-                // owner word copied over it): waiting is the design (a live owner is never
-                // robbed). Restoring the image frees the word; the case's outcome is void.
-                fixture.restore();
-                fixture.restorePools();
-                try {
-                    f.get(CASE_SECONDS, TimeUnit.SECONDS);
-                } catch (ExecutionException | TimeoutException ignored) {
-                    // void
-                }
-                if (!f.isDone()) {
-                    throw new AssertionError("case on " + targetName(target) + " still waits after its image was restored");
-                }
-                LIVE_OWNER_WAITS.incrementAndGet();
-                return;
+            refused = awaitCase(f, target);
+        } catch (LiveOwnerWait voided) {
+            // a lock word the damage made name this live process (e.g. a registry entry's owner
+            // word copied over it): waiting is the design (a live owner is never robbed).
+            // Restoring the image frees the word; the case's outcome is void.
+            fixture.restore();
+            fixture.restorePools();
+            try {
+                f.get(CASE_SECONDS, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException ignored) {
+                // void
             }
+            if (!f.isDone()) {
+                throw new AssertionError("case on " + targetName(target) + " still waits after its image was restored");
+            }
+            LIVE_OWNER_WAITS.incrementAndGet();
+            return;
+        } catch (TimeoutException hang) {
             worker = newWorker(); // the stuck one is left behind (a daemon)
             AssertionError e = new AssertionError("case on " + targetName(target) + " did not end within "
                     + CASE_SECONDS + " s (hang); the case thread was at:");
@@ -166,6 +165,36 @@ class DamagedImageFuzzer {
         CASES.incrementAndGet(target);
         if (refused) {
             REFUSED.incrementAndGet(target);
+        }
+    }
+
+    /** A case found waiting, by design, for a lock word naming this live process. */
+    private static final class LiveOwnerWait extends Exception {
+        LiveOwnerWait() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * Waits for a case for at most {@link #CASE_SECONDS}, looking every {@link #POLL_MILLIS} ms
+     * whether it waits for a live owner (so such a case costs a fraction of a second, not the
+     * whole bound).
+     */
+    private static boolean awaitCase(Future<Boolean> f, int target)
+            throws ExecutionException, InterruptedException, TimeoutException, LiveOwnerWait {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CASE_SECONDS);
+        while (true) {
+            try {
+                return f.get(POLL_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException notYet) {
+                Thread t = findCaseThread();
+                if (t != null && waitsForLiveOwner(t, target)) {
+                    throw new LiveOwnerWait();
+                }
+                if (System.nanoTime() >= deadline) {
+                    throw notYet;
+                }
+            }
         }
     }
 
