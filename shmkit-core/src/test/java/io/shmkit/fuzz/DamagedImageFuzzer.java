@@ -603,8 +603,10 @@ class DamagedImageFuzzer {
                                 continue;
                             }
                             long h = p == players ? players.forceGet(key) : items.allocate();
-                            long off = p.offset(h);
-                            long size = p.type().layout().byteSize();
+                            // the record's address: offset(h) is relative to the record's own chunk
+                            MemorySegment rec = p.get(h);
+                            long off = rec.address();
+                            long size = rec.byteSize();
                             overlap("pool", live, off, size, "handed out by this case");
                             live.add(off);
                             live.add(size);
