@@ -2,11 +2,11 @@ package io.shmkit.alloc;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.Mem;
+import io.shmkit.internal.Procs;
 import io.shmkit.sync.LockResult;
 import io.shmkit.sync.ShmMutex;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 
 /**
  * The lock an allocator takes around each operation: a robust cross-process lock, or nothing
@@ -103,23 +103,32 @@ interface AllocLock {
 
     /**
      * Single-threaded mode with crash repair: no lock (the caller serialises every call), but a
-     * busy word at {@code offset}, set before an operation changes anything and cleared after it.
-     * Because calls are serialised, finding it set means the previous operation died half way:
-     * {@link #lock()} then returns {@code true} and the allocator repairs from its source of
-     * truth, as after a dead owner of the robust lock. Plain stores: a store-store fence after
-     * setting it, a release store to clear it.
+     * last-user word at {@code offset} holding the {@link Procs#TOKEN} of the process that made
+     * the last call. {@link #lock()} returns {@code true} when the word names another process
+     * (or any other value): that process may have been killed inside an operation, so the
+     * allocator repairs from its source of truth, as after a dead owner of the robust lock, and
+     * this process becomes the last user. While one process keeps calling, an operation costs one
+     * load and a compare: no store and no fence.
+     *
+     * <p>Why not a busy word set before and cleared after each operation: it needs the two
+     * stores ordered around the operation's own stores, and any ordering primitive (a
+     * store-store fence, a release or opaque store) halved the allocate+free rate of a
+     * {@code FixedPool} on this JIT (JMH, docs/ALLOCATORS.md). The price of this scheme is a
+     * repair, linear in the structure's size, each time the calling process changes; callers
+     * that alternate processes often use {@link SyncMode#LOCKED} instead.
      */
-    static AllocLock busyWord(MemorySegment memory, long offset, boolean create) {
+    static AllocLock lastUser(MemorySegment memory, long offset, boolean create) {
         if (create) {
-            Mem.setLong(memory, offset, 0L);
+            Mem.setLong(memory, offset, Procs.TOKEN); // the creator: no repair on its first call
         }
         return new AllocLock() {
             @Override
             public boolean lock() {
-                boolean died = Mem.getLong(memory, offset) != 0;
-                Mem.setLong(memory, offset, 1L);
-                VarHandle.storeStoreFence(); // busy is visible before any change it covers
-                return died;
+                if (Mem.getLong(memory, offset) == Procs.TOKEN) {
+                    return false;
+                }
+                Mem.setLong(memory, offset, Procs.TOKEN);
+                return true;
             }
 
             @Override
@@ -128,7 +137,6 @@ interface AllocLock {
 
             @Override
             public void unlock() {
-                Mem.setLongRelease(memory, offset, 0L); // after every change it covers
             }
         };
     }

@@ -43,9 +43,10 @@ import static io.shmkit.internal.FixedPoolLayout.*;
  *       (plus a statistics word in the thread's own registry entry), and freeing a cached slice
  *       again is detected from the same byte.</li>
  *   <li>{@link SyncMode#SINGLE_THREADED}: no lock at all; callers serialise every call themselves
- *       (for callers that hold their own lock). A busy word set before and cleared after each
- *       operation tells the next call that a process was killed inside one, and that call
- *       repairs from the state bytes as after a dead lock owner.</li>
+ *       (for callers that hold their own lock). A last-user word names the process that made
+ *       the last call; a call from another process repairs from the state bytes first (linear
+ *       in the pool's size), as after a dead lock owner, since that process may have been killed
+ *       inside an operation.</li>
  * </ul>
  *
  * <p><b>Publication.</b> In the locked modes the lock's release/acquire orders a slice's
@@ -212,7 +213,7 @@ public final class FixedPool implements SharedAllocator {
                     + " flags=" + flags + " entries=" + ent + " length=" + length);
         }
         boolean single = (flags & FLAGS_SINGLE_THREADED) != 0;
-        AllocLock l = single ? AllocLock.busyWord(memory, offset + OFF_LOCK, false)
+        AllocLock l = single ? AllocLock.lastUser(memory, offset + OFF_LOCK, false)
                 : AllocLock.openRobust(memory, offset + OFF_LOCK);
         return new FixedPool(name, memory, offset, l);
     }
@@ -258,7 +259,7 @@ public final class FixedPool implements SharedAllocator {
             Mem.setInt(m, nextAt + 4L * i, i + 1 < count ? i + 1 : LINK_NONE);
         }
         m.asSlice(base + stateArray(ent, count), stateBytes(count)).fill(STATE_FREE);
-        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.busyWord(m, base + OFF_LOCK, true)
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.lastUser(m, base + OFF_LOCK, true)
                 : AllocLock.createRobust(m, base + OFF_LOCK);
         Formats.publish(m, base + OFF_MAGIC, MAGIC, base + OFF_FORMAT, FORMAT); // openers that see the magic see the header
         return new FixedPool(name, m, base, l);

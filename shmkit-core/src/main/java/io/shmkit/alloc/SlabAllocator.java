@@ -30,7 +30,9 @@ import static io.shmkit.internal.SlabLayout.*;
  * <p><b>Thread and process safety</b> ({@link SyncMode}, chosen at creation, stored in the
  * header). {@code LOCKED} (default): every operation runs under one robust lock
  * ({@link io.shmkit.sync.ShmMutex}) in the header, so any thread of any process may call any
- * method. {@code SINGLE_THREADED}: no lock; callers serialise every call. {@code THREAD_CACHED}:
+ * method. {@code SINGLE_THREADED}: no lock; callers serialise every call, and a call from
+ * another process than the last caller first repairs from the bitmaps (linear in the slab's
+ * size), since that process may have been killed inside an operation. {@code THREAD_CACHED}:
  * like {@code LOCKED}, but each thread keeps up to 8
  * freed blocks per size class and serves small requests from them without the lock; the cache's
  * contents are recorded in a registry entry in shared memory (per class: a count, written last,
@@ -181,7 +183,7 @@ public final class SlabAllocator implements SharedAllocator {
                     + " entries=" + ent + " length=" + length);
         }
         boolean single = (Mem.getLong(memory, offset + OFF_FLAGS) & FLAGS_SINGLE_THREADED) != 0;
-        AllocLock l = single ? AllocLock.busyWord(memory, offset + OFF_LOCK, false)
+        AllocLock l = single ? AllocLock.lastUser(memory, offset + OFF_LOCK, false)
                 : AllocLock.openRobust(memory, offset + OFF_LOCK);
         return new SlabAllocator(name, memory, offset, l);
     }
@@ -219,7 +221,7 @@ public final class SlabAllocator implements SharedAllocator {
         Mem.setLong(m, base + OFF_PAGES_AT, pagesAt);
         Mem.setLong(m, base + OFF_CLASS_COUNT, classCount(pageSize));
         Mem.setLong(m, base + OFF_DESC_SIZE, descSize(pageSize));
-        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.busyWord(m, base + OFF_LOCK, true)
+        AllocLock l = mode == SyncMode.SINGLE_THREADED ? AllocLock.lastUser(m, base + OFF_LOCK, true)
                 : AllocLock.createRobust(m, base + OFF_LOCK);
         SlabAllocator s = new SlabAllocator(name, m, base, l);
         s.slab.rebuild(); // all descriptors are KIND_FREE: one run, empty class lists, zero counters

@@ -26,6 +26,22 @@ public final class Procs {
      */
     public static final long PID_NAMESPACE = readPidNamespace();
 
+    /**
+     * A random non-zero number naming this process (this run of it): unlike a pid, never shared
+     * with a process in another pid namespace, nor with a later process given the same pid.
+     * Single-threaded structures record it as their last user.
+     */
+    public static final long TOKEN = randomToken();
+
+    private static long randomToken() {
+        long t;
+        java.security.SecureRandom r = new java.security.SecureRandom();
+        while ((t = r.nextLong()) == 0) {
+            // 0 is what a fresh or wiped word holds
+        }
+        return t;
+    }
+
     /** The kernel's {@code pid_max}; pids are in {@code [1, PID_MAX)}. */
     public static final int PID_MAX = readPidMax();
 
