@@ -92,15 +92,31 @@ final class TableFormat {
                 "shared table '" + name + "' at offset=" + offset, LEGACY_MAGIC_1);
         TableSchema schema = readSchema(memory, offset, name);
         long rowsN = Mem.getLong(memory, offset + OFF_ROWS);
-        if (rowsN < 1 || rowsN > (1 << 30) || SharedTable.bytesNeeded(schema, (int) rowsN) > length
-                || Mem.getInt(memory, offset + OFF_VALUE_BYTES) != schema.valueBytes()
-                || Mem.getInt(memory, offset + OFF_STRIPES) != stripesFor((int) rowsN)
-                || Mem.getLong(memory, offset + OFF_ROWS_AT) != rowsAt(stripesFor((int) rowsN),
-                schema.valueBytes(), KeyIndex.bytesNeeded((int) rowsN))) {
-            throw new SegmentCorruptedException("table '" + name + "' at offset=" + offset + ": header fields (rows="
-                    + rowsN + ") do not match its schema or its range length=" + length);
+        if (rowsN < 1 || rowsN > (1 << 30) || SharedTable.bytesNeeded(schema, (int) rowsN) > length) {
+            throw new SegmentCorruptedException("table '" + name + "' at offset=" + offset + ": rows=" + rowsN
+                    + " is outside 1.." + (1 << 30) + " or does not fit its range length=" + length);
         }
+        // every derived field the store computes addresses from is checked against the schema and
+        // the row count, so that no damaged word can move a row, stripe or index outside the range
+        int rows = (int) rowsN;
+        long vb = schema.valueBytes();
+        int stripes = stripesFor(rows);
+        expect(offset, name, "valueBytes", Mem.getInt(memory, offset + OFF_VALUE_BYTES), vb);
+        expect(offset, name, "rowBytes", Mem.getInt(memory, offset + OFF_ROW_BYTES),
+                rowBytes(schema.maxKeyLength(), vb));
+        expect(offset, name, "stripes", Mem.getInt(memory, offset + OFF_STRIPES), stripes);
+        expect(offset, name, "stripesAt", Mem.getLong(memory, offset + OFF_STRIPES_AT), stripesAt());
+        expect(offset, name, "indexAt", Mem.getLong(memory, offset + OFF_INDEX_AT), indexAt(stripes, vb));
+        expect(offset, name, "rowsAt", Mem.getLong(memory, offset + OFF_ROWS_AT),
+                rowsAt(stripes, vb, KeyIndex.bytesNeeded(rows)));
         return schema;
+    }
+
+    private static void expect(long offset, String name, String field, long found, long expected) {
+        if (found != expected) {
+            throw new SegmentCorruptedException("table '" + name + "' at offset=" + offset + ": header field " + field
+                    + "=" + found + " does not match its schema and rows (expected " + expected + ")");
+        }
     }
 
     /** Waits (bounded) until a creator has published the magic; Formats.check then reads it. */

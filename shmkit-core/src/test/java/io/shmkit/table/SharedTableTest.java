@@ -13,6 +13,8 @@ import io.shmkit.testing.TestNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -231,6 +233,50 @@ class SharedTableTest {
         io.shmkit.UnsupportedFormatException newer = assertThrows(io.shmkit.UnsupportedFormatException.class,
                 () -> SharedTable.open(seg, "t"));
         assertTrue(newer.getMessage().contains("written by a newer shmkit"), newer.getMessage());
+    }
+
+    /**
+     * Every header word the table computes addresses from is checked at open: a damaged row size,
+     * stripe or index offset is refused by name instead of sending a read outside the mapping
+     * (a fuzz finding: a damaged row size made verify() read at a negative offset).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"rowBytes", "stripesAt", "indexAt", "rowsAt", "valueBytes", "stripes"})
+    void aDamagedDerivedHeaderFieldIsRefusedByName(String field) {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
+        t.set("k", t.newRow().setLong("score", 7));
+        long off = seg.lookup("t").orElseThrow().offset();
+        long at = off + switch (field) {
+            case "rowBytes" -> SharedTableLayout.OFF_ROW_BYTES;
+            case "stripesAt" -> SharedTableLayout.OFF_STRIPES_AT;
+            case "indexAt" -> SharedTableLayout.OFF_INDEX_AT;
+            case "rowsAt" -> SharedTableLayout.OFF_ROWS_AT;
+            case "valueBytes" -> SharedTableLayout.OFF_VALUE_BYTES;
+            default -> SharedTableLayout.OFF_STRIPES;
+        };
+        int good = seg.memory().get(ValueLayout.JAVA_INT, at);
+        seg.memory().set(ValueLayout.JAVA_INT, at, 0x80001000); // a large negative value in the low word
+        SegmentCorruptedException e = assertThrows(SegmentCorruptedException.class, () -> SharedTable.open(seg, "t"));
+        assertTrue(e.getMessage().contains("header field " + field + "=") && e.getMessage().contains("expected"),
+                e.getMessage());
+        seg.memory().set(ValueLayout.JAVA_INT, at, good);
+        assertEquals(7, SharedTable.open(seg, "t").getLong("k", "score", -1), "nothing was lost");
+    }
+
+    /** A high-water mark past the row count (a CI fuzz finding) is damage, never a row count to walk. */
+    @Test
+    void aHighWaterMarkPastTheRowsIsRefusedAndNothingIsLost() {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
+        t.set("k", t.newRow().setLong("score", 7));
+        long at = seg.lookup("t").orElseThrow().offset() + SharedTableLayout.OFF_HIGH_WATER;
+        long good = seg.memory().get(ValueLayout.JAVA_LONG, at);
+        seg.memory().set(ValueLayout.JAVA_LONG, at, 1L << 40);
+        SegmentCorruptedException walk = assertThrows(SegmentCorruptedException.class, () -> t.forEach(r -> { }));
+        assertTrue(walk.getMessage().contains("high water=" + (1L << 40)), walk.getMessage());
+        assertThrows(SegmentCorruptedException.class, () -> t.set("new", t.newRow().setLong("score", 1)));
+        seg.memory().set(ValueLayout.JAVA_LONG, at, good);
+        assertEquals(7, t.getLong("k", "score", -1), "nothing was lost");
+        t.verify();
     }
 
     @Test
