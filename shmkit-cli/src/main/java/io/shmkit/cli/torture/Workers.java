@@ -56,15 +56,46 @@ final class Workers {
         cmd.addAll(List.of("-XX:-UsePerfData", "-Xmx64m", "-cp", cp, TortureWorkerCommand.class.getName(),
                 name, Integer.toString(w), Long.toString(workerSeed), Long.toString(exitAfter)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.INHERIT);
+                .redirectError(inNamespace ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.INHERIT);
         if (exitAfter > 0) { // the warm-up: its error output goes into the exception if it fails
             pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.PIPE);
         }
         Process p = pb.start();
+        if (inNamespace && exitAfter == 0) {
+            passErrorsOn(p, System.err);
+        }
         synchronized (live) {
             live.add(p);
         }
         return p;
+    }
+
+    /**
+     * Copies a namespaced worker's error output to ours, but for the one line util-linux's
+     * {@code unshare} (2.38) prints each time its child is SIGKILLed: it tries to re-raise the
+     * child's signal on itself, and {@code signal(SIGKILL, SIG_DFL)} fails with EINVAL. That is
+     * the kill the torture made, not an error of the worker.
+     */
+    static Thread passErrorsOn(Process p, java.io.PrintStream to) {
+        Thread t = new Thread(() -> {
+            try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream(),
+                    java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    if (!isUnshareReraiseNoise(line)) {
+                        to.println(line);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // the worker's pipe closed with the worker: nothing more to pass on
+            }
+        }, "torture-worker-stderr");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    static boolean isUnshareReraiseNoise(String line) {
+        return line.startsWith("unshare: sigprocmask unblock failed");
     }
 
     /** A dynamic class-data archive takes only jars on the class path (the shmkit jar does; a test run's class directories do not). */
