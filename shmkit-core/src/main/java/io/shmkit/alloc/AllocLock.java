@@ -1,9 +1,8 @@
 package io.shmkit.alloc;
 
-import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.Mem;
 import io.shmkit.internal.Procs;
-import io.shmkit.sync.LockResult;
+import io.shmkit.internal.StructureLocks;
 import io.shmkit.sync.ShmMutex;
 
 import java.lang.foreign.MemorySegment;
@@ -56,43 +55,23 @@ interface AllocLock {
             }
         }
 
+        // An allocator holds its lock only inside its own calls: StructureLocks reports what the
+        // mutex calls a misuse (the word names the caller on entry, or changed under the holder)
+        // as damage, a SegmentCorruptedException.
+
         @Override
         public boolean lock() {
-            try {
-                return mutex.lock() == LockResult.OWNER_DIED;
-            } catch (IllegalStateException e) {
-                // "not reentrant": no allocator holds its lock between calls, so a word naming
-                // the calling thread was written by somebody else
-                throw new SegmentCorruptedException("lock word at offset=" + mutex.offset()
-                        + " names the calling thread, which does not hold it (overwritten): " + e.getMessage(), e);
-            }
+            return StructureLocks.lock(mutex);
         }
-
-        // An allocator calls these only while it holds the lock: if the mutex says otherwise,
-        // somebody overwrote the held lock word (a foreign process, a stray write). That is
-        // corruption of the structure, not a misuse by the caller.
 
         @Override
         public void markConsistent() {
-            try {
-                mutex.markConsistent();
-            } catch (IllegalMonitorStateException e) {
-                throw overwritten(e);
-            }
+            StructureLocks.markConsistent(mutex);
         }
 
         @Override
         public void unlock() {
-            try {
-                mutex.unlock();
-            } catch (IllegalMonitorStateException e) {
-                throw overwritten(e);
-            }
-        }
-
-        private SegmentCorruptedException overwritten(IllegalMonitorStateException e) {
-            return new SegmentCorruptedException("lock word at offset=" + mutex.offset()
-                    + " was overwritten while this thread held it: " + e.getMessage(), e);
+            StructureLocks.unlock(mutex);
         }
 
         @Override

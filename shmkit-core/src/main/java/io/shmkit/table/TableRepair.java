@@ -2,6 +2,7 @@ package io.shmkit.table;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.Mem;
+import io.shmkit.internal.StructureLocks;
 import io.shmkit.internal.index.KeyHash;
 import io.shmkit.sync.LockResult;
 import io.shmkit.sync.ShmMutex;
@@ -94,7 +95,7 @@ final class TableRepair {
                     }
                 }
             } finally {
-                t.stripeLocks[s].unlock();
+                StructureLocks.unlock(t.stripeLocks[s]);
             }
         }
         long head = -1;
@@ -124,10 +125,10 @@ final class TableRepair {
         try {
             if (res == LockResult.OWNER_DIED) {
                 repairStripe(t, s);
-                lock.markConsistent();
+                StructureLocks.markConsistent(lock);
             }
         } finally {
-            lock.unlock();
+            StructureLocks.unlock(lock);
         }
         return true;
     }
@@ -184,7 +185,7 @@ final class TableRepair {
                 try {
                     if (res == LockResult.OWNER_DIED) {
                         repairStripe(t, s);
-                        lock.markConsistent();
+                        StructureLocks.markConsistent(lock);
                     }
                     if (Mem.getLong(t.m, t.stripes + s * t.stripeBytes + Stripe.OFF_LOG_ROW) != LOG_ROW_EMPTY) {
                         throw corrupt(t, "stripe " + s + " has a redo log entry while nobody holds it");
@@ -195,11 +196,11 @@ final class TableRepair {
                         }
                     }
                 } finally {
-                    lock.unlock();
+                    StructureLocks.unlock(lock);
                 }
             }
         } finally {
-            t.writer.unlock();
+            StructureLocks.unlock(t.writer);
         }
     }
 

@@ -2,6 +2,7 @@ package io.shmkit.table;
 
 import io.shmkit.SegmentCorruptedException;
 import io.shmkit.internal.Mem;
+import io.shmkit.internal.StructureLocks;
 import io.shmkit.internal.Residency;
 import io.shmkit.internal.index.KeyHash;
 import io.shmkit.internal.index.KeyIndex;
@@ -144,7 +145,7 @@ final class TableStore {
             long slot = index.findSlot(p.hash, p);
             return slot < 0 ? -1 : index.entryAt(slot);
         } finally {
-            writer.unlock();
+            StructureLocks.unlock(writer);
         }
     }
 
@@ -231,10 +232,10 @@ final class TableStore {
                 TableRepair.repairStripe(this, stripe);
             }
             if (res == LockResult.OWNER_DIED) {
-                lock.markConsistent();
+                StructureLocks.markConsistent(lock);
             }
         } finally {
-            lock.unlock();
+            StructureLocks.unlock(lock);
         }
     }
 
@@ -301,7 +302,7 @@ final class TableStore {
             long slot = index.findSlot(hash, matcher);
             return slot < 0 ? -1 : index.entryAt(slot);
         } finally {
-            writer.unlock();
+            StructureLocks.unlock(writer);
         }
     }
 
@@ -342,7 +343,7 @@ final class TableStore {
                         return WriteResult.UPDATED;
                     }
                 } finally {
-                    stripeLocks[s].unlock();
+                    StructureLocks.unlock(stripeLocks[s]);
                 }
                 // the row was deleted (and maybe reused) meanwhile: look again
             }
@@ -364,7 +365,7 @@ final class TableStore {
                 try {
                     applyExisting(r, p);
                 } finally {
-                    stripeLocks[s].unlock();
+                    StructureLocks.unlock(stripeLocks[s]);
                 }
                 return WriteResult.UPDATED;
             }
@@ -373,7 +374,7 @@ final class TableStore {
             }
             return insert(p) ? WriteResult.INSERTED : WriteResult.FULL;
         } finally {
-            writer.unlock();
+            StructureLocks.unlock(writer);
         }
     }
 
@@ -532,7 +533,7 @@ final class TableStore {
             }
             Mem.setLong(m, base + OFF_INSERTS, Mem.getLong(m, base + OFF_INSERTS) + 1);
         } finally {
-            stripeLocks[s].unlock();
+            StructureLocks.unlock(stripeLocks[s]);
         }
         return true;
     }
@@ -583,28 +584,28 @@ final class TableStore {
                 Mem.setLong(m, base + OFF_FREE_HEAD, r);
                 Mem.setLong(m, base + OFF_DELETES, Mem.getLong(m, base + OFF_DELETES) + 1);
             } finally {
-                stripeLocks[s].unlock();
+                StructureLocks.unlock(stripeLocks[s]);
             }
             return true;
         } finally {
-            writer.unlock();
+            StructureLocks.unlock(writer);
         }
     }
 
     // ------------------------------------------------------------------ locks and repair
 
     void lockWriter() {
-        if (writer.lock() == LockResult.OWNER_DIED) {
+        if (StructureLocks.lock(writer)) {
             TableRepair.repairTable(this);
-            writer.markConsistent();
+            StructureLocks.markConsistent(writer);
         }
     }
 
     void lockStripe(int s) {
         ShmMutex lock = stripeLocks[s];
-        if (lock.lock() == LockResult.OWNER_DIED) {
+        if (StructureLocks.lock(lock)) {
             TableRepair.repairStripe(this, s);
-            lock.markConsistent();
+            StructureLocks.markConsistent(lock);
         }
     }
 

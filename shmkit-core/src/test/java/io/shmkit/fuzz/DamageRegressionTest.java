@@ -77,6 +77,37 @@ class DamageRegressionTest {
     }
 
     /**
+     * Found by the long fuzz run (input {@code crash-0352dca3…}): the same for the shared table.
+     * A stripe lock word naming the calling thread made {@code incr} throw the mutex's
+     * IllegalStateException. The table holds none of its locks between calls either: the
+     * writer lock and every stripe lock report it as corruption, and nothing is lost once the
+     * word is restored.
+     */
+    @Test
+    void aTableLockWordNamingTheCallingThreadIsReportedAsCorruption() {
+        long self = ownerWordOfCallingThread();
+        TableSchema schema = TableSchema.builder(16).int64("n").build();
+        SharedTable t = SharedTable.create(seg, "t", schema, 4);
+        t.incr("a", "n", 5);
+        long base = seg.lookup("t").orElseThrow().offset();
+        long stripe0 = base + SharedTableLayout.stripesAt() + SharedTableLayout.Stripe.OFF_LOCK;
+        for (long word : new long[]{base + SharedTableLayout.OFF_WRITER_LOCK, stripe0}) {
+            long good = seg.memory().get(ValueLayout.JAVA_LONG, word);
+            seg.memory().set(ValueLayout.JAVA_LONG, word, self);
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 4; i++) { // a new key takes the writer lock; every row's stripe is reached
+                    t.incr("k" + i, "n", 1);
+                    t.incr("a", "n", 1);
+                }
+            }).as("lock word at +" + (word - base)).isInstanceOf(SegmentCorruptedException.class)
+                    .hasMessageContaining("names the calling thread");
+            seg.memory().set(ValueLayout.JAVA_LONG, word, good);
+        }
+        t.verify();
+        assertThat(t.getLong("a", "n", -1)).isGreaterThanOrEqualTo(5);
+    }
+
+    /**
      * Found by the fuzzer: a directory entry whose offset was overwritten with a negative
      * number reached the JDK's bounds check (IndexOutOfBoundsException) while open waited for
      * the structure's magic; one not a multiple of 8 reached the JDK's alignment check
