@@ -50,6 +50,15 @@ final class DamageFixture implements AutoCloseable {
             ValueLayout.JAVA_LONG.withName("owner")).withName("Item"), 64);
 
     final Segment seg;
+    /**
+     * The segments' memory as mapped at set-up. Damage is written and images are restored
+     * through these views, never through {@code Segment.memory()}: a case that damages the
+     * header's size and resize generation makes {@code memory()} refuse the segment, correctly,
+     * and the next restore must still work.
+     */
+    final MemorySegment view;
+    private final MemorySegment poolBaseView;
+    private final MemorySegment poolBlockView;
     final byte[] image;
     final Map<String, DirectoryEntry> entries = new HashMap<>();
     /** Blocks live in the image, per allocator name: offset, size pairs. */
@@ -97,11 +106,14 @@ final class DamageFixture implements AutoCloseable {
             entries.put(e.name(), e);
         }
         scratch = seg.reserve("scratch", 0x7F01, 64, 64).offset();
-        image = seg.memory().toArray(ValueLayout.JAVA_BYTE);
+        view = seg.memory();
+        image = view.toArray(ValueLayout.JAVA_BYTE);
         poolBase = Segment.open(poolConfig.baseKey());
         poolBlock = Segment.open(poolConfig.blockKeys().getFirst());
-        poolBaseImage = poolBase.memory().toArray(ValueLayout.JAVA_BYTE);
-        poolBlockImage = poolBlock.memory().toArray(ValueLayout.JAVA_BYTE);
+        poolBaseView = poolBase.memory();
+        poolBlockView = poolBlock.memory();
+        poolBaseImage = poolBaseView.toArray(ValueLayout.JAVA_BYTE);
+        poolBlockImage = poolBlockView.toArray(ValueLayout.JAVA_BYTE);
     }
 
     private void build() {
@@ -182,25 +194,25 @@ final class DamageFixture implements AutoCloseable {
 
     /** Copies every pristine image back. */
     void restore() {
-        MemorySegment.copy(image, 0, seg.memory(), ValueLayout.JAVA_BYTE, 0, image.length);
+        MemorySegment.copy(image, 0, view, ValueLayout.JAVA_BYTE, 0, image.length);
     }
 
     void restorePools() {
-        MemorySegment.copy(poolBaseImage, 0, poolBase.memory(), ValueLayout.JAVA_BYTE, 0, poolBaseImage.length);
-        MemorySegment.copy(poolBlockImage, 0, poolBlock.memory(), ValueLayout.JAVA_BYTE, 0, poolBlockImage.length);
+        MemorySegment.copy(poolBaseImage, 0, poolBaseView, ValueLayout.JAVA_BYTE, 0, poolBaseImage.length);
+        MemorySegment.copy(poolBlockImage, 0, poolBlockView, ValueLayout.JAVA_BYTE, 0, poolBlockImage.length);
     }
 
     MemorySegment poolBaseMemory() {
-        return poolBase.memory();
+        return poolBaseView;
     }
 
     MemorySegment poolBlockMemory() {
-        return poolBlock.memory();
+        return poolBlockView;
     }
 
     /** The owner word of a {@link ShmMutex} held by the calling thread (read while it holds one). */
     long ownerWordOfCallingThread() {
-        MemorySegment m = seg.memory();
+        MemorySegment m = view;
         ShmMutex mutex = ShmMutex.create(m, scratch);
         mutex.lock();
         long word = m.get(ValueLayout.JAVA_LONG, scratch);

@@ -211,7 +211,7 @@ class DamagedImageFuzzer {
             return false;
         }
         int me = (int) (selfOwnerWord >>> 32);
-        MemorySegment m = target == POOLS ? fixture.poolBaseMemory() : fixture.seg.memory();
+        MemorySegment m = target == POOLS ? fixture.poolBaseMemory() : fixture.view;
         byte[] pristine = target == POOLS ? fixture.poolBaseImage : fixture.image;
         MemorySegment p = MemorySegment.ofArray(pristine);
         for (long off = 0; off + 8 <= m.byteSize(); off += 8) {
@@ -243,7 +243,7 @@ class DamagedImageFuzzer {
             return Checks.pools(fx, o);
         }
         fx.restore();
-        MemorySegment m = fx.seg.memory();
+        MemorySegment m = fx.view;
         if (target == HEADER) {
             Damage.apply(o, m, 0, SegmentHeader.HEADER_SIZE, m.byteSize(), selfOwnerWord);
             // truncated to 1 byte or more: an empty file waits 1 s for its creator by design
