@@ -8,6 +8,7 @@ import io.shmkit.alloc.RingAllocator;
 import io.shmkit.alloc.SharedAllocator;
 import io.shmkit.alloc.SlabAllocator;
 import io.shmkit.alloc.SyncMode;
+import io.shmkit.internal.PoolBaseLayout;
 import io.shmkit.pool.Pool;
 import io.shmkit.pool.PoolConfig;
 import io.shmkit.pool.Pools;
@@ -208,6 +209,27 @@ final class DamageFixture implements AutoCloseable {
 
     MemorySegment poolBlockMemory() {
         return poolBlockView;
+    }
+
+    /**
+     * Whether {@code Pools.start} would wait for the base's creator: no pool structure in the
+     * (damaged) base's directory yet, or one whose magic is still 0, while a live process (this
+     * one, through the fixture) is attached. That waits 3 s by design and then refuses cleanly
+     * ({@code PoolResumeValidationTest} pins it); the fuzzer skips it to keep its pace. A
+     * directory that cannot even be read is not skipped: {@code Pools.start} must refuse it.
+     */
+    boolean poolBaseAwaitsCreator() {
+        try {
+            var de = poolBase.lookup(PoolBaseLayout.STRUCTURE);
+            if (de.isEmpty()) {
+                return true;
+            }
+            long off = de.get().offset();
+            return de.get().kind() == PoolBaseLayout.KIND && off >= 0 && off <= poolBaseView.byteSize() - 8
+                    && poolBaseView.get(ValueLayout.JAVA_LONG_UNALIGNED, off + PoolBaseLayout.OFF_MAGIC) == 0;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** The owner word of a {@link ShmMutex} held by the calling thread (read while it holds one). */
