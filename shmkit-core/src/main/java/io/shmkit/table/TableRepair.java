@@ -53,10 +53,7 @@ final class TableRepair {
      */
     static void repairTable(TableStore t) {
         t.index.repair();
-        long hw = Mem.getLong(t.m, t.base + OFF_HIGH_WATER);
-        if (hw < 0 || hw > t.capacity) {
-            throw new SegmentCorruptedException("table '" + t.name + "': high water=" + hw + " outside 0.." + t.capacity);
-        }
+        long hw = t.highWater(Mem.getLong(t.m, t.base + OFF_HIGH_WATER));
         java.util.BitSet live = new java.util.BitSet((int) hw);
         for (long slot = 0; slot < t.index.slots(); ) {
             int e = t.index.entryAt(slot);
@@ -144,7 +141,7 @@ final class TableRepair {
     static void verify(TableStore t) {
         t.lockWriter();
         try {
-            long hw = Mem.getLong(t.m, t.base + OFF_HIGH_WATER);
+            long hw = t.highWater(Mem.getLong(t.m, t.base + OFF_HIGH_WATER)); // outside 0..rows: damage
             t.index.verify(e -> {
                 int len = Mem.getInt(t.m, t.rowAt(e) + Row.OFF_KEY_LEN);
                 if (len < 1 || len > t.maxKey || e >= hw) {

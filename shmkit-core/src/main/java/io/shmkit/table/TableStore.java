@@ -275,7 +275,7 @@ final class TableStore {
     }
 
     /** The rows ever used, checked: a high-water mark outside 0..capacity is damage, never a row count. */
-    private long highWater(long hw) {
+    long highWater(long hw) {
         if (hw < 0 || hw > capacity) {
             throw new SegmentCorruptedException("table '" + name + "': high water=" + hw + " outside 0.." + capacity);
         }

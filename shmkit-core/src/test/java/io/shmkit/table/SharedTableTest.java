@@ -274,6 +274,11 @@ class SharedTableTest {
         SegmentCorruptedException walk = assertThrows(SegmentCorruptedException.class, () -> t.forEach(r -> { }));
         assertTrue(walk.getMessage().contains("high water=" + (1L << 40)), walk.getMessage());
         assertThrows(SegmentCorruptedException.class, () -> t.set("new", t.newRow().setLong("score", 1)));
+        for (long bad : new long[]{1L << 40, -3_435_973_837L, 11}) { // verify: a long fuzz run found a negative one
+            seg.memory().set(ValueLayout.JAVA_LONG, at, bad);
+            SegmentCorruptedException v = assertThrows(SegmentCorruptedException.class, t::verify);
+            assertTrue(v.getMessage().contains("high water=" + bad + " outside 0..10"), v.getMessage());
+        }
         seg.memory().set(ValueLayout.JAVA_LONG, at, good);
         assertEquals(7, t.getLong("k", "score", -1), "nothing was lost");
         t.verify();
