@@ -18,7 +18,6 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The common contract of {@link SharedAllocator}, run over every allocator and mode listed in
@@ -30,7 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * ways it differs:
  * <ul>
  *   <li>{@code supportsFree}: {@code false} for allocators without individual free (bump): the
- *       free-related tests are skipped, and {@code release} (e.g. {@code reset()}) empties the
+ *       free-related tests run over {@link #freeingAllocators()} only, and {@code release} (e.g. {@code reset()}) empties the
  *       allocator instead;</li>
  *   <li>{@code blockSize}: a request size the allocator always serves (a fixed pool's slice
  *       size);</li>
@@ -98,6 +97,11 @@ class SharedAllocatorContractTest {
                 Allocator.freeing("slab SINGLE_THREADED large blocks",
                         (s, n) -> SlabAllocator.create(s, n, 40, 1024, SyncMode.SINGLE_THREADED), SlabAllocator::open,
                         2560, 64));
+    }
+
+    /** The configurations with individual free: the free-related tests run over these only. */
+    static Stream<Allocator> freeingAllocators() {
+        return allocators().filter(Allocator::supportsFree);
     }
 
     private Segment segment;
@@ -192,9 +196,8 @@ class SharedAllocatorContractTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("allocators")
+    @MethodSource("freeingAllocators")
     void allocateFreeRoundtripRestoresStats(Allocator k) {
-        assumeTrue(k.supportsFree(), "allocator has no individual free");
         SharedAllocator a = k.create(segment, "a");
         AllocatorStats before = a.stats();
         long off = a.allocate(k.blockSize());
@@ -250,9 +253,8 @@ class SharedAllocatorContractTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("allocators")
+    @MethodSource("freeingAllocators")
     void rejectsDoubleFreeNamingTheOffset(Allocator k) {
-        assumeTrue(k.supportsFree(), "allocator has no individual free");
         SharedAllocator a = k.create(segment, "a");
         long keep = a.allocate(k.blockSize());
         long off = a.allocate(k.blockSize());
@@ -267,9 +269,8 @@ class SharedAllocatorContractTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("allocators")
+    @MethodSource("freeingAllocators")
     void rejectsFreeOfOffsetsNeverHandedOut(Allocator k) {
-        assumeTrue(k.supportsFree(), "allocator has no individual free");
         SharedAllocator a = k.create(segment, "a");
         long off = a.allocate(k.blockSize());
         for (long bad : new long[]{off + 8, off + 1, segment.size() - 8, 0, 8, segment.size() + 4096, -8}) {
