@@ -58,12 +58,12 @@ final class AnonymousMapping extends FixedMapping {
         if (policy == HugePages.OFF) {
             return false;
         }
-        boolean thpForShmem = FileMapping.shmemHugePagesEnabled(name.backend());
-        boolean ok = thpForShmem && Libc.madvise(address, size, Libc.MADV_HUGEPAGE) == 0;
+        TransparentHugePages.Verdict v = TransparentHugePages.forInternalShmem(true);
+        boolean ok = v.granted() && Libc.madvise(address, size, Libc.MADV_HUGEPAGE) == 0;
         if (!ok && policy == HugePages.REQUIRE) {
             throw new HugePagesUnavailableException("segment " + name + ": huge pages required but transparent huge pages "
-                    + "are not available for " + name.backend().label() + " mappings (see "
-                    + "/sys/kernel/mm/transparent_hugepage/shmem_enabled); use HugePages.PREFER to fall back");
+                    + "are not available for " + name.backend().label() + " mappings: "
+                    + (v.granted() ? "madvise(MADV_HUGEPAGE) failed" : v.why()) + "; use HugePages.PREFER to fall back");
         }
         return ok;
     }

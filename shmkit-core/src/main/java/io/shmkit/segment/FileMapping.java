@@ -322,7 +322,7 @@ final class FileMapping implements Mapping {
                 throw Errors.lastError("fchmod", "segment " + name);
             }
             sizeBacking(name, fd, 0, size, options.preallocate());
-            boolean huge = options.hugePages() != HugePages.OFF && hugePagesAvailable(name, options.hugePages());
+            boolean huge = hugePagesGranted(name, size, options.hugePages(), !options.preallocate());
             mapping = map(name, fd, size, Libc.PROT_READ | Libc.PROT_WRITE, options.addressReserve(), huge);
             MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(size);
             HeaderCodec.init(raw, name, size, options);
@@ -373,7 +373,7 @@ final class FileMapping implements Mapping {
                 }
                 long length = st.size() & -Segment.PAGE_SIZE;
                 mapping = map(name, fd, length, Libc.PROT_READ | (ro ? 0 : Libc.PROT_WRITE),
-                        options.addressReserve(), false);
+                        options.addressReserve(), hugePagesGranted(name, length, options.hugePages(), false));
                 MemorySegment raw = MemorySegment.ofAddress(mapping.address()).reinterpret(length);
                 if (HeaderCodec.awaitMagic(raw, deadline)) {
                     try {
@@ -427,28 +427,22 @@ final class FileMapping implements Mapping {
         }
     }
 
-    /** Whether transparent huge pages can back a file mapping; throws for REQUIRE when they cannot. */
-    private static boolean hugePagesAvailable(SegmentName name, HugePages policy) {
-        boolean ok = shmemHugePagesEnabled(name.backend());
-        if (!ok && policy == HugePages.REQUIRE) {
-            throw new HugePagesUnavailableException("segment " + name + ": huge pages required but transparent huge pages "
-                    + "are not available for " + name.backend().label() + " mappings (see "
-                    + "/sys/kernel/mm/transparent_hugepage/shmem_enabled); use HugePages.PREFER to fall back");
-        }
-        return ok;
-    }
-
-    static boolean shmemHugePagesEnabled(Backend backend) {
-        String file = backend == Backend.FILE ? "/sys/kernel/mm/transparent_hugepage/enabled"
-                : "/sys/kernel/mm/transparent_hugepage/shmem_enabled";
-        try {
-            String s = Files.readString(Path.of(file));
-            return s.contains("[always]") || s.contains("[advise]") || s.contains("[within_size]") || s.contains("[force]");
-        } catch (java.io.IOException | RuntimeException e) {
+    /**
+     * Whether the kernel's policy gives this file's mapping transparent huge pages (we advise
+     * them whenever the options ask; {@code advisedFirst}: before its pages are allocated);
+     * throws for REQUIRE when it does not, naming the setting.
+     */
+    private static boolean hugePagesGranted(SegmentName name, long size, HugePages policy, boolean advisedFirst) {
+        if (policy == HugePages.OFF) {
             return false;
         }
+        TransparentHugePages.Verdict v = TransparentHugePages.forFile(name.path(), size, advisedFirst);
+        if (!v.granted() && policy == HugePages.REQUIRE) {
+            throw new HugePagesUnavailableException("segment " + name + ": huge pages required but not available: " + v.why()
+                    + "; use HugePages.PREFER to fall back");
+        }
+        return v.granted();
     }
-
 
     /**
      * Opens an existing segment file without blocking and without following a symbolic link,

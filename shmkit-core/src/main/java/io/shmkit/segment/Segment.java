@@ -271,7 +271,12 @@ public final class Segment implements AutoCloseable {
         return created;
     }
 
-    /** Whether huge pages back this segment (as far as the kernel lets us know). */
+    /**
+     * Whether huge pages back this segment: explicit huge pages were mapped, or the kernel's
+     * policy (the tmpfs mount's {@code huge=} option, {@code shmem_enabled}) gives transparent
+     * ones to this mapping. False when {@link HugePages#OFF} was asked, and whenever the policy
+     * cannot be read. The kernel may still use small pages when no free 2 MiB page is at hand.
+     */
     public boolean hugePages() {
         return hugePages;
     }

@@ -22,10 +22,16 @@ public final class PrivateTmpfs implements AutoCloseable {
 
     /** Mounts a tmpfs of {@code size} (as mount(8) reads it, e.g. "4m"), or null with the reason printed. */
     public static PrivateTmpfs mount(String size) {
+        return mount(size, "");
+    }
+
+    /** {@link #mount(String)} with more mount options, e.g. {@code ",huge=always"}. */
+    public static PrivateTmpfs mount(String size, String moreOptions) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("shmkit-tmpfs-");
-            String out = run(List.of("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", dir.toString()));
+            String out = run(List.of("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700" + moreOptions, "tmpfs",
+                    dir.toString()));
             if (out != null) {
                 System.err.println("SKIPPED: cannot mount a private tmpfs (" + out.trim() + ")");
                 Files.deleteIfExists(dir);
