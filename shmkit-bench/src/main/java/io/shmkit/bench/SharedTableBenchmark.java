@@ -22,11 +22,14 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -35,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  * plus 56 bytes), uniformly random keys: {@link SharedTable} against Chronicle Map (a
  * persisted map in {@code /dev/shm}, its own forks with the JVM flags it needs on JDK 25) and
  * {@link ConcurrentHashMap} (one JVM, the in-process ceiling). Threads come from {@code -t}.
- * The setup prints each table's bytes per row.
+ * The setup prints each table's bytes per row. The floor benchmarks read the same memory by hand
+ * (see {@link Floor}). {@code -Dtable.dir=DIR} (given with {@code -jvmArgsPrepend}) puts every
+ * table's file in DIR instead of {@code /dev/shm}, e.g. a tmpfs mounted {@code huge=always}.
  *
  * <pre>
  * ./mvnw -q -B -pl shmkit-core,shmkit-bench -am package -DskipTests
@@ -51,6 +56,8 @@ import java.util.concurrent.TimeUnit;
 public class SharedTableBenchmark {
 
     static final int ROWS = Integer.getInteger("table.rows", 1_000_000);
+    /** Where both tables' files go ({@code -Dtable.dir=}, e.g. a tmpfs mounted {@code huge=always}); default /dev/shm. */
+    static final String DIR = System.getProperty("table.dir");
     static final int KEY_BYTES = 16;
     static final int VALUE_BYTES = 64;
     static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -89,7 +96,8 @@ public class SharedTableBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            segment = Segment.create(SegmentName.posix("shmkit-bench-table-" + ProcessHandle.current().pid()),
+            String name = "shmkit-bench-table-" + ProcessHandle.current().pid();
+            segment = Segment.create(DIR == null ? SegmentName.posix(name) : SegmentName.file(Path.of(DIR, name)),
                     SharedTable.segmentSize(SCHEMA, ROWS));
             table = SharedTable.create(segment, "t", SCHEMA, ROWS);
             n = SCHEMA.column("n");
@@ -127,6 +135,137 @@ public class SharedTableBenchmark {
     @Benchmark
     public long shmkitIncr(Shm s, Cursor c) {
         return s.table.incr(s.keys[c.next()], s.n, 1);
+    }
+
+    // ------------------------------------------------------------------ the physical floor
+
+    /**
+     * What a get must touch, with no table code around it: the same heap keys, a multiply hash
+     * of their 16 bytes, linear probing with a 32-bit tag, a compare of the 16 key bytes and a
+     * 64-byte copy, written out by hand over raw shared memory ({@code /dev/shm}, or
+     * {@code -Dtable.dir}). Two layouts of the same 1M rows:
+     * <ul>
+     *   <li>{@code floorBucketThenRow}: shmkit's own (and, in outline, Chronicle Map's): an 8-byte
+     *       bucket word {@code tag << 32 | row + 1} in an index of 2M buckets, naming a 96-byte
+     *       row (seq, key length, key, values) in a separate array. Two dependent reads of shared
+     *       memory per get.</li>
+     *   <li>{@code floorRowInBucket}: the row stored in its bucket (2M buckets of 96 bytes, as
+     *       many buckets as shmkit's index has: the slack exact capacity needs, paid on every
+     *       row): one read.</li>
+     * </ul>
+     * shmkit's get against the first says what its code costs over its memory; the second says
+     * what a change of format could gain.
+     */
+    @State(Scope.Benchmark)
+    public static class Floor {
+        static final long ROW = 96; // shmkit's row for this schema: 8 seq + 4 key length + 4 + 16 key + 64 values
+        Segment segment;
+        MemorySegment m;
+        long mask;
+        long rowsAt;
+        byte[][] keys;
+        /** {@code true}: rows in their buckets; {@code false}: bucket words, then rows. */
+        boolean inline;
+
+        void build(boolean inline) {
+            this.inline = inline;
+            long buckets = Long.highestOneBit(ROWS * 4L / 3) * 2;
+            mask = buckets - 1;
+            rowsAt = inline ? 0 : buckets * 8;
+            long bytes = inline ? buckets * ROW : rowsAt + ROWS * ROW;
+            String name = "shmkit-bench-floor-" + ProcessHandle.current().pid();
+            segment = Segment.create(DIR == null ? SegmentName.posix(name) : SegmentName.file(Path.of(DIR, name)),
+                    bytes + (1 << 20));
+            m = segment.memory().asSlice(segment.dataOffset(), bytes); // after the segment's header
+            keys = new byte[ROWS][];
+            for (int i = 0; i < ROWS; i++) {
+                keys[i] = key(i);
+                long h = hash(keys[i]);
+                long slot = h >>> 32 & mask;
+                while (occupied(slot)) {
+                    slot = slot + 1 & mask;
+                }
+                long at;
+                if (inline) {
+                    at = slot * ROW;
+                } else {
+                    m.set(ValueLayout.JAVA_LONG, slot * 8, h & 0xFFFF_FFFF_0000_0000L | i + 1);
+                    at = rowsAt + i * ROW;
+                }
+                m.set(ValueLayout.JAVA_INT, at + 8, KEY_BYTES);
+                MemorySegment.copy(keys[i], 0, m, ValueLayout.JAVA_BYTE, at + 16, KEY_BYTES);
+                m.set(ValueLayout.JAVA_LONG, at + 32, i);
+            }
+        }
+
+        boolean occupied(long slot) {
+            return inline ? m.get(ValueLayout.JAVA_INT, slot * ROW + 8) != 0 : m.get(ValueLayout.JAVA_LONG, slot * 8) != 0;
+        }
+
+        static long hash(byte[] k) {
+            long h = ((long) LONG.get(k, 0) * 0x9E37_79B9_7F4A_7C15L ^ (long) LONG.get(k, 8)) * 0xC2B2_AE3D_27D4_EB4FL;
+            return h ^ h >>> 29;
+        }
+
+        /** The offset of the row holding key {@code k}. */
+        long find(byte[] k) {
+            long h = hash(k);
+            long slot = h >>> 32 & mask;
+            while (true) {
+                long at = inline ? slot * ROW : -1;
+                if (!inline) {
+                    long w = m.get(ValueLayout.JAVA_LONG, slot * 8);
+                    if ((w ^ h) >>> 32 == 0) {
+                        at = rowsAt + ((w & 0xFFFF_FFFFL) - 1) * ROW;
+                    }
+                }
+                if (at >= 0 && m.get(ValueLayout.JAVA_INT, at + 8) == KEY_BYTES
+                        && m.get(ValueLayout.JAVA_LONG_UNALIGNED, at + 16) == (long) LONG.get(k, 0)
+                        && m.get(ValueLayout.JAVA_LONG_UNALIGNED, at + 24) == (long) LONG.get(k, 8)) {
+                    return at;
+                }
+                slot = slot + 1 & mask;
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            segment.closeAndUnlink();
+        }
+    }
+
+    /** {@link Floor} with shmkit's layout: bucket word, then row. */
+    @State(Scope.Benchmark)
+    public static class FloorBucketThenRow extends Floor {
+        @Setup(Level.Trial)
+        public void setUp() {
+            build(false);
+        }
+    }
+
+    /** {@link Floor} with the row in its bucket. */
+    @State(Scope.Benchmark)
+    public static class FloorRowInBucket extends Floor {
+        @Setup(Level.Trial)
+        public void setUp() {
+            build(true);
+        }
+    }
+
+    @Benchmark
+    public long floorBucketThenRow(FloorBucketThenRow s, Cursor c) {
+        return floorGet(s, c);
+    }
+
+    @Benchmark
+    public long floorRowInBucket(FloorRowInBucket s, Cursor c) {
+        return floorGet(s, c);
+    }
+
+    private static long floorGet(Floor s, Cursor c) {
+        long at = s.find(s.keys[c.next()]);
+        MemorySegment.copy(s.m, ValueLayout.JAVA_BYTE, at + 32, c.buffer, 0, VALUE_BYTES);
+        return (long) LONG.get(c.buffer, 0);
     }
 
     // ------------------------------------------------------------------ ConcurrentHashMap
@@ -177,7 +316,7 @@ public class SharedTableBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            file = new File("/dev/shm/shmkit-bench-chronicle-" + ProcessHandle.current().pid());
+            file = new File(DIR == null ? "/dev/shm" : DIR, "shmkit-bench-chronicle-" + ProcessHandle.current().pid());
             map = ChronicleMap.of(byte[].class, byte[].class).name("bench").entries(ROWS)
                     .constantKeySizeBySample(new byte[KEY_BYTES]).constantValueSizeBySample(new byte[VALUE_BYTES])
                     .createPersistedTo(file);

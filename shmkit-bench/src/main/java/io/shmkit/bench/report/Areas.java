@@ -21,6 +21,7 @@ final class Areas {
     private static final String L = "LockBenchmark.";
     private static final String A = "AllocatorBenchmark.";
     private static final String N = "NativeMalloc.";
+    private static final String T = "SharedTableBenchmark.";
     private static final String P = "AllocatorProcessThroughput.";
     private static final String B = "BumpRingRegionBenchmark.";
     private static final String TCACHE = "[sizes=8-1032]";
@@ -137,7 +138,8 @@ final class Areas {
                                     "PoolBenchmark.Start.coldStart[objects=1000000]", null))),
             new Area("table", "SharedTable, 1M rows, 16-byte keys, 64-byte values",
                     "SharedTableBenchmark, one thread, uniformly random keys (ops/us): Chronicle Map 2026.1 in forks with the "
-                            + "flags it needs on JDK 25; ConcurrentHashMap in one JVM as the in-process ceiling.",
+                            + "flags it needs on JDK 25; ConcurrentHashMap in one JVM as the in-process ceiling; the floor is the "
+                            + "memory a get touches, read by hand over raw shared memory (no table code).",
                     List.of(
                             vs("get", "SharedTableBenchmark.shmkitGet", "Chronicle Map", "SharedTableBenchmark.chronicleGet",
                                     target(3, ">= 3x Chronicle Map", "issue 12")),
@@ -146,7 +148,13 @@ final class Areas {
                             vs("incr", "SharedTableBenchmark.shmkitIncr", "Chronicle Map", "SharedTableBenchmark.chronicleIncr",
                                     target(3, ">= 3x Chronicle Map", "issue 12")),
                             vs("get", "SharedTableBenchmark.shmkitGet", "ConcurrentHashMap", "SharedTableBenchmark.chmGet",
-                                    target(0.5, "within 2x", "issue 12")))),
+                                    target(0.5, "within 2x", "issue 12")),
+                            vs("get", "SharedTableBenchmark.shmkitGet", "floor: the same layout by hand",
+                                    "SharedTableBenchmark.floorBucketThenRow", null),
+                            vs("floor: row in its bucket", "SharedTableBenchmark.floorRowInBucket",
+                                    "floor: bucket word, then row", "SharedTableBenchmark.floorBucketThenRow", null),
+                            vs("floor: the same layout by hand", "SharedTableBenchmark.floorBucketThenRow", "Chronicle Map",
+                                    "SharedTableBenchmark.chronicleGet", null))),
             new Area("segmentaccess", "Bounds-checked access (design rule 5)",
                     "8 read-modify-writes of a long (16 accesses) through the segment's own bounds-checked view, as the allocators do, "
                             + "against a view of the whole address space that the library refuses to use (docs/DECISIONS.md).",
@@ -157,32 +165,42 @@ final class Areas {
      * What would close a missed target, by the shmkit figure of the row (printed under "where
      * the time goes" when a row with that figure misses its target).
      */
-    static final Map<String, String> IF_MISSED = Map.of(
-            L + "uncontendedShmMutex", "Lock and unlock are one CAS each, as in ReentrantLock; what ShmMutex adds is the owner "
+    static final Map<String, String> IF_MISSED = Map.ofEntries(
+            Map.entry(L + "uncontendedShmMutex", "Lock and unlock are one CAS each, as in ReentrantLock; what ShmMutex adds is the owner "
                     + "word from Thread.threadId() and the owner-stamp compare. Compare with the floor (LockFloorBenchmark); a gap "
-                    + "beyond the noise band would be closed by caching the owner word per thread.",
-            L + "pingPongShm2Processes_park", "Both sides pay one futex wake and one context switch per hand-off; what the "
+                    + "beyond the noise band would be closed by caching the owner word per thread."),
+            Map.entry(L + "pingPongShm2Processes_park", "Both sides pay one futex wake and one context switch per hand-off; what the "
                     + "cross-process side adds is the shared futex (keyed by inode and offset, not by address) and two JVMs "
-                    + "competing for the cores. On a loaded machine the figure swings with the scheduler: rerun it quiet first.",
-            L + "pingPongShm2Processes_spin", "A waiter that stops spinning before the other process answers sleeps, and on two "
+                    + "competing for the cores. On a loaded machine the figure swings with the scheduler: rerun it quiet first."),
+            Map.entry(L + "pingPongShm2Processes_spin", "A waiter that stops spinning before the other process answers sleeps, and on two "
                     + "busy cores the spinning takes the CPU the other side needs. A budget that adapts to the partner's answer "
-                    + "time (ShmCondition halves and doubles it today) or a quiet machine closes it.",
-            "OwnerDiedLatency.median", "A sleeping waiter polls the owner's liveness every 5 ms (Futex.CHECK_INTERVAL_NANOS), "
+                    + "time (ShmCondition halves and doubles it today) or a quiet machine closes it."),
+            Map.entry("OwnerDiedLatency.median", "A sleeping waiter polls the owner's liveness every 5 ms (Futex.CHECK_INTERVAL_NANOS), "
                     + "and the killed JVM takes time to go away. The owner's kernel-held token (its OFD lock) tells a waiter at "
-                    + "once that the owner died, but only when the waiter looks; a wake-up on the owner's death would remove the poll.",
-            A + "fixedPool64ThreadCached", "A cache hit is a state-byte store and a statistics word, each through FFM's bounds "
+                    + "once that the owner died, but only when the waiter looks; a wake-up on the owner's death would remove the poll."),
+            Map.entry(A + "fixedPool64ThreadCached", "A cache hit is a state-byte store and a statistics word, each through FFM's bounds "
                     + "and liveness checks, plus the lookup of the calling thread's cache. Fewer checked accesses per hit "
-                    + "(dropping the per-hit statistics word, counting per batch instead) is what is left to take.",
-            A + "slabMixedThreadCached[sizes=8-1032]", "A cached free reads the page descriptor (kind, class, bitmap word) "
+                    + "(dropping the per-hit statistics word, counting per batch instead) is what is left to take."),
+            Map.entry(A + "slabMixedThreadCached[sizes=8-1032]", "A cached free reads the page descriptor (kind, class, bitmap word) "
                     + "and the block's first word (the double-free tag), then writes the tag, the offset and the count into "
                     + "shared memory; a cached allocate writes the count, a statistics word and clears the tag: about ten "
                     + "bounds-checked shared-memory accesses per pair, where glibc's tcache hit touches a thread-local list. "
                     + "Fewer checked accesses per hit would close it: a per-block state byte as FixedPool has (one store is "
-                    + "the commit and the double-free check), statistics counted per refill instead of per hit.",
-            A + "fixedPool64", "LOCKED takes the robust mutex twice per allocate + free: four atomic instructions, whatever "
-                    + "the pool does inside. Not closable inside the lock; THREAD_CACHED is the fast mode.",
-            A + "slabMixed[sizes=8-2048]", "LOCKED takes the robust mutex twice per allocate + free: four atomic "
-                    + "instructions. Not closable inside the lock; THREAD_CACHED is the fast mode.");
+                    + "the commit and the double-free check), statistics counted per refill instead of per hit."),
+            Map.entry(A + "fixedPool64", "LOCKED takes the robust mutex twice per allocate + free: four atomic instructions, whatever "
+                    + "the pool does inside. Not closable inside the lock; THREAD_CACHED is the fast mode."),
+            Map.entry(A + "slabMixed[sizes=8-2048]", "LOCKED takes the robust mutex twice per allocate + free: four atomic "
+                    + "instructions. Not closable inside the lock; THREAD_CACHED is the fast mode."),
+            Map.entry(T + "shmkitGet", "A get on a random key of 1M rows waits on memory: the key bytes, the bucket word and "
+                    + "the row, one after the other. Compare with the floor rows of the table above: the same layout read by "
+                    + "hand (floorBucketThenRow) is the most any code can reach on this layout, and floorRowInBucket is what a "
+                    + "format with the row stored in its bucket could reach. A target above both floors is out of reach of "
+                    + "both layouts; the gap between shmkit and its floor is its code (the row's sequence reads and the second "
+                    + "key compare)."),
+            Map.entry(T + "shmkitSet", "A set walks a get's memory chain (its floor is floorBucketThenRow), then takes the "
+                    + "stripe lock (two atomic instructions) and writes the redo-logged image of the row."),
+            Map.entry(T + "shmkitIncr", "An incr walks a get's memory chain (its floor is floorBucketThenRow), then takes the "
+                    + "stripe lock (two atomic instructions) and stores one word under the row's sequence."));
 
     private Areas() {
     }
