@@ -40,9 +40,6 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar PoolBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1
  * </pre>
  */
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
 public class PoolBenchmark {
 
     static final StructLayout PLAYER = MemoryLayout.structLayout(
@@ -78,6 +75,9 @@ public class PoolBenchmark {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"}) // JMH reads a benchmark's own class only
+    @Warmup(iterations = 3, time = 1)
+    @Measurement(iterations = 5, time = 1)
     public static class Access {
         PoolConfig config = config("access");
         Pools pools;
@@ -147,6 +147,9 @@ public class PoolBenchmark {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"}) // JMH reads a benchmark's own class only
+    @Warmup(iterations = 3, time = 1)
+    @Measurement(iterations = 5, time = 1)
     public static class Start {
         @Param({"10000", "1000000"})
         int objects;

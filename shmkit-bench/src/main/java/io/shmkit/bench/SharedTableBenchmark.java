@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.File;
@@ -37,15 +38,15 @@ import java.util.concurrent.TimeUnit;
  * get, set and incr on a table of 1M rows, 16-byte keys and 64-byte values (an int64 counter
  * plus 56 bytes), uniformly random keys: {@link SharedTable} against Chronicle Map (a
  * persisted map in {@code /dev/shm}, its own forks with the JVM flags it needs on JDK 25) and
- * {@link ConcurrentHashMap} (one JVM, the in-process ceiling). Threads come from {@code -t}.
+ * {@link ConcurrentHashMap} (one JVM, the in-process ceiling), with one thread and ({@code _2t})
+ * two threads on one table.
  * The setup prints each table's bytes per row. The floor benchmarks read the same memory by hand
  * (see {@link Floor}). {@code -Dtable.dir=DIR} (given with {@code -jvmArgsPrepend}) puts every
  * table's file in DIR instead of {@code /dev/shm}, e.g. a tmpfs mounted {@code huge=always}.
  *
  * <pre>
  * ./mvnw -q -B -pl shmkit-core,shmkit-bench -am package -DskipTests
- * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar SharedTableBenchmark -t 1
- * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar SharedTableBenchmark -t 2
+ * java --enable-native-access=ALL-UNNAMED -jar shmkit-bench/target/shmkit-benchmarks.jar SharedTableBenchmark
  * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -135,6 +136,24 @@ public class SharedTableBenchmark {
     @Benchmark
     public long shmkitIncr(Shm s, Cursor c) {
         return s.table.incr(s.keys[c.next()], s.n, 1);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long shmkitGet_2t(Shm s, Cursor c) {
+        return shmkitGet(s, c);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Object shmkitSet_2t(Shm s, Cursor c) {
+        return shmkitSet(s, c);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long shmkitIncr_2t(Shm s, Cursor c) {
+        return shmkitIncr(s, c);
     }
 
     // ------------------------------------------------------------------ the physical floor
@@ -294,6 +313,12 @@ public class SharedTableBenchmark {
     }
 
     @Benchmark
+    @Threads(2)
+    public long chmGet_2t(Chm s, Cursor c) {
+        return chmGet(s, c);
+    }
+
+    @Benchmark
     public Object chmSet(Chm s, Cursor c) {
         return s.map.put(s.keys[c.next()], c.value.clone()); // a fresh value: the map keeps a reference
     }
@@ -308,7 +333,23 @@ public class SharedTableBenchmark {
 
     // ------------------------------------------------------------------ Chronicle Map
 
+    /**
+     * Chronicle Map's side (benchmarks {@code SharedTableBenchmark.Chronicle.*}): a map persisted
+     * in {@code /dev/shm} (or {@code -Dtable.dir}), in its own forks with the JVM flags it needs on
+     * JDK 25. JMH does not take the enclosing class's annotations, so they are repeated here.
+     */
     @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Warmup(iterations = 2, time = 2)
+    @Measurement(iterations = 3, time = 2)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
+            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
     public static class Chronicle {
         ChronicleMap<byte[], byte[]> map;
         File file;
@@ -335,44 +376,41 @@ public class SharedTableBenchmark {
             map.close();
             file.delete();
         }
-    }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
-            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
-            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-            "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
-    public byte[] chronicleGet(Chronicle s, Cursor c) {
-        return s.map.getUsing(s.keys[c.next()], c.buffer);
-    }
+        @Benchmark
+        public byte[] get(Cursor c) {
+            return map.getUsing(keys[c.next()], c.buffer);
+        }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
-            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
-            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-            "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
-    public byte[] chronicleSet(Chronicle s, Cursor c) {
-        return s.map.put(s.keys[c.next()], c.value);
-    }
+        @Benchmark
+        public byte[] set(Cursor c) {
+            return map.put(keys[c.next()], c.value);
+        }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g",
-            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
-            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-            "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
-    public byte[] chronicleIncr(Chronicle s, Cursor c) {
-        return s.map.compute(s.keys[c.next()], (k, v) -> {
-            LONG.set(v, 0, (long) LONG.get(v, 0) + 1);
-            return v;
-        });
+        @Benchmark
+        public byte[] incr(Cursor c) {
+            return map.compute(keys[c.next()], (k, v) -> {
+                LONG.set(v, 0, (long) LONG.get(v, 0) + 1);
+                return v;
+            });
+        }
+
+        @Benchmark
+        @Threads(2)
+        public byte[] get_2t(Cursor c) {
+            return get(c);
+        }
+
+        @Benchmark
+        @Threads(2)
+        public byte[] set_2t(Cursor c) {
+            return set(c);
+        }
+
+        @Benchmark
+        @Threads(2)
+        public byte[] incr_2t(Cursor c) {
+            return incr(c);
+        }
     }
 }
