@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * {@link ConcurrentHashMap} (one JVM, the in-process ceiling), with one thread and ({@code _2t})
  * two threads on one table.
  * The setup prints each table's bytes per row. The floor benchmarks read the same memory by hand
- * (see {@link Floor}). {@code -Dtable.dir=DIR} (given with {@code -jvmArgsPrepend}) puts every
+ * (see {@link Floor}; {@code src/main/c/table_floor.c} is the same floor in C). {@code -Dtable.dir=DIR} (given with {@code -jvmArgsPrepend}) puts every
  * table's file in DIR instead of {@code /dev/shm}, e.g. a tmpfs mounted {@code huge=always}.
  *
  * <pre>

@@ -13,7 +13,7 @@ import java.util.Map;
  * no row names still appears, in the report's "other benchmarks" table.
  *
  * <p>Names are {@code Class.method} as JMH reports them without the {@code io.shmkit.bench.}
- * package, parameters as {@code [k=v]}; non-JMH figures are {@code NativeMalloc.*},
+ * package, parameters as {@code [k=v]}; non-JMH figures are {@code NativeMalloc.*}, {@code NativeTable.*},
  * {@code AllocatorProcessThroughput.*[processes=N]} and {@code OwnerDiedLatency.median}.
  */
 final class Areas {
@@ -21,6 +21,7 @@ final class Areas {
     private static final String L = "LockBenchmark.";
     private static final String A = "AllocatorBenchmark.";
     private static final String N = "NativeMalloc.";
+    private static final String NT = "NativeTable.";
     private static final String T = "SharedTableBenchmark.";
     private static final String P = "AllocatorProcessThroughput.";
     private static final String B = "BumpRingRegionBenchmark.";
@@ -139,7 +140,8 @@ final class Areas {
             new Area("table", "SharedTable, 1M rows, 16-byte keys, 64-byte values",
                     "SharedTableBenchmark, one thread, uniformly random keys (ops/us): Chronicle Map 2026.1 in forks with the "
                             + "flags it needs on JDK 25; ConcurrentHashMap in one JVM as the in-process ceiling; the floor is the "
-                            + "memory a get touches, read by hand over raw shared memory (no table code).",
+                            + "memory a get touches, read by hand over raw shared memory (no table code), in Java and in C "
+                            + "(NativeTable, src/main/c/table_floor.c: the same layout, keys and hash without the JVM).",
                     List.of(
                             vs("get", T + "shmkitGet", "Chronicle Map", T + "Chronicle.get", target(3, ">= 3x Chronicle Map", "issue 12")),
                             vs("set", T + "shmkitSet", "Chronicle Map", T + "Chronicle.set", target(3, ">= 3x Chronicle Map", "issue 12")),
@@ -148,7 +150,12 @@ final class Areas {
                             vs("get", T + "shmkitGet", "floor: the same layout by hand", T + "floorBucketThenRow", null),
                             vs("floor: row in its bucket", T + "floorRowInBucket", "floor: bucket word, then row",
                                     T + "floorBucketThenRow", null),
-                            vs("floor: the same layout by hand", T + "floorBucketThenRow", "Chronicle Map", T + "Chronicle.get", null))),
+                            vs("floor: the same layout by hand", T + "floorBucketThenRow", "Chronicle Map", T + "Chronicle.get", null),
+                            vs("get", T + "shmkitGet", "floor, native C", NT + "floorBucketThenRow", null),
+                            vs("floor, native C", NT + "floorBucketThenRow", "Chronicle Map", T + "Chronicle.get", null),
+                            vs("floor, native C: row in its bucket", NT + "floorRowInBucket", "Chronicle Map", T + "Chronicle.get",
+                                    null),
+                            vs("ConcurrentHashMap", T + "chmGet", "floor, native C", NT + "floorBucketThenRow", null))),
             new Area("table2t", "SharedTable, two threads",
                     "The same table and keys, two threads of one JVM on one table (ops/us, both threads together).",
                     List.of(
@@ -157,7 +164,10 @@ final class Areas {
                             vs("incr", T + "shmkitIncr_2t", "Chronicle Map", T + "Chronicle.incr_2t",
                                     target(3, ">= 3x Chronicle Map", "issue 12")),
                             vs("get", T + "shmkitGet_2t", "ConcurrentHashMap", T + "chmGet_2t", target(0.5, "within 2x", "issue 12")),
-                            vs("get, 2 threads", T + "shmkitGet_2t", "1 thread", T + "shmkitGet", null))),
+                            vs("get, 2 threads", T + "shmkitGet_2t", "1 thread", T + "shmkitGet", null),
+                            vs("get", T + "shmkitGet_2t", "floor, native C, 2 threads", NT + "floorBucketThenRow_2t", null),
+                            vs("floor, native C, 2 threads", NT + "floorBucketThenRow_2t", "Chronicle Map", T + "Chronicle.get_2t",
+                                    null))),
             new Area("segmentaccess", "Bounds-checked access (design rule 5)",
                     "8 read-modify-writes of a long (16 accesses) through the segment's own bounds-checked view, as the allocators do, "
                             + "against a view of the whole address space that the library refuses to use (docs/DECISIONS.md).",

@@ -31,6 +31,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -159,14 +160,21 @@ public final class Bench {
         Files.createDirectories(out);
         Path work = Files.createTempDirectory("shmkit-bench-");
         List<Result> results = new ArrayList<>();
-        String[] cc = NativeMalloc.compiler(root);
-        // the native reference runs before and after the JMH suite, and its figure pools both
-        // runs: on a machine whose load changes, it then spans the conditions the JMH peers saw
-        List<Result> nativeBefore = selected("NativeMalloc") ? nativeMalloc(cc, work) : List.of();
-        Object jmhRaw = runJmh(work, results);
-        if (!nativeBefore.isEmpty()) {
-            results.addAll(pool(nativeBefore, nativeMalloc(cc, work)));
+        String[] cc = NativeReference.compiler(root);
+        // each native reference runs before and after the JMH suite, and its figures pool both
+        // runs: on a machine whose load changes, they then span the conditions the JMH peers saw
+        Map<NativeReference.Program, List<Result>> nativeBefore = new EnumMap<>(NativeReference.Program.class);
+        for (NativeReference.Program p : NativeReference.Program.values()) {
+            if (selected(p.prefix)) {
+                nativeBefore.put(p, nativeReference(p, cc, work));
+            }
         }
+        Object jmhRaw = runJmh(work, results);
+        nativeBefore.forEach((p, before) -> {
+            if (!before.isEmpty()) {
+                results.addAll(pool(before, nativeReference(p, cc, work)));
+            }
+        });
         if (selected("AllocatorProcessThroughput")) {
             log.println("bench: AllocatorProcessThroughput (1 and 2 processes)");
             try {
@@ -325,18 +333,19 @@ public final class Bench {
         skip("another JMH run held " + lock + " for more than 2 minutes: this run went on beside it (figures disturbed)");
     }
 
-    private List<Result> nativeMalloc(String[] cc, Path work) {
+    private List<Result> nativeReference(NativeReference.Program program, String[] cc, Path work) {
+        String what = "native reference " + program.exe;
         if (cc == null) {
-            skip("native malloc reference skipped: no C compiler (cc, gcc or clang) on this machine");
+            skip(what + " skipped: no C compiler (cc, gcc or clang) on this machine");
             return List.of();
         }
         try {
-            return NativeMalloc.run(root, cc[0], work.resolve("native"), mode.nativeTiming(), log);
+            return NativeReference.run(program, root, cc[0], work.resolve("native"), mode.nativeTiming(), log);
         } catch (IOException e) {
-            skip("native malloc reference skipped: " + e.getMessage());
+            skip(what + " skipped: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            skip("native malloc reference interrupted");
+            skip(what + " interrupted");
         }
         return List.of();
     }

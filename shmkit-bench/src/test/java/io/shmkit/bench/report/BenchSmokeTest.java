@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The CI smoke run: every JMH benchmark for one 50 ms iteration in this JVM, the non-JMH programs
- * in their tiny mode, the native reference if a C compiler is here, then the report. Fails when
+ * in their tiny mode, the native references if a C compiler is here, then the report. Fails when
  * a benchmark stops compiling or throws; asserts no figure.
  */
 class BenchSmokeTest {
@@ -43,7 +43,8 @@ class BenchSmokeTest {
         // the only acceptable skip is a machine without a C compiler
         assertThat(run.skipped()).allSatisfy(s -> assertThat(s.toString()).contains("no C compiler"));
         if (run.skipped().isEmpty()) {
-            assertThat(measured).contains("NativeMalloc.malloc64", "NativeMalloc.mallocMixed");
+            assertThat(measured).contains("NativeMalloc.malloc64", "NativeMalloc.mallocMixed",
+                    "NativeTable.floorBucketThenRow", "NativeTable.floorRowInBucket", "NativeTable.floorBucketThenRow_2t");
         }
 
         String page = Files.readString(out.resolve(Report.PAGE), StandardCharsets.UTF_8);
