@@ -197,7 +197,10 @@ public final class SlabLayout {
 
     static {
         if (HEADER.byteSize() != HEADER_BYTES || OFF_LOCK != 64 || OFF_FREE_HEAD != 192
-                || SizeClass.LAYOUT.byteSize() != SizeClass.BYTES || Descriptor.LAYOUT.byteSize() != Descriptor.OFF_BITMAP) {
+                || SizeClass.LAYOUT.byteSize() != SizeClass.BYTES || Descriptor.LAYOUT.byteSize() != Descriptor.OFF_BITMAP
+                // a descriptor's kind and info are one aligned little-endian word (kind low), which
+                // the thread-cache free reads in one access
+                || Descriptor.OFF_KIND % 8 != 0 || Descriptor.OFF_INFO != Descriptor.OFF_KIND + 4) {
             throw new AssertionError("SlabLayout: header is " + HEADER.byteSize() + " bytes");
         }
     }
