@@ -23,19 +23,20 @@ import java.lang.invoke.VarHandle;
  * </ul>
  *
  * <p>Offsets are byte offsets into {@code m}, and bounds are checked by the segment. Ordered and
- * read-modify-write accesses must be naturally aligned (the hardware needs it for atomicity; a
+ * read-modify-write accesses must be naturally aligned, as the hardware needs for atomicity: a
  * misaligned offset throws {@link IllegalArgumentException} from the JDK, so a structure checks
- * an offset it read from shared memory before such an access; the damage fuzzers fail on any
- * such JDK error that escapes). Plain accesses use the
- * unaligned layouts: a plain load or store needs no alignment on x86-64 or AArch64, and the
- * JDK's alignment check (an add, an and and a branch per access, plus the registers they hold)
- * made the SlabAllocator thread-cache hit path 7% longer in instructions and about 10% slower.
- * The methods are static and trivially small, so the JIT inlines them. Plain accesses go through
- * {@code MemorySegment.get/set}, the others through the layouts' {@link VarHandle}s: plain
- * get/set through those VarHandles measured twice as slow on a FixedPool single-threaded
- * allocate/free pair (about 30 ns against 15 ns, JDK 25). Byte order is the platform's (little-endian on
- * every platform shmkit runs on), as in every layout descriptor of this package. Bytes have no
- * read-modify-write: the JDK supports none for a byte in a memory segment.
+ * an offset it read from shared memory before such an access (the damage fuzzers fail on any
+ * such JDK error that escapes). Plain accesses use the unaligned layouts: a plain load or store
+ * needs no alignment on x86-64 or AArch64, and the JDK's alignment test (an add, an and and a
+ * branch per access, plus the registers they hold) made the SlabAllocator thread-cache hit path
+ * 7% longer in instructions and about 10% slower.
+ *
+ * <p>The methods are static and trivially small, so the JIT inlines them. Plain accesses go
+ * through {@code MemorySegment.get/set}, the others through the layouts' {@link VarHandle}s:
+ * plain get/set through those VarHandles measured twice as slow on a FixedPool single-threaded
+ * allocate/free pair (about 30 ns against 15 ns, JDK 25). Byte order is the platform's
+ * (little-endian on every platform shmkit runs on), as in every layout descriptor of this
+ * package. Bytes have no read-modify-write: the JDK supports none for a byte in a memory segment.
  */
 public final class Mem {
 

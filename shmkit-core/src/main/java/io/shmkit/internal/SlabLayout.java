@@ -201,7 +201,8 @@ public final class SlabLayout {
                 // a descriptor's kind and info are one aligned little-endian word (kind low), which
                 // the thread-cache free reads in one access
                 || Descriptor.OFF_KIND % 8 != 0 || Descriptor.OFF_INFO != Descriptor.OFF_KIND + 4) {
-            throw new AssertionError("SlabLayout: header is " + HEADER.byteSize() + " bytes");
+            throw new AssertionError("SlabLayout: header is " + HEADER.byteSize() + " bytes, descriptor kind at "
+                    + Descriptor.OFF_KIND + " and info at " + Descriptor.OFF_INFO);
         }
     }
 

@@ -393,7 +393,7 @@ final class TableStore {
                 p.result = v;
             }
             case Probe.OP_INCR_FLOAT -> {
-                double v = m.get(ValueLayout.JAVA_DOUBLE, vals + c.offset()) + p.delta;
+                double v = Double.longBitsToDouble(Mem.getLong(m, vals + c.offset())) + p.delta;
                 writeWord(r, c, Double.doubleToRawLongBits(v));
                 p.result = Double.doubleToRawLongBits(v);
             }

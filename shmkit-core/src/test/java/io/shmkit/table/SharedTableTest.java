@@ -106,6 +106,18 @@ class SharedTableTest {
     }
 
     @Test
+    void incrDoubleAddsToTheStoredValue() {
+        SharedTable t = SharedTable.create(seg, "t", SCHEMA, 100);
+        assertEquals(2.5, t.incrDouble("k", "ratio", 2.5));
+        assertEquals(1.25, t.incrDouble("k", "ratio", -1.25));
+        assertEquals(1e300 + 1.25, t.incrDouble("k", "ratio", 1e300));
+        assertEquals(1e300 + 1.25, t.getDouble("k", "ratio", -1));
+        assertEquals(10, t.incr("k", "score", 10), "the neighbouring int64 column is untouched");
+        assertEquals(1e300 + 1.25, t.getDouble("k", "ratio", -1));
+        t.verify();
+    }
+
+    @Test
     void anotherOpenerGetsTheSchemaFromTheSegment() {
         SharedTable t = SharedTable.create(seg, "t", SCHEMA, 10);
         t.incr("k", "score", 41);
